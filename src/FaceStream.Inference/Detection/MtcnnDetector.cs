@@ -1,0 +1,376 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using FaceStream.Core.Detection;
+using FaceStream.Core.Faces;
+using FaceStream.Core.Geometry;
+using FaceStream.Core.Imaging;
+using FaceStream.Inference.Conversion;
+using FaceStream.Inference.Models;
+using FaceStream.Inference.Runtime;
+using Microsoft.ML.OnnxRuntime;
+
+namespace FaceStream.Inference.Detection;
+
+/// <summary>
+/// MTCNN (Zhang et al. 2016) with the original weights: image pyramid → P-Net → R-Net → O-Net, box regression,
+/// NMS per scale, across scales and after each refinement stage, five landmarks. Faithful to the facenet cascade.
+/// </summary>
+public sealed class MtcnnDetector : IFaceDetector
+{
+    private readonly MtcnnOptions _o;
+    private readonly InferenceSession _pnet, _rnet, _onet;
+    private readonly string _pProb, _pReg, _rProb, _rReg, _oProb, _oReg, _oLandmarks;
+    private readonly int _rSize, _oSize;
+    private readonly ParallelOptions _parallel;
+    private readonly RunOptions _run = new();
+
+    public string Name => "mtcnn";
+
+    public MtcnnOptions Options => _o;
+
+    public MtcnnDetector(ModelStore store, OnnxSessionFactory factory, MtcnnOptions options)
+    {
+        var errors = options.Validate().ToList();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join("; ", errors));
+        }
+
+        _o = options;
+        var p = store.Manifest.Get("mtcnn-pnet");
+        var r = store.Manifest.Get("mtcnn-rnet");
+        var o = store.Manifest.Get("mtcnn-onet");
+        // Each net takes BGRA bytes; the normalisation from its manifest entry runs inside ONNX Runtime.
+        InferenceSession Load(ModelEntry m) => factory.Create(
+            OnnxImagePrefix.Prepend(File.ReadAllBytes(store.Resolve(m.Id)), m.Input.Name, PixelFormat.Bgra32, m.Input.Mean, m.Input.Scale), m.Id);
+        _pnet = Load(p);
+        _rnet = Load(r);
+        _onet = Load(o);
+        (_pProb, _pReg) = (p.Output("prob"), p.Output("reg"));
+        (_rProb, _rReg, _rSize) = (r.Output("prob"), r.Output("reg"), r.Input.Width);
+        (_oProb, _oReg, _oLandmarks, _oSize) = (o.Output("prob"), o.Output("reg"), o.Output("landmarks"), o.Input.Width);
+        _parallel = new ParallelOptions { MaxDegreeOfParallelism = options.EffectiveParallelism };
+    }
+
+    public IReadOnlyList<DetectedFace> Detect(ImageFrame frame) => DetectBatch([frame])[0];
+
+    public IReadOnlyList<IReadOnlyList<DetectedFace>> DetectBatch(IReadOnlyList<ImageFrame> frames)
+    {
+        var results = new IReadOnlyList<DetectedFace>[frames.Count];
+        foreach (var group in Enumerable.Range(0, frames.Count).GroupBy(i => (frames[i].Width, frames[i].Height)))
+        {
+            int[] idx = group.ToArray();
+            var faces = DetectSameSize(idx.Select(i => frames[i]).ToArray());
+            for (int k = 0; k < idx.Length; k++)
+            {
+                results[idx[k]] = faces[k];
+            }
+        }
+
+        return results;
+    }
+
+    private IReadOnlyList<DetectedFace>[] DetectSameSize(ImageFrame[] frames)
+    {
+        int n = frames.Length, w = frames[0].Width, h = frames[0].Height;
+        foreach (var f in frames)
+        {
+            f.Validate();
+        }
+
+        if (Math.Max(w, h) > _o.MaxImageSide)
+        {
+            throw new ArgumentException($"image {w}x{h} exceeds Detector:Mtcnn:MaxImageSide ({_o.MaxImageSide})");
+        }
+
+        var empty = Enumerable.Range(0, n).Select(_ => (IReadOnlyList<DetectedFace>)Array.Empty<DetectedFace>()).ToArray();
+        var scales = _o.Scales(Math.Min(w, h));
+        if (scales.Count == 0)
+        {
+            return empty;
+        }
+
+        var converted = new byte[n][];
+        var pyramids = new SkiaPyramid[n];
+        try
+        {
+            for (int k = 0; k < n; k++)
+            {
+                var f = frames[k];
+                ReadOnlyMemory<byte> bgra = f.Pixels;
+                int stride = f.Stride;
+                if (f.Format != PixelFormat.Bgra32)
+                {
+                    converted[k] = ArrayPool<byte>.Shared.Rent(PixelConversion.BgraSize(f));
+                    PixelConversion.ToBgra(f, converted[k]);
+                    bgra = converted[k];
+                    stride = w * 4;
+                }
+
+                pyramids[k] = new SkiaPyramid(bgra, w, h, stride, Math.Min(_rSize, 12));
+            }
+
+            var windows = RunPNet(pyramids, w, h, scales);
+            if (windows.Count == 0)
+            {
+                return empty;
+            }
+
+            var span = CollectionsMarshal.AsSpan(windows);
+            int kept = NonMaxSuppression.Apply(span, _o.NmsAcrossScales, NmsMode.Union);
+            kept = CapPerFrame(span[..kept], _o.MaxRNetCandidates);
+            var stage = span[..kept].ToArray();
+            BoxRegression.Apply(stage, inclusive: false);
+            BoxRegression.Square(stage);
+            BoxRegression.Truncate(stage);
+
+            stage = Refine(pyramids, stage, _rnet, _rSize, _rProb, _rReg, null, _o.RNetBatchSize, _o.RNetThreshold, out _);
+            kept = NonMaxSuppression.Apply(stage, _o.NmsAfterRNet, NmsMode.Union);
+            kept = CapPerFrame(stage.AsSpan(0, kept), _o.MaxONetCandidates);
+            stage = stage[..kept];
+            BoxRegression.Apply(stage, inclusive: true);
+            BoxRegression.Square(stage);
+            BoxRegression.Truncate(stage);
+
+            stage = Refine(pyramids, stage, _onet, _oSize, _oProb, _oReg, _oLandmarks, _o.ONetBatchSize, _o.ONetThreshold, out var landmarks);
+            // Landmarks are relative to the O-Net input box (before its regression), 5 x values then 5 y values.
+            var points = new PointF[stage.Length][];
+            for (int i = 0; i < stage.Length; i++)
+            {
+                ref var c = ref stage[i];
+                float bw = c.X2 - c.X1 + 1, bh = c.Y2 - c.Y1 + 1;
+                var lm = landmarks.AsSpan(c.Tag * 10, 10);
+                var pts = new PointF[5];
+                for (int j = 0; j < 5; j++)
+                {
+                    pts[j] = new PointF((bw * lm[j]) + c.X1 - 1, (bh * lm[5 + j]) + c.Y1 - 1);
+                }
+
+                points[i] = pts;
+                c.Tag = i;
+            }
+
+            BoxRegression.Apply(stage, inclusive: true);
+            kept = NonMaxSuppression.Apply(stage, _o.NmsAfterONet, NmsMode.Min);
+            var perFrame = new List<DetectedFace>[n];
+            for (int k = 0; k < n; k++)
+            {
+                perFrame[k] = [];
+            }
+
+            for (int i = 0; i < kept; i++)
+            {
+                ref var c = ref stage[i];
+                perFrame[c.Frame].Add(new DetectedFace(new BoxF(c.X1, c.Y1, c.X2, c.Y2), c.Score, Landmarks5.FromPoints(points[c.Tag])));
+            }
+
+            return perFrame.Select(l => (IReadOnlyList<DetectedFace>)l).ToArray();
+        }
+        finally
+        {
+            foreach (var p in pyramids)
+            {
+                p?.Dispose();
+            }
+
+            foreach (var c in converted)
+            {
+                if (c is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(c);
+                }
+            }
+        }
+    }
+
+    /// <summary>P-Net over every pyramid scale (in parallel, largest first), NMS within each scale.</summary>
+    private List<Candidate> RunPNet(SkiaPyramid[] pyramids, int w, int h, IReadOnlyList<float> scales)
+    {
+        int n = pyramids.Length;
+        var perScale = new List<Candidate>[scales.Count];
+        var order = Partitioner.Create(Enumerable.Range(0, scales.Count), EnumerablePartitionerOptions.NoBuffering);
+        Parallel.ForEach(order, _parallel, s =>
+        {
+            float scale = scales[s];
+            int hs = (int)Math.Ceiling(h * scale), ws = (int)Math.Ceiling(w * scale);
+            int levelBytes = hs * ws * 4;
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(n * levelBytes);
+            try
+            {
+                for (int k = 0; k < n; k++)
+                {
+                    pyramids[k].DrawScaled(buffer.AsSpan(k * levelBytes, levelBytes), ws, hs);
+                }
+
+                using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffer.AsMemory(0, n * levelBytes), [n, hs, ws, 4]);
+                using var outs = _pnet.Run(_run, [OnnxImagePrefix.ImageInput], [input], [_pProb, _pReg]);
+                perScale[s] = Windows(outs[0], outs[1], n, scale);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        });
+
+        var all = new List<Candidate>(perScale.Sum(l => l.Count));
+        foreach (var l in perScale)
+        {
+            all.AddRange(l);
+        }
+
+        return all;
+    }
+
+    /// <summary>Windows whose face probability passes the P-Net threshold, mapped back to frame pixels.</summary>
+    private List<Candidate> Windows(OrtValue probValue, OrtValue regValue, int n, float scale)
+    {
+        var shape = probValue.GetTensorTypeAndShape().Shape;
+        int mh = (int)shape[2], mw = (int)shape[3];
+        var prob = probValue.GetTensorDataAsSpan<float>();
+        var reg = regValue.GetTensorDataAsSpan<float>();
+        var list = new List<Candidate>();
+        int plane = mh * mw;
+        for (int f = 0; f < n; f++)
+        {
+            var faceProb = prob.Slice(((f * 2) + 1) * plane, plane);
+            int regBase = f * 4 * plane;
+            for (int i = 0; i < plane; i++)
+            {
+                float score = faceProb[i];
+                if (score < _o.PNetThreshold)
+                {
+                    continue;
+                }
+
+                int y = i / mw, x = i - (y * mw);
+                // A 12 px window at stride 2 on the scaled image, mapped back (reference: fix((2·x + 1) / scale)).
+                list.Add(new Candidate(
+                    MathF.Floor(((2 * x) + 1) / scale), MathF.Floor(((2 * y) + 1) / scale),
+                    MathF.Floor(((2 * x) + 12) / scale), MathF.Floor(((2 * y) + 12) / scale), score)
+                {
+                    Dx1 = reg[regBase + i],
+                    Dy1 = reg[regBase + plane + i],
+                    Dx2 = reg[regBase + (2 * plane) + i],
+                    Dy2 = reg[regBase + (3 * plane) + i],
+                    Frame = f,
+                });
+            }
+        }
+
+        int kept = NonMaxSuppression.Apply(CollectionsMarshal.AsSpan(list), _o.NmsWithinScale, NmsMode.Union);
+        list.RemoveRange(kept, list.Count - kept);
+        return list;
+    }
+
+    /// <summary>Keeps the first <paramref name="max"/> windows of each frame (the span is sorted by score).</summary>
+    private static int CapPerFrame(Span<Candidate> sorted, int max)
+    {
+        var counts = new Dictionary<int, int>();
+        int kept = 0;
+        for (int i = 0; i < sorted.Length; i++)
+        {
+            int c = counts.GetValueOrDefault(sorted[i].Frame);
+            if (c < max)
+            {
+                counts[sorted[i].Frame] = c + 1;
+                sorted[kept++] = sorted[i];
+            }
+        }
+
+        return kept;
+    }
+
+    /// <summary>
+    /// Crops every window (black outside the frame), runs the refinement net in capped batches and keeps windows
+    /// scoring above the threshold, carrying the net's regression offsets. <paramref name="landmarks"/> is indexed
+    /// by each kept window's Tag.
+    /// </summary>
+    private Candidate[] Refine(SkiaPyramid[] pyramids, Candidate[] windows, InferenceSession net, int size,
+        string probName, string regName, string? landmarkName, int batch, float threshold, out float[] landmarks)
+    {
+        int count = windows.Length;
+        var prob = new float[count];
+        var reg = new float[count * 4];
+        var lm = landmarkName is null ? [] : new float[count * 10];
+        string[] outputs = landmarkName is null ? [probName, regName] : [probName, regName, landmarkName];
+        int tile = size * size * 4;
+        int chunks = (count + batch - 1) / batch;
+        Parallel.For(0, chunks, _parallel, chunk =>
+        {
+            int start = chunk * batch, len = Math.Min(batch, count - start);
+            byte[] pixels = ArrayPool<byte>.Shared.Rent(len * tile);
+            int[] tiles = ArrayPool<int>.Shared.Rent(len);
+            float[] rects = ArrayPool<float>.Shared.Rent(len * 4);
+            try
+            {
+                pixels.AsSpan(0, len * tile).Clear();
+                for (int frame = 0; frame < pyramids.Length; frame++)
+                {
+                    int m = 0;
+                    for (int i = 0; i < len; i++)
+                    {
+                        ref readonly var c = ref windows[start + i];
+                        if (c.Frame != frame)
+                        {
+                            continue;
+                        }
+
+                        // The reference crops pixels x1−1 … x2−1 of a 1-based inclusive box: continuous range [x1−1, x2].
+                        tiles[m] = i;
+                        rects[(4 * m) + 0] = c.X1 - 1; rects[(4 * m) + 1] = c.Y1 - 1;
+                        rects[(4 * m) + 2] = c.X2; rects[(4 * m) + 3] = c.Y2;
+                        m++;
+                    }
+
+                    if (m > 0)
+                    {
+                        pyramids[frame].DrawCrops(pixels.AsSpan(0, len * tile), len, tiles.AsSpan(0, m), rects.AsSpan(0, 4 * m), size);
+                    }
+                }
+
+                using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels.AsMemory(0, len * tile), [len, size, size, 4]);
+                using var outs = net.Run(_run, [OnnxImagePrefix.ImageInput], [input], outputs);
+                var p = outs[0].GetTensorDataAsSpan<float>();
+                for (int i = 0; i < len; i++)
+                {
+                    prob[start + i] = p[(2 * i) + 1];
+                }
+
+                outs[1].GetTensorDataAsSpan<float>().CopyTo(reg.AsSpan(start * 4, len * 4));
+                if (landmarkName is not null)
+                {
+                    outs[2].GetTensorDataAsSpan<float>().CopyTo(lm.AsSpan(start * 10, len * 10));
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(pixels);
+                ArrayPool<int>.Shared.Return(tiles);
+                ArrayPool<float>.Shared.Return(rects);
+            }
+        });
+
+        var kept = new List<Candidate>();
+        for (int i = 0; i < count; i++)
+        {
+            if (prob[i] > threshold)
+            {
+                var c = windows[i];
+                c.Score = prob[i];
+                c.Dx1 = reg[4 * i]; c.Dy1 = reg[(4 * i) + 1]; c.Dx2 = reg[(4 * i) + 2]; c.Dy2 = reg[(4 * i) + 3];
+                c.Tag = i;
+                kept.Add(c);
+            }
+        }
+
+        landmarks = lm;
+        return kept.ToArray();
+    }
+
+    public void Dispose()
+    {
+        _pnet.Dispose(); _rnet.Dispose(); _onet.Dispose();
+        _run.Dispose();
+    }
+}

@@ -1,0 +1,106 @@
+namespace FaceStream.Inference.Detection;
+
+/// <summary>Config section "Detector:Mtcnn": cascade settings. Defaults are the reference MTCNN's (see MODELS.md).</summary>
+public sealed class MtcnnOptions
+{
+    public const string Section = "Detector:Mtcnn";
+
+    /// <summary>Smallest face (px) the image pyramid is built for. 20 finds small faces; 40 is typical for surveillance and ~3× faster.</summary>
+    public int MinFaceSize { get; set; } = 20;
+
+    /// <summary>Ratio between pyramid scales.</summary>
+    public float ScaleFactor { get; set; } = 0.709f;
+
+    public float PNetThreshold { get; set; } = 0.6f;
+    public float RNetThreshold { get; set; } = 0.7f;
+    public float ONetThreshold { get; set; } = 0.7f;
+
+    /// <summary>IoU for NMS inside one pyramid scale.</summary>
+    public float NmsWithinScale { get; set; } = 0.5f;
+
+    /// <summary>IoU for NMS over all scales (after P-Net).</summary>
+    public float NmsAcrossScales { get; set; } = 0.7f;
+
+    /// <summary>IoU for NMS after R-Net.</summary>
+    public float NmsAfterRNet { get; set; } = 0.7f;
+
+    /// <summary>Overlap (intersection over the smaller box) for the final NMS after O-Net.</summary>
+    public float NmsAfterONet { get; set; } = 0.7f;
+
+    /// <summary>At most this many P-Net windows go on to R-Net per image (highest scores kept).</summary>
+    public int MaxRNetCandidates { get; set; } = 2000;
+
+    /// <summary>At most this many R-Net windows go on to O-Net per image.</summary>
+    public int MaxONetCandidates { get; set; } = 400;
+
+    /// <summary>Crops per R-Net run (bounded memory: unbounded candidate batches are a known out-of-memory cause).</summary>
+    public int RNetBatchSize { get; set; } = 256;
+
+    /// <summary>Crops per O-Net run.</summary>
+    public int ONetBatchSize { get; set; } = 64;
+
+    /// <summary>Threads that run pyramid scales and crop batches in parallel (0 = one per core).</summary>
+    public int Parallelism { get; set; }
+
+    /// <summary>Largest image side accepted (protects memory: the float frame tensor is 12 bytes per pixel).</summary>
+    public int MaxImageSide { get; set; } = 8192;
+
+    public int EffectiveParallelism => Parallelism > 0 ? Parallelism : Environment.ProcessorCount;
+
+    public IEnumerable<string> Validate()
+    {
+        if (MinFaceSize < 12 || MinFaceSize > 4096)
+        {
+            yield return $"{Section}:MinFaceSize = {MinFaceSize} must be between 12 and 4096 px (P-Net's window is 12 px)";
+        }
+
+        if (!(ScaleFactor > 0.1f && ScaleFactor < 0.95f))
+        {
+            yield return $"{Section}:ScaleFactor = {ScaleFactor} must be in (0.1, 0.95)";
+        }
+
+        foreach (var (name, v) in new[] { ("PNetThreshold", PNetThreshold), ("RNetThreshold", RNetThreshold), ("ONetThreshold", ONetThreshold),
+                     ("NmsWithinScale", NmsWithinScale), ("NmsAcrossScales", NmsAcrossScales), ("NmsAfterRNet", NmsAfterRNet), ("NmsAfterONet", NmsAfterONet) })
+        {
+            if (!(v > 0f && v < 1f))
+            {
+                yield return $"{Section}:{name} = {v} must be in (0, 1)";
+            }
+        }
+
+        foreach (var (name, v) in new[] { ("MaxRNetCandidates", MaxRNetCandidates), ("MaxONetCandidates", MaxONetCandidates), ("RNetBatchSize", RNetBatchSize), ("ONetBatchSize", ONetBatchSize) })
+        {
+            if (v < 1 || v > 100_000)
+            {
+                yield return $"{Section}:{name} = {v} must be between 1 and 100000";
+            }
+        }
+
+        if (Parallelism < 0 || Parallelism > 256)
+        {
+            yield return $"{Section}:Parallelism = {Parallelism} must be between 0 (one per core) and 256";
+        }
+
+        if (MaxImageSide < 64)
+        {
+            yield return $"{Section}:MaxImageSide = {MaxImageSide} must be at least 64";
+        }
+    }
+
+    /// <summary>Pyramid scales for an image whose shorter side is <paramref name="minSide"/> (reference algorithm).</summary>
+    public IReadOnlyList<float> Scales(int minSide)
+    {
+        var scales = new List<float>();
+        float m = 12f / MinFaceSize;
+        float minl = minSide * m;
+        float scale = m;
+        while (minl >= 12f)
+        {
+            scales.Add(scale);
+            scale *= ScaleFactor;
+            minl *= ScaleFactor;
+        }
+
+        return scales;
+    }
+}

@@ -1,0 +1,44 @@
+namespace FaceStream.Inference.Runtime;
+
+/// <summary>Config section "Inference": where models live and how ONNX Runtime runs them.</summary>
+public sealed class InferenceOptions
+{
+    public const string Section = "Inference";
+
+    /// <summary>Known execution providers.</summary>
+    public static readonly string[] Providers = ["cpu", "cuda", "directml"];
+
+    /// <summary>Models directory; empty = discover (see <c>ModelStore.Locate</c>).</summary>
+    public string ModelsDirectory { get; set; } = "";
+
+    /// <summary>cpu (default), cuda or directml. A provider that cannot load is a start-up error, never a silent fall-back.</summary>
+    public string ExecutionProvider { get; set; } = "cpu";
+
+    /// <summary>Threads ONNX Runtime uses inside one inference call. 1 is fastest on small machines: we parallelise across
+    /// images, scales and faces instead.</summary>
+    public int IntraOpNumThreads { get; set; } = 1;
+
+    /// <summary>CUDA device index when ExecutionProvider is cuda.</summary>
+    public int DeviceId { get; set; }
+
+    /// <summary>Embedder model id from models/manifest.json.</summary>
+    public string Embedder { get; set; } = "faceplugin-arcface-512";
+
+    public IEnumerable<string> Validate()
+    {
+        if (!Providers.Contains(ExecutionProvider))
+        {
+            yield return $"{Section}:ExecutionProvider = '{ExecutionProvider}' is not one of: {string.Join(", ", Providers)}";
+        }
+
+        if (IntraOpNumThreads < 1 || IntraOpNumThreads > 64)
+        {
+            yield return $"{Section}:IntraOpNumThreads = {IntraOpNumThreads} must be between 1 and 64";
+        }
+
+        if (string.IsNullOrWhiteSpace(Embedder))
+        {
+            yield return $"{Section}:Embedder must name an embedder model from models/manifest.json";
+        }
+    }
+}

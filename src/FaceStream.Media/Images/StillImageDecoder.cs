@@ -1,0 +1,130 @@
+using FaceStream.Core.Imaging;
+using SkiaSharp;
+
+namespace FaceStream.Media.Images;
+
+/// <summary>Decodes JPEG, PNG, WebP, BMP, GIF (first frame) and Netpbm (PGM/PPM) stills into RGBA frames.</summary>
+public static class StillImageDecoder
+{
+    public static ImageFrame DecodeFile(string path, ImageLimits? limits = null)
+    {
+        limits ??= ImageLimits.Default;
+        FileInfo info = new(path);
+        if (!info.Exists)
+        {
+            throw new ImageDecodeException($"{path}: file not found");
+        }
+
+        if (info.Length == 0)
+        {
+            throw new ImageDecodeException($"{path}: empty file");
+        }
+
+        if (info.Length > limits.MaxFileBytes)
+        {
+            throw new ImageDecodeException($"{path}: file is {info.Length / (1024 * 1024)} MiB, over the {limits.MaxFileBytes / (1024 * 1024)} MiB limit");
+        }
+
+        byte[] data;
+        try
+        {
+            data = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageDecodeException($"{path}: cannot read: {e.Message}", e);
+        }
+
+        return Decode(data, path, limits);
+    }
+
+    public static ImageFrame Decode(byte[] data, string name, ImageLimits? limits = null)
+    {
+        limits ??= ImageLimits.Default;
+        if (data.Length == 0)
+        {
+            throw new ImageDecodeException($"{name}: empty file");
+        }
+
+        if (NetpbmDecoder.IsNetpbm(data))
+        {
+            var frame = NetpbmDecoder.Decode(data, name, limits);
+            CheckSize(frame.Width, frame.Height, name, limits);
+            return frame;
+        }
+
+        using var stream = new SKMemoryStream(data);
+        using var codec = SKCodec.Create(stream, out var createResult);
+        if (codec is null)
+        {
+            throw new ImageDecodeException(createResult == SKCodecResult.IncompleteInput
+                ? $"{name}: truncated image header"
+                : $"{name}: not a supported image (recognised: JPEG, PNG, WebP, BMP, GIF, PGM/PPM)");
+        }
+
+        // The header gives the size: refuse huge images before allocating anything for them.
+        CheckSize(codec.Info.Width, codec.Info.Height, name, limits);
+        // BGRA is the detector's native layout (Skia's fast path): decoding straight into it saves a conversion.
+        var imageInfo = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Bgra8888, SKAlphaType.Premul);
+        var pixels = new byte[imageInfo.BytesSize];
+        SKCodecResult result;
+        unsafe
+        {
+            fixed (byte* p = pixels)
+            {
+                result = codec.GetPixels(imageInfo, (IntPtr)p);
+            }
+        }
+
+        if (result == SKCodecResult.IncompleteInput)
+        {
+            throw new ImageDecodeException($"{name}: truncated image data (the file ends before the image does)");
+        }
+
+        if (result is not (SKCodecResult.Success))
+        {
+            throw new ImageDecodeException($"{name}: corrupt image data ({result})");
+        }
+
+        return new ImageFrame(imageInfo.Width, imageInfo.Height, imageInfo.RowBytes, PixelFormat.Bgra32, pixels);
+    }
+
+    private static void CheckSize(int w, int h, string name, ImageLimits limits)
+    {
+        if ((long)w * h > limits.MaxPixels)
+        {
+            throw new ImageDecodeException($"{name}: image is {w}x{h} ({(long)w * h / 1_000_000.0:F0} MP), over the {limits.MaxPixels / 1_000_000.0:F0} MP limit");
+        }
+
+        if (w < limits.MinSide || h < limits.MinSide)
+        {
+            throw new ImageDecodeException($"{name}: image is {w}x{h}, too small to hold a face (minimum side {limits.MinSide} px)");
+        }
+    }
+
+    /// <summary>Adds a border of <paramref name="fraction"/> × side on every edge, repeating the edge pixels.</summary>
+    /// <remarks>Detectors need context around a face; crops where the face fills the image (e.g. ORL) lose faces without it.</remarks>
+    public static ImageFrame PadReplicate(ImageFrame src, float fraction)
+    {
+        if (fraction <= 0)
+        {
+            return src;
+        }
+
+        int px = (int)MathF.Round(src.Width * fraction), py = (int)MathF.Round(src.Height * fraction);
+        int w = src.Width + (2 * px), h = src.Height + (2 * py), bpp = src.Format.BytesPerPixel();
+        var dst = new byte[w * h * bpp];
+        var s = src.Pixels.Span;
+        for (int y = 0; y < h; y++)
+        {
+            int sy = Math.Clamp(y - py, 0, src.Height - 1);
+            for (int x = 0; x < w; x++)
+            {
+                int sx = Math.Clamp(x - px, 0, src.Width - 1);
+                s.Slice((sy * src.Stride) + (sx * bpp), bpp).CopyTo(dst.AsSpan(((y * w) + x) * bpp, bpp));
+            }
+        }
+
+        return new ImageFrame(w, h, w * bpp, src.Format, dst);
+    }
+}
