@@ -1,9 +1,108 @@
+using System.Diagnostics;
+using FaceStream.Core.Evaluation;
+using FaceStream.Media.Images;
+
 namespace FaceStream.Cli.Commands;
 
-/// <summary>placeholder</summary>
+/// <summary>facestream eval detection --images DIR --wider-gt FILE: recall and precision of the detector.</summary>
 public static class EvalDetectionCommand
 {
-    public const string Usage = "todo";
+    public const string Usage = "facestream eval detection --images DIR --wider-gt FILE [--min-face PX] [--json]";
 
-    public static int Run(IEnumerable<string> argv) => throw new UsageException("not yet");
+    public static int Run(IEnumerable<string> argv)
+    {
+        var args = CliArgs.Parse(argv, ["--images", "--wider-gt", "--min-face"], ["--json"]);
+        string images = args.Value("--images") ?? throw new UsageException($"--images is required. Usage: {Usage}");
+        string gtPath = args.Value("--wider-gt") ?? throw new UsageException($"--wider-gt is required. Usage: {Usage}");
+        if (!File.Exists(gtPath))
+        {
+            throw new UsageException($"--wider-gt {gtPath}: file not found");
+        }
+
+        Dictionary<string, List<GroundTruthFace>> truth;
+        try
+        {
+            truth = DetectionMetrics.ParseWider(File.ReadAllText(gtPath));
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"{gtPath}: {e.Message}");
+        }
+
+        var ctx = CliContext.Create(args);
+        if (args.Int("--min-face", 12, 4096) is { } minFace)
+        {
+            ctx.Mtcnn.MinFaceSize = minFace;
+        }
+
+        bool json = args.Flag("--json");
+        using var engine = ctx.Engine();
+        var tally = new DetectionTally();
+        double ms = 0;
+        int failed = 0;
+        using (var progress = new Progress("detecting", truth.Count))
+        {
+            foreach (var (name, faces) in truth)
+            {
+                string path = Path.Combine(images, name);
+                try
+                {
+                    var image = StillImageDecoder.DecodeFile(path);
+                    var sw = Stopwatch.StartNew();
+                    var found = engine.Detector.Detect(image);
+                    ms += sw.Elapsed.TotalMilliseconds;
+                    DetectionMetrics.Match(faces, found.Select(f => (f.Box, f.Score)).ToList(), tally);
+                }
+                catch (ImageDecodeException e)
+                {
+                    failed++;
+                    Console.Error.WriteLine($"error: {e.Message}");
+                }
+
+                progress.Tick();
+            }
+        }
+
+        double perImage = ms / Math.Max(1, tally.Images);
+        if (json)
+        {
+            Console.Out.WriteLine(Json.Line(w =>
+            {
+                w.WriteStartObject();
+                w.WriteNumber("images", tally.Images);
+                w.WriteNumber("unreadable", failed);
+                w.WriteNumber("minFace", ctx.Mtcnn.MinFaceSize);
+                w.WriteNumber("groundTruthFaces", tally.GroundTruth);
+                Num(w, "recall", tally.Recall);
+                Num(w, "recall20", tally.Recall20);
+                Num(w, "recall40", tally.Recall40);
+                Num(w, "precision40", tally.Precision40);
+                w.WriteNumber("msPerImage", Math.Round(perImage, 1));
+                w.WriteEndObject();
+            }));
+        }
+        else
+        {
+            Console.Out.WriteLine($"images         {tally.Images} ({failed} unreadable), min face {ctx.Mtcnn.MinFaceSize} px, IoU ≥ 0.5");
+            Console.Out.WriteLine($"recall         {P(tally.Recall)} of {tally.GroundTruth} faces; {P(tally.Recall20)} of {tally.GroundTruth20} faces ≥ 20 px tall; {P(tally.Recall40)} of {tally.GroundTruth40} ≥ 40 px");
+            Console.Out.WriteLine($"precision      {P(tally.Precision40)} of {tally.Detections40} detections ≥ 40 px tall");
+            Console.Out.WriteLine($"speed          {perImage:F1} ms per image (detection only)");
+        }
+
+        return failed > 0 ? 1 : 0;
+    }
+
+    private static string P(double v) => double.IsNaN(v) ? "n/a" : $"{v * 100:F1}%";
+
+    private static void Num(System.Text.Json.Utf8JsonWriter w, string name, double v)
+    {
+        if (double.IsNaN(v))
+        {
+            w.WriteNull(name);
+        }
+        else
+        {
+            w.WriteNumber(name, Math.Round(v, 4));
+        }
+    }
 }

@@ -43,7 +43,7 @@ public sealed class MtcnnDetector : IFaceDetector
         var o = store.Manifest.Get("mtcnn-onet");
         // Each net takes BGRA bytes; the normalisation from its manifest entry runs inside ONNX Runtime.
         InferenceSession Load(ModelEntry m) => factory.Create(
-            OnnxImagePrefix.Prepend(File.ReadAllBytes(store.Resolve(m.Id)), m.Input.Name, PixelFormat.Bgra32, m.Input.Mean, m.Input.Scale), m.Id);
+            OnnxImagePrefix.Prepend(File.ReadAllBytes(store.Resolve(m.Id)), m.Input.Name, PixelFormat.Bgra32, m.Input.Mean, m.Input.Scale), m.Id, m.GraphOptimization);
         _pnet = Load(p);
         _rnet = Load(r);
         _onet = Load(o);

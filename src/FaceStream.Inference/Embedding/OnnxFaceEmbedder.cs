@@ -39,7 +39,7 @@ public sealed class OnnxFaceEmbedder : IFaceEmbedder
             throw new NotSupportedException($"model '{modelId}': only square embedder inputs are supported");
         }
 
-        _session = factory.Create(store.Resolve(modelId));
+        _session = factory.Create(store.Resolve(modelId), _model.GraphOptimization);
         _aligner = new FaceAligner(spec.AlignmentTemplate);
         _chip = new ChipFormat(_model.Input.Width, _model.Input.ColorOrder == "BGR", _model.Input.Mean, _model.Input.Scale);
         _output = _model.Output("embedding");

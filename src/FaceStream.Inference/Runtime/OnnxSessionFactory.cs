@@ -25,16 +25,21 @@ public sealed class OnnxSessionFactory
     /// <summary>The provider every session of this factory runs on (exported as a metric label by the worker).</summary>
     public string ProviderInUse => _options.ExecutionProvider;
 
-    public InferenceSession Create(string modelPath) => Create(File.ReadAllBytes(modelPath), Path.GetFileName(modelPath));
+    public InferenceSession Create(string modelPath, string optimization = "all") => Create(File.ReadAllBytes(modelPath), Path.GetFileName(modelPath), optimization);
 
-    public InferenceSession Create(byte[] model, string name)
+    public InferenceSession Create(byte[] model, string name, string optimization = "all")
     {
         var so = new SessionOptions
         {
             IntraOpNumThreads = _options.IntraOpNumThreads,
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            GraphOptimizationLevel = optimization switch
+            {
+                "basic" => GraphOptimizationLevel.ORT_ENABLE_BASIC,
+                "extended" => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+                _ => GraphOptimizationLevel.ORT_ENABLE_ALL,
+            },
             // Some vendor graphs list initializers as inputs; ORT warns once per tensor at WARNING level.
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
