@@ -1,0 +1,98 @@
+using FaceStream.Core.Faces;
+using FaceStream.Core.Geometry;
+using FaceStream.Media.Images;
+using FaceStream.Tests.Support;
+using Xunit;
+
+namespace FaceStream.Tests.Inference;
+
+/// <summary>MTCNN on the six real group photos of the pinned @vladmandic/face-api package.</summary>
+public class MtcnnDetectorTests(EngineFixture fixture) : IClassFixture<EngineFixture>
+{
+    /// <summary>Face centres (x, y) counted and placed by looking at each photo.</summary>
+    public static readonly Dictionary<int, (int X, int Y)[]> LabelledFaces = new()
+    {
+        [1] = [(505, 477), (933, 542), (1581, 322)],
+        [2] = [(413, 283), (977, 355), (1545, 283)],
+        [3] = [(689, 462), (1171, 354), (1592, 432)],
+        [4] = [(345, 333), (741, 180), (1067, 299), (1349, 264)],
+        [5] = [(463, 1017), (683, 540), (868, 221), (1204, 324), (1506, 532)],
+        [6] = [(362, 626), (766, 483), (1266, 452), (1583, 407)],
+    };
+
+    /// <summary>
+    /// Known false positive at the default 20 px minimum face: the patterned dress in sample4 (≈80 px box at
+    /// (1035, 942), score 0.98). It is absent at 40 px. Listed so a new false positive anywhere still fails.
+    /// </summary>
+    private static readonly Dictionary<int, int> KnownFalsePositives = new() { [4] = 1 };
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    public void Every_labelled_face_is_found_once_and_nothing_else(int sample)
+    {
+        var image = StillImageDecoder.DecodeFile(TestAssets.Sample(sample));
+        var faces = fixture.Engine.Detector.Detect(image);
+        var labelled = LabelledFaces[sample];
+        foreach (var (x, y) in labelled)
+        {
+            int hits = faces.Count(f => f.Box.Contains(new PointF(x, y)));
+            Assert.True(hits == 1, $"sample{sample}: face at ({x},{y}) matched {hits} detections");
+        }
+
+        int extra = faces.Count(f => !labelled.Any(l => f.Box.Contains(new PointF(l.X, l.Y))));
+        Assert.True(extra <= KnownFalsePositives.GetValueOrDefault(sample), $"sample{sample}: {extra} detection(s) on no labelled face");
+    }
+
+    [Fact]
+    public void Landmarks_lie_inside_their_box_in_anatomical_order()
+    {
+        for (int sample = 1; sample <= 6; sample++)
+        {
+            var image = StillImageDecoder.DecodeFile(TestAssets.Sample(sample));
+            var labelled = LabelledFaces[sample];
+            foreach (var f in fixture.Engine.Detector.Detect(image).Where(f => labelled.Any(l => f.Box.Contains(new PointF(l.X, l.Y)))))
+            {
+                var l = f.Landmarks;
+                Assert.All(l.Points, p => Assert.True(f.Box.Contains(p), $"sample{sample}: landmark {p} outside {f.Box}"));
+                float eyes = (l.LeftEye.Y + l.RightEye.Y) / 2, mouth = (l.MouthLeft.Y + l.MouthRight.Y) / 2;
+                Assert.True(eyes < l.Nose.Y && l.Nose.Y < mouth, $"sample{sample}: eyes {eyes:F0}, nose {l.Nose.Y:F0}, mouth {mouth:F0} out of order");
+                Assert.True(l.LeftEye.X < l.RightEye.X && l.MouthLeft.X < l.MouthRight.X, $"sample{sample}: left/right swapped");
+            }
+        }
+    }
+
+    [Fact]
+    public void Batch_detection_equals_one_by_one_detection()
+    {
+        var a = StillImageDecoder.DecodeFile(TestAssets.Sample(1));
+        var b = StillImageDecoder.DecodeFile(TestAssets.Sample(3));
+        var batch = fixture.Engine.Detector.DetectBatch([a, b, a]);
+        Assert.Equal(3, batch.Count);
+        AssertSame(fixture.Engine.Detector.Detect(a), batch[0]);
+        AssertSame(fixture.Engine.Detector.Detect(b), batch[1]);
+        AssertSame(batch[0], batch[2]);
+    }
+
+    private static void AssertSame(IReadOnlyList<DetectedFace> expected, IReadOnlyList<DetectedFace> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].Box.X1, actual[i].Box.X1, 2);
+            Assert.Equal(expected[i].Box.Y2, actual[i].Box.Y2, 2);
+            Assert.Equal(expected[i].Score, actual[i].Score, 4);
+        }
+    }
+
+    [Fact]
+    public void An_image_too_small_for_the_minimum_face_has_no_faces()
+    {
+        var tiny = new FaceStream.Core.Imaging.ImageFrame(16, 16, 64, FaceStream.Core.Imaging.PixelFormat.Bgra32, new byte[16 * 64]);
+        Assert.Empty(fixture.Engine.Detector.Detect(tiny));
+    }
+}

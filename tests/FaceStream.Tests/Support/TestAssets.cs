@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using FaceStream.Inference;
+using FaceStream.Inference.Detection;
+using FaceStream.Inference.Models;
+using FaceStream.Inference.Runtime;
+
+namespace FaceStream.Tests.Support;
+
+/// <summary>The repository's installed models and sample photos (put there by `facestream models install`).</summary>
+public static class TestAssets
+{
+    private static readonly Lazy<ModelStore> LazyStore = new(() =>
+    {
+        var store = ModelStore.Locate();
+        var missing = store.Manifest.Models.Select(m => (m.Id, Problem: store.Check(m))).Where(x => x.Problem.Length > 0).ToList();
+        if (missing.Count > 0)
+        {
+            throw new InvalidOperationException($"models are not installed ({string.Join("; ", missing.Select(m => $"{m.Id} {m.Problem}"))}): run `{ModelStore.FixCommand}` (the README's test command does)");
+        }
+
+        return store;
+    });
+
+    public static ModelStore Store => LazyStore.Value;
+
+    public static string Sample(int i) => Store.Sample($"sample{i}.jpg");
+
+    public static string RepositoryRoot => Path.GetDirectoryName(Store.Directory)!;
+
+    /// <summary>Directory of the shared development data, or null when this checkout has none beside it.</summary>
+    public static string? SharedData
+    {
+        get
+        {
+            string p = Path.Combine(RepositoryRoot, "..", "shared", "data");
+            return Directory.Exists(p) ? Path.GetFullPath(p) : null;
+        }
+    }
+
+    public static FaceEngine Engine(string embedder = "faceplugin-arcface-512", int minFace = 20) =>
+        new(new InferenceOptions { ModelsDirectory = Store.Directory, Embedder = embedder }, new MtcnnOptions { MinFaceSize = minFace });
+
+    public static string TempDirectory()
+    {
+        string d = Path.Combine(Path.GetTempPath(), "facestream-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(d);
+        return d;
+    }
+}
+
+/// <summary>Shares one engine between the tests of a class (sessions are thread-safe, loading them is not free).</summary>
+public sealed class EngineFixture : IDisposable
+{
+    public FaceEngine Engine { get; } = TestAssets.Engine();
+
+    public void Dispose() => Engine.Dispose();
+}
+
+/// <summary>Runs the real `facestream` executable (built next to the tests) as a separate process.</summary>
+public static class CliRunner
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    public static Result Run(params string[] args)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "facestream.dll");
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = TestAssets.RepositoryRoot,
+        };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            p.Kill(true);
+            throw new TimeoutException($"facestream {string.Join(' ', args)} did not finish");
+        }
+
+        return new Result(p.ExitCode, stdout, err.Result);
+    }
+}
