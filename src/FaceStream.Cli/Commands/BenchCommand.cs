@@ -1,9 +1,92 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using FaceStream.Inference;
+using FaceStream.Media.Images;
+
 namespace FaceStream.Cli.Commands;
 
-/// <summary>placeholder</summary>
+/// <summary>facestream bench: detector speed at camera resolutions and per-face align+embed speed.</summary>
 public static class BenchCommand
 {
-    public const string Usage = "todo";
+    public const string Usage = "facestream bench [--iterations N] [--image FILE] [--markdown FILE] [--threads N]";
 
-    public static int Run(IEnumerable<string> argv) => throw new UsageException("not yet");
+    public static int Run(IEnumerable<string> argv)
+    {
+        var args = CliArgs.Parse(argv, ["--iterations", "--image", "--markdown"], []);
+        var ctx = CliContext.Create(args);
+        int iterations = args.Int("--iterations", 1, 10_000) ?? 10;
+        var store = ctx.Store();
+        string imagePath = args.Value("--image") ?? store.Sample("sample5.jpg");
+        var source = StillImageDecoder.DecodeFile(imagePath);
+        var lines = new List<string>
+        {
+            $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version}; " +
+            $"detector threads {ctx.Mtcnn.EffectiveParallelism}, ONNX Runtime intra-op threads {ctx.Inference.IntraOpNumThreads}, provider {ctx.Inference.ExecutionProvider}",
+            $"Command: facestream bench --iterations {iterations}{(args.Value("--threads") is { } t ? " --threads " + t : "")} (frames cut from {Path.GetFileName(imagePath)}; {iterations} timed runs after 2 warm-up runs)",
+            "",
+            "| frame | min face | faces | mean ms | p50 ms | p95 ms |",
+            "|---|---|---|---|---|---|",
+        };
+        foreach (var (w, h) in new[] { (1920, 1080), (1280, 720), (640, 360) })
+        {
+            var frame = FrameResizer.CoverTo(source, w, h);
+            foreach (int minFace in new[] { 20, 40 })
+            {
+                ctx.Mtcnn.MinFaceSize = minFace;
+                using var engine = ctx.Engine();
+                int faces = 0;
+                var times = Time(iterations, () => faces = engine.Detector.Detect(frame).Count);
+                lines.Add($"| {w}x{h} | {minFace} px | {faces} | {times.Average():F1} | {Percentile(times, 0.5):F1} | {Percentile(times, 0.95):F1} |");
+                Console.Error.WriteLine(lines[^1]);
+            }
+        }
+
+        lines.Add("");
+        lines.Add("| embedder | faces per call | ms per face (align + embed), mean | p95 |");
+        lines.Add("|---|---|---|---|");
+        foreach (var embedder in ctx.Store().Manifest.Embedders.Select(e => e.Id))
+        {
+            ctx.Inference.Embedder = embedder;
+            ctx.Mtcnn.MinFaceSize = 40;
+            using var engine = ctx.Engine();
+            var faces = engine.Detector.Detect(source).Select(f => f.Landmarks).ToList();
+            foreach (int batch in new[] { 1, faces.Count })
+            {
+                var subset = faces.Take(batch).ToList();
+                var times = Time(iterations, () => engine.Embedder.Embed(source, subset)).Select(t => t / subset.Count).ToList();
+                lines.Add($"| {embedder} | {subset.Count} | {times.Average():F1} | {Percentile(times, 0.95):F1} |");
+                Console.Error.WriteLine(lines[^1]);
+            }
+        }
+
+        string table = string.Join('\n', lines);
+        Console.Out.WriteLine(table);
+        if (args.Value("--markdown") is { } md)
+        {
+            File.WriteAllText(md, table + "\n");
+        }
+
+        return 0;
+    }
+
+    private static List<double> Time(int iterations, Action action)
+    {
+        action();
+        action();
+        var times = new List<double>();
+        for (int i = 0; i < iterations; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            action();
+            times.Add(sw.Elapsed.TotalMilliseconds);
+        }
+
+        return times;
+    }
+
+    private static double Percentile(List<double> values, double p)
+    {
+        var sorted = values.OrderBy(v => v).ToList();
+        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+    }
 }
