@@ -14,7 +14,7 @@ public sealed class CliArgs
     public List<string> Positionals { get; } = [];
 
     /// <summary>Options every command accepts.</summary>
-    public static readonly string[] GlobalValued = ["--models", "--config", "--provider", "--embedder", "--threads"];
+    public static readonly string[] GlobalValued = ["--models", "--config", "--provider", "--embedder", "--threads", "--min-face"];
 
     public static CliArgs Parse(IEnumerable<string> args, string[] valued, string[] flags)
     {

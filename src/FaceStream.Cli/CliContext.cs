@@ -76,6 +76,11 @@ public sealed class CliContext
             ctx.Inference.Embedder = embedder;
         }
 
+        if (args.Int("--min-face", 12, 4096) is { } minFace)
+        {
+            ctx.Mtcnn.MinFaceSize = minFace;
+        }
+
         if (args.Int("--threads", 0, 256) is { } threads)
         {
             ctx.Mtcnn.Parallelism = threads;

@@ -50,6 +50,19 @@ public static class Json
         w.WriteEndObject();
     }
 
+    /// <summary>A number, or null when it is not measurable (NaN).</summary>
+    public static void NumberOrNull(Utf8JsonWriter w, string name, double value, int digits = 4)
+    {
+        if (double.IsNaN(value))
+        {
+            w.WriteNull(name);
+        }
+        else
+        {
+            w.WriteNumber(name, Math.Round(value, digits));
+        }
+    }
+
     public static string Error(string image, string message) => Line(w =>
     {
         w.WriteStartObject();

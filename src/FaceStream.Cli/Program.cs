@@ -36,6 +36,7 @@ namespace FaceStream.Cli
               --provider NAME     execution provider: cpu (default), cuda, directml
               --embedder ID       faceplugin-arcface-512 (default) or mobilefacenet-192
               --threads N         parallel detector threads (0 = one per core)
+              --min-face PX       smallest face to find (default 20; 40 is about 2× faster)
 
             Exit codes: 0 success, 1 an input or model failed (the others are still processed), 2 bad usage.
             """;

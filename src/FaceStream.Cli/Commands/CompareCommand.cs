@@ -10,17 +10,13 @@ public static class CompareCommand
 
     public static int Run(IEnumerable<string> argv)
     {
-        var args = CliArgs.Parse(argv, ["--threshold", "--min-face"], ["--json"]);
+        var args = CliArgs.Parse(argv, ["--threshold"], ["--json"]);
         if (args.Positionals.Count != 2)
         {
             throw new UsageException($"compare takes exactly two images. Usage: {Usage}");
         }
 
         var ctx = CliContext.Create(args);
-        if (args.Int("--min-face", 12, 4096) is { } minFace)
-        {
-            ctx.Mtcnn.MinFaceSize = minFace;
-        }
 
         bool json = args.Flag("--json");
         using var engine = ctx.Engine();

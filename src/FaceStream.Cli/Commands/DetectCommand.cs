@@ -10,17 +10,13 @@ public static class DetectCommand
 
     public static int Run(IEnumerable<string> argv)
     {
-        var args = CliArgs.Parse(argv, ["--min-face", "--annotate"], ["--json"]);
+        var args = CliArgs.Parse(argv, ["--annotate"], ["--json"]);
         if (args.Positionals.Count == 0)
         {
             throw new UsageException($"no images given. Usage: {Usage}");
         }
 
         var ctx = CliContext.Create(args);
-        if (args.Int("--min-face", 12, 4096) is { } minFace)
-        {
-            ctx.Mtcnn.MinFaceSize = minFace;
-        }
 
         bool json = args.Flag("--json");
         string? annotate = args.Value("--annotate");

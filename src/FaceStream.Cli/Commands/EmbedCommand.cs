@@ -9,17 +9,13 @@ public static class EmbedCommand
 
     public static int Run(IEnumerable<string> argv)
     {
-        var args = CliArgs.Parse(argv, ["--min-face"], ["--json"]);
+        var args = CliArgs.Parse(argv, [], ["--json"]);
         if (args.Positionals.Count == 0)
         {
             throw new UsageException($"no images given. Usage: {Usage}");
         }
 
         var ctx = CliContext.Create(args);
-        if (args.Int("--min-face", 12, 4096) is { } minFace)
-        {
-            ctx.Mtcnn.MinFaceSize = minFace;
-        }
 
         bool json = args.Flag("--json");
         using var engine = ctx.Engine();

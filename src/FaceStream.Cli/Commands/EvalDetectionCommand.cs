@@ -11,7 +11,7 @@ public static class EvalDetectionCommand
 
     public static int Run(IEnumerable<string> argv)
     {
-        var args = CliArgs.Parse(argv, ["--images", "--wider-gt", "--min-face"], ["--json"]);
+        var args = CliArgs.Parse(argv, ["--images", "--wider-gt"], ["--json"]);
         string images = args.Value("--images") ?? throw new UsageException($"--images is required. Usage: {Usage}");
         string gtPath = args.Value("--wider-gt") ?? throw new UsageException($"--wider-gt is required. Usage: {Usage}");
         if (!File.Exists(gtPath))
@@ -30,10 +30,6 @@ public static class EvalDetectionCommand
         }
 
         var ctx = CliContext.Create(args);
-        if (args.Int("--min-face", 12, 4096) is { } minFace)
-        {
-            ctx.Mtcnn.MinFaceSize = minFace;
-        }
 
         bool json = args.Flag("--json");
         using var engine = ctx.Engine();
@@ -73,10 +69,10 @@ public static class EvalDetectionCommand
                 w.WriteNumber("unreadable", failed);
                 w.WriteNumber("minFace", ctx.Mtcnn.MinFaceSize);
                 w.WriteNumber("groundTruthFaces", tally.GroundTruth);
-                Num(w, "recall", tally.Recall);
-                Num(w, "recall20", tally.Recall20);
-                Num(w, "recall40", tally.Recall40);
-                Num(w, "precision40", tally.Precision40);
+                Json.NumberOrNull(w, "recall", tally.Recall);
+                Json.NumberOrNull(w, "recall20", tally.Recall20);
+                Json.NumberOrNull(w, "recall40", tally.Recall40);
+                Json.NumberOrNull(w, "precision40", tally.Precision40);
                 w.WriteNumber("msPerImage", Math.Round(perImage, 1));
                 w.WriteEndObject();
             }));
@@ -93,16 +89,4 @@ public static class EvalDetectionCommand
     }
 
     private static string P(double v) => double.IsNaN(v) ? "n/a" : $"{v * 100:F1}%";
-
-    private static void Num(System.Text.Json.Utf8JsonWriter w, string name, double v)
-    {
-        if (double.IsNaN(v))
-        {
-            w.WriteNull(name);
-        }
-        else
-        {
-            w.WriteNumber(name, Math.Round(v, 4));
-        }
-    }
 }

@@ -14,7 +14,7 @@ public static class EvalIdentitiesCommand
 
     public static int Run(IEnumerable<string> argv)
     {
-        var args = CliArgs.Parse(argv, ["--pad", "--limit", "--min-face"], ["--json"]);
+        var args = CliArgs.Parse(argv, ["--pad", "--limit"], ["--json"]);
         if (args.Positionals.Count != 1)
         {
             throw new UsageException($"give one directory with a sub-folder per person. Usage: {Usage}");
@@ -27,10 +27,6 @@ public static class EvalIdentitiesCommand
         }
 
         var ctx = CliContext.Create(args);
-        if (args.Int("--min-face", 12, 4096) is { } minFace)
-        {
-            ctx.Mtcnn.MinFaceSize = minFace;
-        }
 
         float pad = args.Float("--pad", 0f, 2f) ?? 0f;
         int limit = args.Int("--limit", 1, int.MaxValue) ?? int.MaxValue;
@@ -151,17 +147,8 @@ public static class EvalIdentitiesCommand
     private static void WriteTar(System.Text.Json.Utf8JsonWriter w, string name, TarAtFar t)
     {
         w.WriteStartObject(name);
-        if (double.IsNaN(t.Tar))
-        {
-            w.WriteNull("tar");
-            w.WriteNull("threshold");
-        }
-        else
-        {
-            w.WriteNumber("tar", Math.Round(t.Tar, 4));
-            w.WriteNumber("threshold", Math.Round(t.Threshold, 4));
-        }
-
+        Json.NumberOrNull(w, "tar", t.Tar);
+        Json.NumberOrNull(w, "threshold", t.Threshold);
         w.WriteEndObject();
     }
 }
