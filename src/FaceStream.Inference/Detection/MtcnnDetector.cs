@@ -295,6 +295,9 @@ public sealed class MtcnnDetector : IFaceDetector
         var lm = landmarkName is null ? [] : new float[count * 10];
         string[] outputs = landmarkName is null ? [probName, regName] : [probName, regName, landmarkName];
         int tile = size * size * 4;
+        // Split evenly over the cores (a fixed 256-crop chunk left one core idle on typical counts), capped by the
+        // configured batch size to bound memory.
+        batch = Math.Clamp((count + _parallel.MaxDegreeOfParallelism - 1) / _parallel.MaxDegreeOfParallelism, 1, batch);
         int chunks = (count + batch - 1) / batch;
         Parallel.For(0, chunks, _parallel, chunk =>
         {
