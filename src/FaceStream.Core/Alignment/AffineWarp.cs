@@ -70,24 +70,4 @@ public static class AffineWarp
             }
         }
     }
-
-    /// <summary>The same warp into an interleaved RGB byte chip (for thumbnails, blur measures and debugging).</summary>
-    public static byte[] ToRgbBytes(ImageFrame image, SimilarityTransform imageToChip, int size)
-    {
-        var t = new float[3 * size * size];
-        ToTensor(image, imageToChip, new ChipFormat(size, false, 0f, 1f), t);
-        var rgb = new byte[3 * size * size];
-        int plane = size * size;
-        for (int i = 0; i < plane; i++)
-        {
-            rgb[(3 * i) + 0] = (byte)Math.Clamp(MathF.Round(t[i]), 0, 255);
-            rgb[(3 * i) + 1] = (byte)Math.Clamp(MathF.Round(t[plane + i]), 0, 255);
-            rgb[(3 * i) + 2] = (byte)Math.Clamp(MathF.Round(t[(2 * plane) + i]), 0, 255);
-        }
-
-        return rgb;
-    }
-
-    /// <summary>Maps landmarks into chip coordinates (for checks and drawing).</summary>
-    public static PointF[] MapPoints(SimilarityTransform t, IEnumerable<PointF> points) => points.Select(t.Apply).ToArray();
 }

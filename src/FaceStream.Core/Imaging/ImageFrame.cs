@@ -21,7 +21,4 @@ public sealed record ImageFrame(int Width, int Height, int Stride, PixelFormat F
             throw new ArgumentException("pixel buffer is smaller than stride × height");
         }
     }
-
-    /// <summary>True when rows are packed without padding (a single tensor can view the buffer).</summary>
-    public bool IsPacked => Stride == Width * Format.BytesPerPixel();
 }

@@ -19,8 +19,6 @@ public sealed class FaceAligner
         _template = Enumerable.Range(0, 5).Select(i => new PointF(template[2 * i], template[(2 * i) + 1])).ToArray();
     }
 
-    public IReadOnlyList<PointF> Template => _template;
-
     /// <summary>Transform from image coordinates into the chip.</summary>
     public SimilarityTransform Estimate(Landmarks5 landmarks)
     {

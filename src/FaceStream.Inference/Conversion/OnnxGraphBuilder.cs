@@ -166,10 +166,6 @@ public sealed class OnnxGraphBuilder
         }
     }
 
-    public int NodeCount => _graph.Node.Count;
-
-    public IEnumerable<string> OpTypes => _graph.Node.Select(n => n.OpType);
-
     public byte[] ToBytes(string producer = "facestream")
     {
         var model = new ModelProto

