@@ -108,7 +108,7 @@ public sealed class MtcnnDetector : IFaceDetector
                     stride = w * 4;
                 }
 
-                pyramids[k] = new SkiaPyramid(bgra, w, h, stride, Math.Min(_rSize, 12));
+                pyramids[k] = new SkiaPyramid(bgra, w, h, stride, MtcnnOptions.PNetWindow);
             }
 
             var windows = RunPNet(pyramids, w, h, scales);
@@ -244,10 +244,11 @@ public sealed class MtcnnDetector : IFaceDetector
                 }
 
                 int y = i / mw, x = i - (y * mw);
-                // A 12 px window at stride 2 on the scaled image, mapped back (reference: fix((2·x + 1) / scale)).
+                // P-Net's window on the scaled image, mapped back (reference: fix((stride·x + 1) / scale)).
+                const int stride = MtcnnOptions.PNetStride, window = MtcnnOptions.PNetWindow;
                 list.Add(new Candidate(
-                    MathF.Floor(((2 * x) + 1) / scale), MathF.Floor(((2 * y) + 1) / scale),
-                    MathF.Floor(((2 * x) + 12) / scale), MathF.Floor(((2 * y) + 12) / scale), score)
+                    MathF.Floor(((stride * x) + 1) / scale), MathF.Floor(((stride * y) + 1) / scale),
+                    MathF.Floor(((stride * x) + window) / scale), MathF.Floor(((stride * y) + window) / scale), score)
                 {
                     Dx1 = reg[regBase + i],
                     Dy1 = reg[regBase + plane + i],

@@ -5,6 +5,12 @@ public sealed class MtcnnOptions
 {
     public const string Section = "Detector:Mtcnn";
 
+    /// <summary>P-Net's receptive field in pixels: a fact of the network, not a tunable.</summary>
+    public const int PNetWindow = 12;
+
+    /// <summary>P-Net's output stride (one 2×2 max-pool).</summary>
+    public const int PNetStride = 2;
+
     /// <summary>Smallest face (px) the image pyramid is built for. 20 finds small faces; 40 is typical for surveillance and ~3× faster.</summary>
     public int MinFaceSize { get; set; } = 20;
 
@@ -49,9 +55,9 @@ public sealed class MtcnnOptions
 
     public IEnumerable<string> Validate()
     {
-        if (MinFaceSize < 12 || MinFaceSize > 4096)
+        if (MinFaceSize < PNetWindow || MinFaceSize > 4096)
         {
-            yield return $"{Section}:MinFaceSize = {MinFaceSize} must be between 12 and 4096 px (P-Net's window is 12 px)";
+            yield return $"{Section}:MinFaceSize = {MinFaceSize} must be between {PNetWindow} and 4096 px (P-Net's window is {PNetWindow} px)";
         }
 
         if (!(ScaleFactor > 0.1f && ScaleFactor < 0.95f))
@@ -91,10 +97,10 @@ public sealed class MtcnnOptions
     public IReadOnlyList<float> Scales(int minSide)
     {
         var scales = new List<float>();
-        float m = 12f / MinFaceSize;
+        float m = (float)PNetWindow / MinFaceSize;
         float minl = minSide * m;
         float scale = m;
-        while (minl >= 12f)
+        while (minl >= PNetWindow)
         {
             scales.Add(scale);
             scale *= ScaleFactor;
