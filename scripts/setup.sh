@@ -4,8 +4,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# --test: also what the tests start themselves (the RTSP test server).
+with_test=false
+[ "${1:-}" = "--test" ] && with_test=true
+
 need_apt=()
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# FFmpeg 5.1 shared libraries (decoded in process through our own P/Invoke layer) and the CLI (demo and test clips).
+ldconfig -p | grep -q 'libavformat.so.59 ' || need_apt+=(libavformat59 libavcodec59 libavutil57 libswscale6)
+command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
+if $with_test; then
+  # gst-rtsp-server through Debian's python3-gi: scripts/rtsp_loop_server.py
+  /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer' >/dev/null 2>&1 \
+    || need_apt+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
+fi
 command -v dotnet >/dev/null 2>&1 || { echo "error: the .NET 10 SDK (dotnet) is required: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2; exit 1; }
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

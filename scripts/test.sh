@@ -3,7 +3,7 @@
 # Ends with one line "N passed, N failed[, N skipped]" (the .NET runner does not print one).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh || exit 1
+scripts/setup.sh --test || exit 1
 results="$(mktemp -d)"
 echo "==> dotnet test"
 dotnet test FaceStream.sln -c Release --no-build -nologo --logger "trx;LogFileName=results.trx" --results-directory "$results"

@@ -22,10 +22,16 @@ namespace FaceStream.Cli
               facestream embed IMAGE... [--json]
               facestream compare IMAGE_A IMAGE_B [--json] [--threshold T]
 
+            Video
+              facestream probe URL [--json] [--timeout S] [--transport tcp|udp]
+                                                       open a camera or file, decode one frame, print codec/size/fps
+
             Evaluation and speed
               facestream eval identities DIR [--json] [--pad F] [--limit N]
               facestream eval detection --images DIR --wider-gt FILE [--min-face PX] [--json]
               facestream bench [--iterations N] [--image FILE] [--markdown FILE]
+              facestream bench decode [--clip FILE] [--runs N] [--markdown FILE]
+                                                       FFmpeg decode + conversion fps and CPU per camera
 
             Demo
               facestream demo [--out DIR]              detect + annotate + compare on the bundled sample photos
@@ -78,6 +84,7 @@ namespace FaceStream.Cli
                 "eval" => EvalCommand.Run(rest),
                 "bench" => BenchCommand.Run(rest),
                 "demo" => DemoCommand.Run(rest),
+                "probe" => ProbeCommand.Run(rest),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

@@ -12,6 +12,11 @@ public static class BenchCommand
 
     public static int Run(IEnumerable<string> argv)
     {
+        if (argv.FirstOrDefault() == "decode")
+        {
+            return DecodeBenchCommand.Run(argv.Skip(1));
+        }
+
         var args = CliArgs.Parse(argv, ["--iterations", "--image", "--markdown"], []);
         var ctx = CliContext.Create(args);
         int iterations = args.Int("--iterations", 1, 10_000) ?? 10;

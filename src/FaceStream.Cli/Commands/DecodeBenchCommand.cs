@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using FaceStream.Media.Video;
+using FaceStream.Media.Video.Interop;
+
+namespace FaceStream.Cli.Commands;
+
+/// <summary>facestream bench decode: decode + conversion speed and CPU per camera for a 1080p H.264 file.</summary>
+public static class DecodeBenchCommand
+{
+    public const string Usage = "facestream bench decode [--clip FILE] [--runs N] [--markdown FILE]";
+
+    private const string ClipRecipe =
+        "-f lavfi -i \"testsrc2=size=1920x1080:rate=25,noise=alls=10:allf=t+u\" -t 10 -c:v libx264 -preset veryfast " +
+        "-profile:v high -bf 0 -g 50 -b:v 6M -maxrate 6M -bufsize 12M -pix_fmt yuv420p";
+
+    public static int Run(IEnumerable<string> argv)
+    {
+        var args = CliArgs.Parse(argv, ["--clip", "--runs", "--markdown"], []);
+        int runs = args.Int("--runs", 1, 100) ?? 3;
+        var versions = FfmpegLibrary.EnsureLoaded();
+        string clip = args.Value("--clip") ?? MakeCameraClip();
+        var probe = VideoProbe.Probe(new VideoSourceOptions { Id = "bench", Url = clip });
+        var lines = new List<string>
+        {
+            $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, {versions}",
+            $"Command: facestream bench decode --runs {runs}{(args.Value("--clip") is { } c ? " --clip " + c : "")} " +
+            $"(clip: {probe.Codec} {probe.Width}x{probe.Height} @ {probe.Fps:0.##} fps{(args.Value("--clip") is null ? $", made with ffmpeg {ClipRecipe}" : "")}); median of {runs} runs",
+            "",
+            "| decoder threads | converted to BGRA | decode fps (wall) | CPU ms per frame | CPU per camera at 25 fps (% of one core) | bytes allocated per frame |",
+            "|---|---|---|---|---|---|",
+        };
+        var cases = new List<(int Threads, double AnalysisFps, bool SkipLoopFilter)> { (1, 0, false), (1, 5, false), (2, 0, false), (2, 5, false), (1, 5, true) };
+        foreach (var (threads, analysisFps, skipLoopFilter) in cases)
+        {
+            var results = Enumerable.Range(0, runs + 1).Select(_ => Measure(clip, threads, analysisFps, skipLoopFilter)).Skip(1).OrderBy(r => r.Fps).ToList();
+            var m = results[results.Count / 2];
+            double cpuPerFrameMs = m.CpuSeconds * 1000 / m.Frames;
+            double cameraCpu = cpuPerFrameMs * probe.Fps / 10;
+            lines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"| {threads}{(skipLoopFilter ? " + SkipLoopFilter" : "")} | {(analysisFps == 0 ? "every frame" : $"{analysisFps:0} fps (1 in {probe.Fps / analysisFps:0})")} | {m.Fps:0} | {cpuPerFrameMs:0.00} | {cameraCpu:0.0} % | {m.AllocatedPerFrame:0} |"));
+            Console.Error.WriteLine(lines[^1]);
+        }
+
+        foreach (var l in lines)
+        {
+            Console.Out.WriteLine(l);
+        }
+
+        if (args.Value("--markdown") is { } md)
+        {
+            File.WriteAllLines(md, lines);
+        }
+
+        return 0;
+    }
+
+    private sealed record Result(double Fps, double CpuSeconds, long Frames, double AllocatedPerFrame);
+
+    private static Result Measure(string clip, int threads, double analysisFps, bool skipLoopFilter)
+    {
+        using var pool = new VideoFramePool();
+        var source = new VideoSource(new VideoSourceOptions { Id = "bench", Url = clip, DecoderThreads = threads, AnalysisFps = analysisFps, SkipLoopFilter = skipLoopFilter }, pool);
+        var channel = Channel.CreateBounded<VideoFrame>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
+        var process = Process.GetCurrentProcess();
+        var cpu0 = process.TotalProcessorTime;
+        long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+        var clock = Stopwatch.StartNew();
+        var consumer = Task.Run(async () =>
+        {
+            await foreach (var frame in channel.Reader.ReadAllAsync())
+            {
+                frame.Dispose();
+            }
+        });
+        source.RunAsync(channel.Writer, CancellationToken.None).GetAwaiter().GetResult();
+        channel.Writer.Complete();
+        consumer.GetAwaiter().GetResult();
+        clock.Stop();
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
+        process.Refresh();
+        var cpu = (process.TotalProcessorTime - cpu0).TotalSeconds;
+        long frames = source.Stats.FramesDecoded;
+        return new Result(frames / clock.Elapsed.TotalSeconds, cpu, frames, (double)allocated / frames);
+    }
+
+    private static string MakeCameraClip()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "facestream-bench");
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, "cam1080.mp4");
+        if (File.Exists(path))
+        {
+            return path;
+        }
+
+        Console.Error.WriteLine("making a camera-like 1080p25 H.264 clip with the ffmpeg CLI (about 10 s)…");
+        var psi = new ProcessStartInfo("ffmpeg", $"-v error -y -nostdin {ClipRecipe} \"{path}.tmp.mp4\"") { RedirectStandardError = true };
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start ffmpeg");
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidDataException($"ffmpeg could not make the benchmark clip: {err}");
+        }
+
+        File.Move(path + ".tmp.mp4", path);
+        return path;
+    }
+}

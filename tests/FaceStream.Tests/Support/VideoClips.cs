@@ -1,0 +1,89 @@
+using System.Diagnostics;
+
+namespace FaceStream.Tests.Support;
+
+/// <summary>Test clips made once per run with the real ffmpeg CLI: H.264 1080p/720p with a short GOP, HEVC, a clip of the
+/// real sample face photos, and broken inputs.</summary>
+public sealed class VideoClips
+{
+    private static readonly Lazy<VideoClips> Shared = new(() => new VideoClips());
+
+    private VideoClips()
+    {
+        Directory = TestAssets.TempDirectory();
+        H264_720 = Make("h264-720p.mp4", "-f lavfi -i testsrc2=size=1280x720:rate=25 -t 4 -c:v libx264 -preset veryfast -g 25 -bf 2 -pix_fmt yuv420p");
+        H264_1080 = Make("h264-1080p.mp4", "-f lavfi -i testsrc2=size=1920x1080:rate=25 -t 2 -c:v libx264 -preset veryfast -profile:v high -bf 0 -g 25 -pix_fmt yuv420p");
+        Hevc = Make("hevc-720p.mp4", "-f lavfi -i testsrc2=size=1280x720:rate=25 -t 1 -c:v libx265 -preset ultrafast -x265-params log-level=error -g 25 -pix_fmt yuv420p");
+        AudioOnly = Make("audio-only.m4a", "-f lavfi -i sine=frequency=440:duration=1 -c:a aac");
+        Truncated = Path.Combine(Directory, "truncated.mp4");
+        var whole = File.ReadAllBytes(H264_720);
+        File.WriteAllBytes(Truncated, whole[..(whole.Length / 3)]);
+        RandomBytes = Path.Combine(Directory, "random.mp4");
+        var noise = new byte[200_000];
+        new Random(7).NextBytes(noise);
+        File.WriteAllBytes(RandomBytes, noise);
+        Faces = MakeFaceClip();
+    }
+
+    public static VideoClips Instance => Shared.Value;
+
+    public string Directory { get; }
+
+    /// <summary>4 s, 25 fps, 100 frames, GOP 25 with B-frames.</summary>
+    public string H264_720 { get; }
+
+    /// <summary>2 s, 25 fps, 50 frames, camera-like (High profile, no B-frames).</summary>
+    public string H264_1080 { get; }
+
+    /// <summary>1 s HEVC 720p.</summary>
+    public string Hevc { get; }
+
+    public string AudioOnly { get; }
+
+    public string Truncated { get; }
+
+    public string RandomBytes { get; }
+
+    /// <summary>1280x720 25 fps: the six sample photos, 2 s each, each slowly panning; real faces in real H.264.</summary>
+    public string Faces { get; }
+
+    public static string Ffmpeg(string arguments)
+    {
+        var psi = new ProcessStartInfo("ffmpeg", "-v error -y -nostdin " + arguments) { RedirectStandardError = true, RedirectStandardOutput = true };
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"ffmpeg {arguments} failed ({p.ExitCode}): {stderr.Result}");
+        }
+
+        return stderr.Result;
+    }
+
+    /// <summary>Raw BGR24 bytes of frame <paramref name="index"/> as the ffmpeg CLI decodes it.</summary>
+    public static byte[] CliFrameBgr24(string clip, int index, string swsFlags = "bilinear")
+    {
+        var raw = Path.Combine(Path.GetDirectoryName(clip)!, $"frame-{index}-{Guid.NewGuid():N}.bgr");
+        Ffmpeg($"-i \"{clip}\" -vf \"select=eq(n\\,{index})\" -frames:v 1 -sws_flags {swsFlags} -pix_fmt bgr24 -f rawvideo \"{raw}\"");
+        return File.ReadAllBytes(raw);
+    }
+
+    private string Make(string name, string arguments)
+    {
+        var path = Path.Combine(Directory, name);
+        Ffmpeg($"{arguments} \"{path}\"");
+        return path;
+    }
+
+    private string MakeFaceClip()
+    {
+        // One input per photo, each scaled to cover 1280x720 plus margin, then a slow pan (crop moving with time).
+        var inputs = string.Join(" ", Enumerable.Range(1, 6).Select(i => $"-loop 1 -t 2 -framerate 25 -i \"{TestAssets.Sample(i)}\""));
+        var chains = string.Join(";", Enumerable.Range(0, 6).Select(i =>
+            $"[{i}:v]scale=1408:792:force_original_aspect_ratio=increase,crop=1280:720:'min(128,t*48)':'min(72,t*24)',setsar=1,format=yuv420p[v{i}]"));
+        var concat = string.Concat(Enumerable.Range(0, 6).Select(i => $"[v{i}]")) + "concat=n=6:v=1:a=0[out]";
+        return Make("faces-720p.mp4", $"{inputs} -filter_complex \"{chains};{concat}\" -map \"[out]\" -c:v libx264 -preset veryfast -g 25 -pix_fmt yuv420p -r 25");
+    }
+}
