@@ -61,33 +61,38 @@ public sealed class CliContext
             throw new UsageException($"configuration: {e.Message}");
         }
 
+        ApplyGlobalOptions(args, ctx.Inference, ctx.Mtcnn);
+        ctx.Validate();
+        return ctx;
+    }
+
+    /// <summary>The command-line options every command takes override the config file.</summary>
+    public static void ApplyGlobalOptions(CliArgs args, InferenceOptions inference, MtcnnOptions mtcnn)
+    {
         if (args.Value("--models") is { } models)
         {
-            ctx.Inference.ModelsDirectory = models;
+            inference.ModelsDirectory = models;
         }
 
         if (args.Value("--provider") is { } provider)
         {
-            ctx.Inference.ExecutionProvider = provider;
+            inference.ExecutionProvider = provider;
         }
 
         if (args.Value("--embedder") is { } embedder)
         {
-            ctx.Inference.Embedder = embedder;
+            inference.Embedder = embedder;
         }
 
         if (args.Int("--min-face", 12, 4096) is { } minFace)
         {
-            ctx.Mtcnn.MinFaceSize = minFace;
+            mtcnn.MinFaceSize = minFace;
         }
 
         if (args.Int("--threads", 0, 256) is { } threads)
         {
-            ctx.Mtcnn.Parallelism = threads;
+            mtcnn.Parallelism = threads;
         }
-
-        ctx.Validate();
-        return ctx;
     }
 
     public void Validate()
@@ -99,19 +104,7 @@ public sealed class CliContext
         }
     }
 
-    private static string? FindDefaultConfig()
-    {
-        for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d is not null; d = d.Parent)
-        {
-            string p = Path.Combine(d.FullName, "config", "facestream.json");
-            if (File.Exists(p))
-            {
-                return p;
-            }
-        }
-
-        return null;
-    }
+    internal static string? FindDefaultConfig() => Worker.Hosting.WorkerHost.FindDefaultConfig();
 
     public ModelStore Store() => ModelStore.Locate(string.IsNullOrWhiteSpace(Inference.ModelsDirectory) ? null : Inference.ModelsDirectory);
 

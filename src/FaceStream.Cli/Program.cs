@@ -26,15 +26,24 @@ namespace FaceStream.Cli
               facestream probe URL [--json] [--timeout S] [--transport tcp|udp]
                                                        open a camera or file, decode one frame, print codec/size/fps
 
+            Stream processing
+              facestream run [--config FILE]           the worker: cameras from config, events on stdout, /metrics
+              facestream watch SOURCE... [--gallery DIR] [--json] [--fps N] [--realtime]
+                                                       the same pipeline over files/URLs; events + a summary
+
             Evaluation and speed
               facestream eval identities DIR [--json] [--pad F] [--limit N]
               facestream eval detection --images DIR --wider-gt FILE [--min-face PX] [--json]
               facestream bench [--iterations N] [--image FILE] [--markdown FILE]
               facestream bench decode [--clip FILE] [--runs N] [--markdown FILE]
                                                        FFmpeg decode + conversion fps and CPU per camera
+              facestream bench pipeline [--cameras 1,2,4] [--seconds S] [--fps N] [--markdown FILE]
+                                                       whole pipeline on N live 1080p RTSP cameras: fps, latency, CPU, RSS
 
             Demo
-              facestream demo [--out DIR]              detect + annotate + compare on the bundled sample photos
+              facestream demo [--out DIR] [--metrics-port N]
+                                                       the worker on a video made from the sample photos + a gallery
+              facestream demo --photos [--out DIR]     detect + annotate + compare on the bundled sample photos
 
             Options for every command
               --models DIR        models directory (default: ./models found upward, or $FACESTREAM_MODELS)
@@ -85,6 +94,8 @@ namespace FaceStream.Cli
                 "bench" => BenchCommand.Run(rest),
                 "demo" => DemoCommand.Run(rest),
                 "probe" => ProbeCommand.Run(rest),
+                "watch" => WatchCommand.Run(rest),
+                "run" => RunCommand.Run(rest),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

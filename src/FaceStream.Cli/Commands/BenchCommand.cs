@@ -12,9 +12,12 @@ public static class BenchCommand
 
     public static int Run(IEnumerable<string> argv)
     {
-        if (argv.FirstOrDefault() == "decode")
+        switch (argv.FirstOrDefault())
         {
-            return DecodeBenchCommand.Run(argv.Skip(1));
+            case "decode":
+                return DecodeBenchCommand.Run(argv.Skip(1));
+            case "pipeline":
+                return PipelineBenchCommand.Run(argv.Skip(1));
         }
 
         var args = CliArgs.Parse(argv, ["--iterations", "--image", "--markdown"], []);

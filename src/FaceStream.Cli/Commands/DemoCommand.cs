@@ -1,19 +1,85 @@
 using FaceStream.Inference;
 using FaceStream.Inference.Models;
+using FaceStream.Cli.Demo;
 using FaceStream.Media.Images;
 
 namespace FaceStream.Cli.Commands;
 
-/// <summary>facestream demo: the engine on the bundled sample photos: annotated detections and who appears where.</summary>
+/// <summary>
+/// facestream demo: the worker on a video made from the bundled sample photos, against a gallery enrolled from two of
+/// their faces (alerts as JSON lines, metrics on a local port); --photos: the engine on the photos themselves.
+/// </summary>
 public static class DemoCommand
 {
-    public const string Usage = "facestream demo [--out DIR]";
+    public const string Usage = "facestream demo [--out DIR] [--metrics-port N] [--photos]";
 
     public static int Run(IEnumerable<string> argv)
     {
-        var args = CliArgs.Parse(argv, ["--out"], []);
+        var args = CliArgs.Parse(argv, ["--out", "--metrics-port"], ["--photos"]);
         var ctx = CliContext.Create(args);
         string outDir = Path.GetFullPath(args.Value("--out") ?? Path.Combine("out", "demo"));
+        return args.Flag("--photos") ? Photos(ctx, outDir) : Video(ctx, outDir, args.Int("--metrics-port", 0, 65535) ?? 9464);
+    }
+
+    private static int Video(CliContext ctx, string outDir, int metricsPort)
+    {
+        var store = ctx.Store();
+        string video = Path.Combine(outDir, "lobby.mp4");
+        string gallery = Path.Combine(outDir, "gallery");
+        string events = Path.Combine(outDir, "events.jsonl");
+        if (!File.Exists(video))
+        {
+            Console.Error.WriteLine($"making the demo video from the sample photos → {video}");
+            DemoAssets.MakeVideo(store, video);
+        }
+
+        ctx.Mtcnn.MinFaceSize = 40;
+        using (var engine = ctx.Engine())
+        {
+            DemoAssets.MakeGallery(engine, store, gallery);
+        }
+
+        File.Delete(events);
+        string config = Path.Combine(outDir, "demo.json");
+        File.WriteAllText(config, DemoConfig(ctx, video, gallery, events, metricsPort));
+        Console.Error.WriteLine($"""
+            FaceStream demo: the worker watches camera "lobby" ({video}, played in real time, 12 s) against a gallery of
+            {DemoAssets.Enrolled.Length} people ({gallery}). Events are printed below as JSON lines (also in {events});
+            metrics: http://127.0.0.1:{metricsPort}/metrics, health: /healthz, /readyz (while it runs). Config: {config}
+            """);
+        int rc = Worker.Hosting.WorkerHost.RunAsync(["--config", config]).GetAwaiter().GetResult();
+        if (rc != 0)
+        {
+            return rc;
+        }
+
+        var kinds = File.Exists(events)
+            ? File.ReadLines(events).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList()
+            : [];
+        var matches = kinds.Where(k => k.GetProperty("kind").GetString() == "match").ToList();
+        Console.Error.WriteLine($"\ndemo finished: {matches.Count} alerts");
+        foreach (var m in matches)
+        {
+            Console.Error.WriteLine($"  {m.GetProperty("media_time_s").GetDouble(),5:F1} s into the video: {m.GetProperty("identity_name").GetString()} (track {m.GetProperty("track_id").GetInt64()}, similarity {m.GetProperty("similarity").GetDouble():F3})");
+        }
+
+        return 0;
+    }
+
+    private static string DemoConfig(CliContext ctx, string video, string gallery, string events, int metricsPort) =>
+        System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["Inference"] = new { ctx.Inference.ModelsDirectory, ctx.Inference.ExecutionProvider, ctx.Inference.Embedder },
+            ["Detector"] = new { Mtcnn = new { MinFaceSize = 40 } },
+            ["Cameras"] = new[] { new { Id = "lobby", Url = video, Realtime = true, AnalysisFps = 5 } },
+            ["Pipeline"] = new { StopWhenSourcesEnd = true },
+            ["Gallery"] = new { Directory = gallery },
+            ["Events"] = new { Console = true, JsonLinesFile = events, CameraState = true },
+            ["Metrics"] = new { Enabled = true, Host = "127.0.0.1", Port = metricsPort },
+        }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+
+    private static int Photos(CliContext ctx, string outDir)
+    {
         var store = ctx.Store();
         using var engine = ctx.Engine();
         Console.Out.WriteLine($"FaceStream demo: MTCNN (min face {ctx.Mtcnn.MinFaceSize} px) + {engine.Embedder.ModelId} on {engine.ExecutionProvider}");

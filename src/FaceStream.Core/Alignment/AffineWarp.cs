@@ -70,4 +70,27 @@ public static class AffineWarp
             }
         }
     }
+
+    /// <summary>Luma (BT.601 weights, 0–255) of the warped chip, for quality measures.</summary>
+    /// <param name="destination">size × size floats.</param>
+    public static void ToGrey(ImageFrame image, SimilarityTransform imageToChip, int size, Span<float> destination)
+    {
+        int plane = size * size;
+        float[] rgb = System.Buffers.ArrayPool<float>.Shared.Rent(3 * plane);
+        try
+        {
+            ToTensor(image, imageToChip, new ChipFormat(size, Bgr: false, Mean: 0, Scale: 1), rgb);
+            var r = rgb.AsSpan(0, plane);
+            var g = rgb.AsSpan(plane, plane);
+            var b = rgb.AsSpan(2 * plane, plane);
+            var grey = destination[..plane];
+            System.Numerics.Tensors.TensorPrimitives.Multiply(r, 0.299f, grey);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(g, 0.587f, grey, grey);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(b, 0.114f, grey, grey);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(rgb);
+        }
+    }
 }

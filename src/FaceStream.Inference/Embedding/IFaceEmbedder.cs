@@ -17,4 +17,7 @@ public interface IFaceEmbedder : IDisposable
 
     /// <summary>Aligns each face by its landmarks and embeds all of them in batches.</summary>
     IReadOnlyList<FaceEmbedding> Embed(ImageFrame image, IReadOnlyList<Landmarks5> faces);
+
+    /// <summary>Embeds faces from different images in shared batches (the worker batches crops across cameras).</summary>
+    IReadOnlyList<FaceEmbedding> EmbedMany(IReadOnlyList<(ImageFrame Image, Landmarks5 Face)> faces);
 }

@@ -46,7 +46,10 @@ public sealed class OnnxFaceEmbedder : IFaceEmbedder
         _maxBatch = Math.Max(1, maxBatch);
     }
 
-    public IReadOnlyList<FaceEmbedding> Embed(ImageFrame image, IReadOnlyList<Landmarks5> faces)
+    public IReadOnlyList<FaceEmbedding> Embed(ImageFrame image, IReadOnlyList<Landmarks5> faces) =>
+        EmbedMany(faces.Select(f => (image, f)).ToList());
+
+    public IReadOnlyList<FaceEmbedding> EmbedMany(IReadOnlyList<(ImageFrame Image, Landmarks5 Face)> faces)
     {
         var result = new FaceEmbedding[faces.Count];
         int chip = 3 * _chip.Size * _chip.Size;
@@ -58,8 +61,8 @@ public sealed class OnnxFaceEmbedder : IFaceEmbedder
             {
                 for (int i = 0; i < len; i++)
                 {
-                    var t = _aligner.Estimate(faces[start + i]);
-                    AffineWarp.ToTensor(image, t, _chip, buffer.AsSpan(i * chip, chip));
+                    var (image, face) = faces[start + i];
+                    AffineWarp.ToTensor(image, _aligner.Estimate(face), _chip, buffer.AsSpan(i * chip, chip));
                 }
 
                 using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffer.AsMemory(0, len * chip),

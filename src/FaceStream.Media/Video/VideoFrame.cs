@@ -36,6 +36,9 @@ public sealed unsafe class VideoFrame : IDisposable
     /// <summary>Files: position in the media. Live: time since the source's first frame.</summary>
     public TimeSpan MediaTime { get; private set; }
 
+    /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp of delivery by the source, for frame-to-decision latency.</summary>
+    public long DeliveredTicks { get; private set; }
+
     public int Width { get; private set; }
 
     public int Height { get; private set; }
@@ -68,6 +71,7 @@ public sealed unsafe class VideoFrame : IDisposable
 
         (CameraId, Sequence, DecodedIndex, Timestamp, MediaTime, Width, Height, Stride, Format) =
             (cameraId, sequence, decodedIndex, timestamp, mediaTime, width, height, stride, format);
+        DeliveredTicks = System.Diagnostics.Stopwatch.GetTimestamp();
     }
 
     internal bool TryRent() => Interlocked.Exchange(ref _rented, 1) == 0;

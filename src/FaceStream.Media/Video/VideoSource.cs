@@ -116,6 +116,8 @@ public sealed class VideoSource
             using (decoder)
             {
                 Info = decoder.Info;
+                // Stopping aborts a read in progress instead of waiting out its deadline.
+                using var abortOnStop = cancel.Register(decoder.Abort);
                 try
                 {
                     reason = Pump(decoder, output, ref attempt, cancel);

@@ -3,7 +3,7 @@ using FaceStream.Core.Imaging;
 namespace FaceStream.Media.Video;
 
 /// <summary>Per-camera settings: where to read, how long any network call may take, and what frames to hand on.</summary>
-public sealed class VideoSourceOptions
+public class VideoSourceOptions
 {
     /// <summary>Camera id used in frames, logs and metrics.</summary>
     public string Id { get; set; } = "";

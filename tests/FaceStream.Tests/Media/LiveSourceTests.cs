@@ -83,16 +83,7 @@ public sealed class LiveSourceTests
         }
     }
 
-    private static VideoSourceOptions Camera(string id, string url) => new()
-    {
-        Id = id,
-        Url = url,
-        AnalysisFps = 0,
-        OpenTimeout = TimeSpan.FromSeconds(3),
-        ReadTimeout = TimeSpan.FromSeconds(2),
-        ReconnectInitialDelay = TimeSpan.FromMilliseconds(200),
-        ReconnectMaxDelay = TimeSpan.FromSeconds(1),
-    };
+    private static VideoSourceOptions Camera(string id, string url) => LiveCamera.Options<VideoSourceOptions>(id, url, fps: 0);
 
     [Fact]
     public async Task Streams_reports_a_killed_server_keeps_retrying_and_recovers_when_it_returns()

@@ -79,3 +79,19 @@ public sealed class RtspServer : IDisposable
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }
+
+/// <summary>Camera settings for tests against the local RTSP server: short deadlines and back-off so failures show in seconds.</summary>
+public static class LiveCamera
+{
+    public static T Options<T>(string id, string url, double fps)
+        where T : FaceStream.Media.Video.VideoSourceOptions, new() => new()
+        {
+            Id = id,
+            Url = url,
+            AnalysisFps = fps,
+            OpenTimeout = TimeSpan.FromSeconds(3),
+            ReadTimeout = TimeSpan.FromSeconds(2),
+            ReconnectInitialDelay = TimeSpan.FromMilliseconds(200),
+            ReconnectMaxDelay = TimeSpan.FromSeconds(1),
+        };
+}

@@ -78,13 +78,13 @@ public static class CliRunner
 
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
+        var stdout = p.StandardOutput.ReadToEndAsync();
         if (!p.WaitForExit(TimeSpan.FromMinutes(5)))
         {
             p.Kill(true);
-            throw new TimeoutException($"facestream {string.Join(' ', args)} did not finish");
+            throw new TimeoutException($"facestream {string.Join(' ', args)} did not finish within 5 minutes");
         }
 
-        return new Result(p.ExitCode, stdout, err.Result);
+        return new Result(p.ExitCode, stdout.Result, err.Result);
     }
 }

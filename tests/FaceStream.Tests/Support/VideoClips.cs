@@ -79,11 +79,8 @@ public sealed class VideoClips
 
     private string MakeFaceClip()
     {
-        // One input per photo, each scaled to cover 1280x720 plus margin, then a slow pan (crop moving with time).
-        var inputs = string.Join(" ", Enumerable.Range(1, 6).Select(i => $"-loop 1 -t 2 -framerate 25 -i \"{TestAssets.Sample(i)}\""));
-        var chains = string.Join(";", Enumerable.Range(0, 6).Select(i =>
-            $"[{i}:v]scale=1408:792:force_original_aspect_ratio=increase,crop=1280:720:'min(128,t*48)':'min(72,t*24)',setsar=1,format=yuv420p[v{i}]"));
-        var concat = string.Concat(Enumerable.Range(0, 6).Select(i => $"[v{i}]")) + "concat=n=6:v=1:a=0[out]";
-        return Make("faces-720p.mp4", $"{inputs} -filter_complex \"{chains};{concat}\" -map \"[out]\" -c:v libx264 -preset veryfast -g 25 -pix_fmt yuv420p -r 25");
+        var path = Path.Combine(Directory, "faces-720p.mp4");
+        FaceStream.Cli.Demo.DemoAssets.MakeVideo(TestAssets.Store, path);
+        return path;
     }
 }

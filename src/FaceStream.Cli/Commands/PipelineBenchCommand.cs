@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using FaceStream.Cli.Demo;
+using FaceStream.Inference;
+using FaceStream.Worker.Configuration;
+using FaceStream.Worker.Events;
+using FaceStream.Worker.Gallery;
+using FaceStream.Worker.Metrics;
+using FaceStream.Worker.Pipeline;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FaceStream.Cli.Commands;
+
+/// <summary>facestream bench pipeline: how many 1080p RTSP cameras the whole pipeline sustains at the analysis rate, with latency, CPU and memory.</summary>
+public static class PipelineBenchCommand
+{
+    public const string Usage = "facestream bench pipeline [--cameras 1,2,4] [--seconds S] [--fps N] [--markdown FILE]";
+
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(8);
+
+    public static int Run(IEnumerable<string> argv)
+    {
+        var args = CliArgs.Parse(argv, ["--cameras", "--seconds", "--fps", "--markdown"], []);
+        var ctx = CliContext.Create(args);
+        var counts = (args.Value("--cameras") ?? "1,2,4").Split(',').Select(c => int.TryParse(c, out var n) && n is > 0 and <= 32 ? n : throw new UsageException("--cameras takes counts from 1 to 32, e.g. 1,2,4")).ToList();
+        var seconds = args.Int("--seconds", 5, 3600) ?? 30;
+        var fps = args.Float("--fps", 0.5f, 30f) ?? 5f;
+        if (args.Value("--min-face") is null)
+        {
+            ctx.Mtcnn.MinFaceSize = 40;
+        }
+
+        var store = ctx.Store();
+        var dir = Path.Combine(Path.GetTempPath(), "facestream-bench");
+        var clip = Path.Combine(dir, "faces1080.mp4");
+        if (!File.Exists(clip))
+        {
+            Console.Error.WriteLine($"making a 1080p clip of the sample photos → {clip}");
+            DemoAssets.MakeVideo(store, clip, 1920, 1080);
+        }
+
+        using var engine = ctx.Engine();
+        var galleryDir = Path.Combine(dir, "gallery");
+        DemoAssets.MakeGallery(engine, store, galleryDir);
+        var gallery = GalleryLoader.Load(galleryDir, engine, NullLogger.Instance);
+        var servers = new List<Process>();
+        try
+        {
+            var urls = Enumerable.Range(0, counts.Max()).Select(i => StartServer(clip, 18600 + i, servers)).ToList();
+            var lines = new List<string>
+            {
+                $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; provider {engine.ExecutionProvider}, " +
+                $"detector min face {ctx.Mtcnn.MinFaceSize} px, embedder {engine.Embedder.ModelId}",
+                $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --fps {fps} " +
+                $"(each camera: its own gst-rtsp-server on 127.0.0.1 looping a 1080p25 H.264 clip of the six sample photos; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
+                "",
+                "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | detect ms per batch (frames per batch) | embed ms per batch | CPU (of all cores) | RSS |",
+                "|---|---|---|---|---|---|---|---|",
+            };
+            foreach (var n in counts)
+            {
+                var line = Measure(ctx, engine, gallery, urls.Take(n).ToList(), fps, TimeSpan.FromSeconds(seconds));
+                lines.Add(line);
+                Console.Error.WriteLine(line);
+            }
+
+            foreach (var l in lines)
+            {
+                Console.Out.WriteLine(l);
+            }
+
+            if (args.Value("--markdown") is { } md)
+            {
+                File.WriteAllLines(md, lines);
+            }
+        }
+        finally
+        {
+            foreach (var s in servers)
+            {
+                s.Kill(entireProcessTree: true);
+                s.Dispose();
+            }
+        }
+
+        return 0;
+    }
+
+    private static string Measure(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, double fps, TimeSpan duration)
+    {
+        var settings = new WorkerSettings();
+        settings.Events.Console = false;
+        for (int i = 0; i < urls.Count; i++)
+        {
+            settings.Cameras.Add(new CameraOptions { Id = $"cam{i + 1}", Url = urls[i], AnalysisFps = fps });
+        }
+
+        var metrics = new PipelineMetrics(Prometheus.Metrics.NewCustomRegistry());
+        var pipeline = new FramePipeline(settings, engine, gallery, [new MemorySink()], metrics, ctx.Logs);
+        using var cancel = new CancellationTokenSource();
+        pipeline.SyncCamerasAsync(settings.Cameras).GetAwaiter().GetResult();
+        var run = pipeline.RunAsync(cancel.Token);
+        Thread.Sleep(WarmUp);
+        var before = Snapshot(metrics, settings);
+        var process = Process.GetCurrentProcess();
+        var cpu0 = process.TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        long rss = 0;
+        while (clock.Elapsed < duration)
+        {
+            Thread.Sleep(500);
+            process.Refresh();
+            rss = Math.Max(rss, process.WorkingSet64);
+        }
+
+        var after = Snapshot(metrics, settings);
+        process.Refresh();
+        double cpu = (process.TotalProcessorTime - cpu0).TotalSeconds / clock.Elapsed.TotalSeconds / Environment.ProcessorCount;
+        cancel.Cancel();
+        run.GetAwaiter().GetResult();
+        pipeline.DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+        double wall = clock.Elapsed.TotalSeconds;
+        double analysedFps = (after.Analysed - before.Analysed) / wall / urls.Count;
+        var latency = Histogram.Delta(before.Latency, after.Latency);
+        double detectMs = 1000 * (after.DetectSum - before.DetectSum) / Math.Max(1, after.DetectCount - before.DetectCount);
+        double embedMs = 1000 * (after.EmbedSum - before.EmbedSum) / Math.Max(1, after.EmbedCount - before.EmbedCount);
+        double framesPerBatch = (after.Analysed - before.Analysed) / Math.Max(1, after.DetectCount - before.DetectCount);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {cpu * 100:0} % | {rss / (1 << 20)} MiB |");
+    }
+
+    private sealed record Counters(double Analysed, double Dropped, double DetectSum, double DetectCount, double EmbedSum, double EmbedCount, Histogram Latency);
+
+    private static Counters Snapshot(PipelineMetrics m, WorkerSettings s)
+    {
+        using var ms = new MemoryStream();
+        m.Registry.CollectAndExportAsTextAsync(ms).GetAwaiter().GetResult();
+        var text = System.Text.Encoding.UTF8.GetString(ms.ToArray()).Split('\n');
+        double Sum(string prefix) => text.Where(l => l.StartsWith(prefix, StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+        return new Counters(
+            Sum("facestream_camera_frames_analysed_total{"),
+            Sum("facestream_camera_frames_dropped_total{"),
+            Sum("facestream_stage_latency_seconds_sum{stage=\"detect\"}"),
+            Sum("facestream_stage_latency_seconds_count{stage=\"detect\"}"),
+            Sum("facestream_stage_latency_seconds_sum{stage=\"embed\"}"),
+            Sum("facestream_stage_latency_seconds_count{stage=\"embed\"}"),
+            Histogram.Parse(text, "facestream_frame_latency_seconds_bucket{"));
+    }
+
+    private static string StartServer(string clip, int port, List<Process> servers)
+    {
+        var script = FindUpward(Path.Combine("scripts", "rtsp_loop_server.py"))
+            ?? throw new InvalidDataException("scripts/rtsp_loop_server.py not found upward from here: run the bench from the repository");
+        var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+        var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { script, clip, port.ToString(CultureInfo.InvariantCulture), "/cam" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        var p = Process.Start(psi) ?? throw new InvalidDataException("cannot start the RTSP test server");
+        servers.Add(p);
+        var url = p.StandardOutput.ReadLine();
+        if (url is null || !url.StartsWith("rtsp://", StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"the RTSP test server did not start (needs python3-gi and gir1.2-gst-rtsp-server-1.0: scripts/setup.sh --test): {p.StandardError.ReadToEnd()}");
+        }
+
+        return url;
+    }
+
+    private static string? FindUpward(string relative)
+    {
+        for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d is not null; d = d.Parent)
+        {
+            var p = Path.Combine(d.FullName, relative);
+            if (File.Exists(p))
+            {
+                return p;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Cumulative bucket counts summed over label sets, as Prometheus' histogram_quantile reads them.</summary>
+    private sealed record Histogram(SortedDictionary<double, double> Buckets)
+    {
+        public static Histogram Parse(IEnumerable<string> lines, string prefix)
+        {
+            var buckets = new SortedDictionary<double, double>();
+            foreach (var l in lines.Where(l => l.StartsWith(prefix, StringComparison.Ordinal)))
+            {
+                int le = l.IndexOf("le=\"", StringComparison.Ordinal) + 4;
+                var bound = l[le..l.IndexOf('"', le)];
+                double upper = bound == "+Inf" ? double.PositiveInfinity : double.Parse(bound, CultureInfo.InvariantCulture);
+                buckets[upper] = buckets.GetValueOrDefault(upper) + double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+
+            return new Histogram(buckets);
+        }
+
+        public static Histogram Delta(Histogram a, Histogram b) =>
+            new(new SortedDictionary<double, double>(b.Buckets.ToDictionary(kv => kv.Key, kv => kv.Value - a.Buckets.GetValueOrDefault(kv.Key))));
+
+        public double Quantile(double q)
+        {
+            double total = Buckets.Count == 0 ? 0 : Buckets.Last().Value;
+            if (total <= 0)
+            {
+                return double.NaN;
+            }
+
+            double previousBound = 0, previousCount = 0;
+            foreach (var (bound, count) in Buckets)
+            {
+                if (count >= q * total)
+                {
+                    if (double.IsPositiveInfinity(bound))
+                    {
+                        return previousBound;
+                    }
+
+                    return previousBound + ((bound - previousBound) * ((q * total) - previousCount) / Math.Max(1e-9, count - previousCount));
+                }
+
+                (previousBound, previousCount) = (bound, count);
+            }
+
+            return previousBound;
+        }
+    }
+}

@@ -1,0 +1,210 @@
+using System.Globalization;
+using FaceStream.Inference;
+using FaceStream.Inference.Models;
+using FaceStream.Core.Matching;
+using FaceStream.Media.Video;
+using FaceStream.Worker.Configuration;
+using FaceStream.Worker.Events;
+using FaceStream.Worker.Gallery;
+using FaceStream.Worker.Hosting;
+using FaceStream.Worker.Metrics;
+using FaceStream.Worker.Pipeline;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+
+namespace FaceStream.Cli.Commands;
+
+/// <summary>facestream watch SOURCE...: the worker's pipeline over files or URLs against a gallery folder, events on stdout.</summary>
+public static class WatchCommand
+{
+    public const string Usage = "facestream watch SOURCE... [--gallery DIR] [--config FILE] [--json] [--fps N] [--realtime]";
+
+    public static int Run(IEnumerable<string> argv)
+    {
+        var args = CliArgs.Parse(argv, ["--gallery", "--fps"], ["--json", "--realtime"]);
+        if (args.Positionals.Count == 0)
+        {
+            throw new UsageException($"watch needs at least one file or URL. Usage: {Usage}");
+        }
+
+        var settings = LoadSettings(args);
+        bool json = args.Flag("--json");
+        double? fps = args.Float("--fps", 0.1f, 60f);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (source, i) in args.Positionals.Select((s, i) => (s, i)))
+        {
+            var url = SourceUrl.Parse(source);
+            var id = url.IsLive ? $"cam{i + 1}" : Path.GetFileNameWithoutExtension(source);
+            if (!ids.Add(id))
+            {
+                id = $"{id}-{i + 1}";
+                ids.Add(id);
+            }
+
+            var camera = new CameraOptions { Id = id, Url = source, Realtime = args.Flag("--realtime") };
+            if (fps is { } f)
+            {
+                camera.AnalysisFps = f;
+            }
+
+            settings.Cameras.Add(camera);
+        }
+
+        var problems = settings.Validate().ToList();
+        if (problems.Count > 0)
+        {
+            throw new UsageException(string.Join("; ", problems));
+        }
+
+        settings.Pipeline.StopWhenSourcesEnd = settings.Cameras.All(c => !SourceUrl.Parse(c.Url).IsLive);
+        settings.Events.CameraState = true;
+        var ctx = CliContext.Create(args);
+        using var engine = new FaceEngine(settings.Inference, settings.Mtcnn, ctx.Logs.CreateLogger("FaceStream.Engine"));
+        var gallery = args.Value("--gallery") is { } dir
+            ? GalleryLoader.Load(Directory.Exists(dir) ? dir : throw new UsageException($"--gallery {dir}: folder not found"), engine, ctx.Logs.CreateLogger("FaceStream.Gallery"))
+            : GalleryIndex.Empty(engine.Embedder.ModelId, engine.Embedder.Dimension);
+        var memory = new MemorySink();
+        var sinks = new List<IEventSink> { memory, json ? JsonLinesSink.Console() : new HumanSink() };
+        var metrics = new PipelineMetrics(Metrics.NewCustomRegistry());
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return RunPipeline(settings, engine, gallery, sinks, metrics, ctx.Logs, memory, json, cancel.Token).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static async Task<int> RunPipeline(WorkerSettings settings, FaceEngine engine, GalleryIndex gallery, List<IEventSink> sinks, PipelineMetrics metrics,
+        ILoggerFactory logs, MemorySink memory, bool json, CancellationToken cancel)
+    {
+        var pipeline = new FramePipeline(settings, engine, gallery, sinks, metrics, logs);
+        IReadOnlyList<CameraStatus> final;
+        await using (pipeline)
+        {
+            await pipeline.SyncCamerasAsync(settings.Cameras);
+            await pipeline.RunAsync(cancel);
+            final = pipeline.Cameras;
+        }
+
+        foreach (var sink in sinks)
+        {
+            await sink.DisposeAsync();
+        }
+
+        var events = memory.Events;
+        var failed = events.Where(e => e.Kind == EventKind.CameraState && e.CameraState == "failed").Select(e => e.CameraId).ToHashSet();
+        var lines = settings.Cameras.Select(c => new
+        {
+            camera = c.Id,
+            frames_analysed = metrics.FramesAnalysed.WithLabels(c.Id).Value,
+            faces = metrics.FacesDetected.WithLabels(c.Id).Value,
+            tracks = metrics.TracksStarted.WithLabels(c.Id).Value,
+            embeddings = metrics.Embeddings.WithLabels(c.Id).Value,
+            matches = events.Count(e => e.CameraId == c.Id && e.Kind == EventKind.Match),
+            unknown = events.Count(e => e.CameraId == c.Id && e.Kind == EventKind.Unknown),
+            failed = failed.Contains(c.Id),
+        }).ToList();
+        if (json)
+        {
+            Console.Out.WriteLine(Json.Line(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("kind", "summary");
+                w.WriteString("model_id", gallery.ModelId);
+                w.WriteNumber("watchlist_identities", gallery.Identities);
+                w.WriteStartArray("cameras");
+                foreach (var l in lines)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("camera_id", l.camera);
+                    w.WriteNumber("frames_analysed", l.frames_analysed);
+                    w.WriteNumber("faces", l.faces);
+                    w.WriteNumber("tracks", l.tracks);
+                    w.WriteNumber("embeddings", l.embeddings);
+                    w.WriteNumber("matches", l.matches);
+                    w.WriteNumber("unknown", l.unknown);
+                    w.WriteBoolean("failed", l.failed);
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }));
+        }
+        else
+        {
+            Console.Out.WriteLine($"summary ({gallery.ModelId}, {gallery.Identities} identities on the watchlist):");
+            foreach (var l in lines)
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {l.camera}: {(l.failed ? "FAILED, " : "")}{l.frames_analysed} frames analysed, {l.faces} faces, {l.tracks} tracks, {l.embeddings} embeddings, {l.matches} matches, {l.unknown} unknown"));
+            }
+        }
+
+        return failed.Count > 0 ? 1 : 0;
+    }
+
+    private static WorkerSettings LoadSettings(CliArgs args)
+    {
+        var builder = new ConfigurationBuilder();
+        if (args.Value("--config") is { } path)
+        {
+            if (!File.Exists(path))
+            {
+                throw new UsageException($"--config {path}: file not found");
+            }
+
+            builder.AddJsonFile(Path.GetFullPath(path));
+        }
+        else if (CliContext.FindDefaultConfig() is { } found)
+        {
+            builder.AddJsonFile(found);
+        }
+
+        builder.AddEnvironmentVariables("FACESTREAM__");
+        try
+        {
+            var settings = WorkerSettings.Load(builder.Build());
+            // Sources come from the command line, never from the config's camera list.
+            settings.Cameras.Clear();
+            settings.Metrics.Enabled = false;
+            CliContext.ApplyGlobalOptions(args, settings.Inference, settings.Mtcnn);
+            return settings;
+        }
+        catch (WorkerConfigurationException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    /// <summary>One readable line per event for people at a terminal.</summary>
+    private sealed class HumanSink : IEventSink
+    {
+        public string Name => "terminal";
+
+        public ValueTask PublishAsync(FaceEvent e, CancellationToken cancel)
+        {
+            var c = CultureInfo.InvariantCulture;
+            string at = e.FrameTimestamp.ToLocalTime().ToString("HH:mm:ss.f", c);
+            Console.Out.WriteLine(e.Kind switch
+            {
+                EventKind.Match => string.Create(c, $"{at} {e.CameraId} track {e.TrackId}: MATCH {e.IdentityName} (similarity {e.Similarity:F3}, margin {e.Margin:F3})"),
+                EventKind.Unknown => string.Create(c, $"{at} {e.CameraId} track {e.TrackId}: unknown face (best similarity {e.Similarity:F3})"),
+                _ => $"{at} {e.CameraId}: camera {e.CameraState}: {e.Reason}",
+            });
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,127 @@
+using FaceStream.Media.Video;
+
+namespace FaceStream.Worker.Configuration;
+
+/// <summary>One camera in config "Cameras": the video source settings plus an on/off switch.</summary>
+public sealed class CameraOptions : VideoSourceOptions
+{
+    public bool Enabled { get; set; } = true;
+}
+
+/// <summary>Config section "Pipeline": queue sizes and batching (DeepStream's nvstreammux idea: N items or a timeout).</summary>
+public sealed class PipelineOptions
+{
+    public const string Section = "Pipeline";
+
+    /// <summary>Frames queued per camera. Live cameras drop the oldest when full; files wait.</summary>
+    public int FrameQueueCapacity { get; set; } = 2;
+
+    /// <summary>Most frames (from any cameras) per detector call.</summary>
+    public int DetectBatchSize { get; set; } = 4;
+
+    /// <summary>How long the detector waits to fill a batch once it has one frame.</summary>
+    public TimeSpan DetectBatchTimeout { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Most face crops per embedder call.</summary>
+    public int EmbedBatchSize { get; set; } = 8;
+
+    public TimeSpan EmbedBatchTimeout { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Face crops waiting for the embedder; when full the detector waits (crops are never dropped silently).</summary>
+    public int EmbedQueueCapacity { get; set; } = 64;
+
+    /// <summary>Embeddings per track at most (Frigate caps at about a dozen).</summary>
+    public int MaxEmbedsPerTrack { get; set; } = 12;
+
+    /// <summary>After the first votes, a view is embedded only when its quality beats the best so far by this factor.</summary>
+    public float BetterViewFactor { get; set; } = 1.15f;
+
+    /// <summary>Longest wait for in-flight work at shutdown.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Stop the worker when every source has ended (files only; for demos and batch runs).</summary>
+    public bool StopWhenSourcesEnd { get; set; }
+
+    public IEnumerable<string> Validate()
+    {
+        if (FrameQueueCapacity is < 1 or > 1000)
+        {
+            yield return $"{Section}:FrameQueueCapacity = {FrameQueueCapacity} must be between 1 and 1000";
+        }
+
+        if (DetectBatchSize is < 1 or > 64 || EmbedBatchSize is < 1 or > 256)
+        {
+            yield return $"{Section}:DetectBatchSize must be 1–64 and {Section}:EmbedBatchSize 1–256";
+        }
+
+        if (DetectBatchTimeout < TimeSpan.Zero || EmbedBatchTimeout < TimeSpan.Zero || DetectBatchTimeout > TimeSpan.FromSeconds(5) || EmbedBatchTimeout > TimeSpan.FromSeconds(5))
+        {
+            yield return $"{Section}:DetectBatchTimeout and {Section}:EmbedBatchTimeout must be between 0 and 5 s";
+        }
+
+        if (EmbedQueueCapacity is < 1 or > 100_000)
+        {
+            yield return $"{Section}:EmbedQueueCapacity = {EmbedQueueCapacity} must be between 1 and 100000";
+        }
+
+        if (MaxEmbedsPerTrack is < 1 or > 1000)
+        {
+            yield return $"{Section}:MaxEmbedsPerTrack = {MaxEmbedsPerTrack} must be between 1 and 1000";
+        }
+
+        if (BetterViewFactor < 1)
+        {
+            yield return $"{Section}:BetterViewFactor = {BetterViewFactor} must be ≥ 1";
+        }
+    }
+}
+
+/// <summary>Config section "Metrics": the Prometheus endpoint (also /healthz and /readyz).</summary>
+public sealed class MetricsOptions
+{
+    public const string Section = "Metrics";
+
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Bind address; 127.0.0.1 unless you mean to expose it.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    public int Port { get; set; } = 9464;
+
+    public IEnumerable<string> Validate()
+    {
+        if (!System.Net.IPAddress.TryParse(Host, out _) && Host != "localhost")
+        {
+            yield return $"{Section}:Host = '{Host}' is not an IP address (use 127.0.0.1, 0.0.0.0 or an interface address)";
+        }
+
+        if (Port is < 0 or > 65535)
+        {
+            yield return $"{Section}:Port = {Port} must be between 0 (any free port) and 65535";
+        }
+    }
+}
+
+/// <summary>Config section "Gallery": the in-memory watchlist enrolled at start from a folder of folders (one per person).</summary>
+public sealed class GalleryOptions
+{
+    public const string Section = "Gallery";
+
+    /// <summary>Folder with one sub-folder of photos per person (folder name = identity id and name); empty = no gallery.</summary>
+    public string Directory { get; set; } = "";
+}
+
+/// <summary>Config section "Events": where decisions go.</summary>
+public sealed class EventsOptions
+{
+    public const string Section = "Events";
+
+    /// <summary>Write each event as a JSON line on standard output.</summary>
+    public bool Console { get; set; } = true;
+
+    /// <summary>Also append JSON lines to this file (empty = off).</summary>
+    public string JsonLinesFile { get; set; } = "";
+
+    /// <summary>Publish camera state changes (connected, stalled, reconnecting) as events too.</summary>
+    public bool CameraState { get; set; } = true;
+}

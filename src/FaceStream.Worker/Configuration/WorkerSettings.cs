@@ -1,0 +1,105 @@
+using System.Text.Json;
+using FaceStream.Core.Matching;
+using FaceStream.Core.Quality;
+using FaceStream.Core.Tracking;
+using FaceStream.Inference.Detection;
+using FaceStream.Inference.Runtime;
+using Microsoft.Extensions.Configuration;
+
+namespace FaceStream.Worker.Configuration;
+
+/// <summary>A configuration the worker refuses to start (or reload) with; the message names every bad key.</summary>
+public sealed class WorkerConfigurationException(string message) : Exception(message);
+
+/// <summary>Every section the worker reads, bound strictly (unknown keys are errors) and validated together.</summary>
+public sealed class WorkerSettings
+{
+    public const string CamerasSection = "Cameras";
+
+    public InferenceOptions Inference { get; } = new();
+
+    public MtcnnOptions Mtcnn { get; } = new();
+
+    public List<CameraOptions> Cameras { get; } = [];
+
+    public PipelineOptions Pipeline { get; } = new();
+
+    public TrackerOptions Tracking { get; } = new();
+
+    public QualityOptions Quality { get; } = new();
+
+    public DecisionOptions Decision { get; } = new();
+
+    public MetricsOptions Metrics { get; } = new();
+
+    public GalleryOptions Gallery { get; } = new();
+
+    public EventsOptions Events { get; } = new();
+
+    /// <summary>Binds and validates; throws <see cref="WorkerConfigurationException"/> listing every problem.</summary>
+    public static WorkerSettings Load(IConfiguration config)
+    {
+        var s = new WorkerSettings();
+        try
+        {
+            Bind(config, InferenceOptions.Section, s.Inference);
+            Bind(config, MtcnnOptions.Section, s.Mtcnn);
+            Bind(config, CamerasSection, s.Cameras);
+            Bind(config, PipelineOptions.Section, s.Pipeline);
+            Bind(config, TrackerOptions.Section, s.Tracking);
+            Bind(config, QualityOptions.Section, s.Quality);
+            Bind(config, DecisionOptions.Section, s.Decision);
+            Bind(config, MetricsOptions.Section, s.Metrics);
+            Bind(config, GalleryOptions.Section, s.Gallery);
+            Bind(config, EventsOptions.Section, s.Events);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The binder names the key and the value it could not convert or did not expect.
+            throw new WorkerConfigurationException($"configuration: {e.Message}");
+        }
+
+        var problems = s.Validate().ToList();
+        if (problems.Count > 0)
+        {
+            throw new WorkerConfigurationException("invalid configuration: " + string.Join("; ", problems));
+        }
+
+        return s;
+    }
+
+    public IEnumerable<string> Validate()
+    {
+        var problems = Inference.Validate().Concat(Mtcnn.Validate()).Concat(Pipeline.Validate()).Concat(Tracking.Validate())
+            .Concat(Quality.Validate()).Concat(Decision.Validate()).Concat(Metrics.Validate()).ToList();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < Cameras.Count; i++)
+        {
+            var c = Cameras[i];
+            string prefix = $"{CamerasSection}:{i}:";
+            if (string.IsNullOrWhiteSpace(c.Id))
+            {
+                problems.Add($"{prefix}Id is empty: every camera needs a unique id");
+            }
+            else if (!seen.Add(c.Id))
+            {
+                problems.Add($"{prefix}Id = '{c.Id}' is used by another camera");
+            }
+
+            problems.AddRange(c.Validate(prefix));
+        }
+
+        if (!string.IsNullOrWhiteSpace(Gallery.Directory) && !System.IO.Directory.Exists(Gallery.Directory))
+        {
+            problems.Add($"{GalleryOptions.Section}:Directory = '{Gallery.Directory}' does not exist");
+        }
+
+        return problems;
+    }
+
+    /// <summary>A camera's settings as text, to tell whether a reload changed it.</summary>
+    internal static string Fingerprint(CameraOptions c) => JsonSerializer.Serialize(c);
+
+    private static void Bind(IConfiguration config, string section, object target) =>
+        config.GetSection(section).Bind(target, o => o.ErrorOnUnknownConfiguration = true);
+}

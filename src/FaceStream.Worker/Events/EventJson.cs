@@ -1,0 +1,92 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace FaceStream.Worker.Events;
+
+/// <summary>The event wire format (a stable contract: docs/event.schema.json, README "Events").</summary>
+public static class EventJson
+{
+    public const int SchemaVersion = 1;
+
+    public static string Serialize(FaceEvent e)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("schema", SchemaVersion);
+            w.WriteString("event_id", e.EventId);
+            w.WriteString("kind", e.Kind switch { EventKind.Match => "match", EventKind.Unknown => "unknown", _ => "camera_state" });
+            w.WriteString("camera_id", e.CameraId);
+            if (e.TrackId is { } track)
+            {
+                w.WriteNumber("track_id", track);
+            }
+
+            if (e.Kind == EventKind.Match)
+            {
+                w.WriteString("identity_id", e.IdentityId);
+                w.WriteString("identity_name", e.IdentityName);
+            }
+
+            if (e.Similarity is { } sim)
+            {
+                w.WriteNumber("similarity", Math.Round(sim, 4));
+            }
+
+            if (e.Margin is { } margin)
+            {
+                w.WriteNumber("margin", Math.Round(margin, 4));
+            }
+
+            if (e.Face is { } f)
+            {
+                w.WriteStartArray("box");
+                foreach (var v in new[] { f.Box.X1, f.Box.Y1, f.Box.X2, f.Box.Y2 })
+                {
+                    w.WriteNumberValue(Math.Round(v, 1));
+                }
+
+                w.WriteEndArray();
+                w.WriteNumber("score", Math.Round(f.Score, 4));
+                w.WriteStartArray("landmarks");
+                foreach (var p in f.Landmarks.Points)
+                {
+                    w.WriteStartArray();
+                    w.WriteNumberValue(Math.Round(p.X, 1));
+                    w.WriteNumberValue(Math.Round(p.Y, 1));
+                    w.WriteEndArray();
+                }
+
+                w.WriteEndArray();
+            }
+
+            w.WriteString("frame_timestamp", Timestamp(e.FrameTimestamp));
+            if (e.MediaTime is { } media)
+            {
+                w.WriteNumber("media_time_s", Math.Round(media.TotalSeconds, 3));
+            }
+
+            w.WriteString("decision_timestamp", Timestamp(e.DecisionTimestamp));
+            if (e.ModelId is not null)
+            {
+                w.WriteString("model_id", e.ModelId);
+            }
+
+            if (e.CameraState is not null)
+            {
+                w.WriteString("camera_state", e.CameraState);
+                w.WriteString("reason", e.Reason);
+            }
+
+            w.WriteString("snapshot", e.Snapshot);
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    /// <summary>ISO 8601 in UTC with milliseconds, e.g. 2026-11-27T23:21:28.966Z.</summary>
+    private static string Timestamp(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,238 @@
+using System.Net;
+using FaceStream.Core.Matching;
+using FaceStream.Inference;
+using FaceStream.Inference.Models;
+using FaceStream.Inference.Runtime;
+using FaceStream.Media.Video;
+using FaceStream.Media.Video.Interop;
+using FaceStream.Worker.Configuration;
+using FaceStream.Worker.Events;
+using FaceStream.Worker.Gallery;
+using FaceStream.Worker.Metrics;
+using FaceStream.Worker.Pipeline;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
+using Prometheus;
+
+namespace FaceStream.Worker.Hosting;
+
+/// <summary>Builds and runs the worker: config (reloadable cameras), engine, gallery, pipeline, /metrics, /healthz, /readyz.</summary>
+public static class WorkerHost
+{
+    public const string Usage = "facestream run [--config FILE]   (facestream-worker [--config FILE] as a service)";
+
+    /// <summary>Runs until Ctrl+C / SIGTERM (or until every source ends, with Pipeline:StopWhenSourcesEnd). Exit codes: 0, 1 runtime failure, 2 configuration.</summary>
+    public static async Task<int> RunAsync(string[] args, Action<WorkerApp>? started = null, CancellationToken cancel = default)
+    {
+        WorkerApp app;
+        try
+        {
+            app = Build(args);
+        }
+        catch (WorkerConfigurationException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is ModelNotReadyException or ExecutionProviderException or FfmpegUnavailableException or FileNotFoundException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+
+        await using (app)
+        {
+            await app.StartAsync(cancel);
+            started?.Invoke(app);
+            await app.WaitForShutdownAsync(cancel);
+        }
+
+        return 0;
+    }
+
+    /// <summary>Builds everything (models loaded, gallery enrolled, nothing started yet).</summary>
+    public static WorkerApp Build(string[] args, CollectorRegistry? registry = null)
+    {
+        string? configPath = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--config" && i + 1 < args.Length)
+            {
+                configPath = args[++i];
+            }
+            else
+            {
+                throw new WorkerConfigurationException($"unknown argument '{args[i]}'. Usage: {Usage}");
+            }
+        }
+
+        configPath ??= FindDefaultConfig() ?? throw new WorkerConfigurationException("no config/facestream.json found upward from here; pass --config FILE");
+        if (!File.Exists(configPath))
+        {
+            throw new WorkerConfigurationException($"--config {configPath}: file not found");
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Path.GetDirectoryName(Path.GetFullPath(configPath)) });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddJsonFile(Path.GetFullPath(configPath), optional: false, reloadOnChange: true);
+        builder.Configuration.AddEnvironmentVariables("FACESTREAM__");
+        // Standard output carries events as JSON lines; logs go to standard error.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        var settings = WorkerSettings.Load(builder.Configuration);
+        var metricsOptions = settings.Metrics;
+        builder.WebHost.UseKestrel(k =>
+        {
+            if (metricsOptions.Enabled)
+            {
+                k.Listen(metricsOptions.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(metricsOptions.Host), metricsOptions.Port);
+            }
+        });
+
+        var logs = LoggerFactory.Create(l => l.AddConfiguration(builder.Configuration.GetSection("Logging")).AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        }).AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).AddFilter("Microsoft", LogLevel.Warning));
+        var versions = FfmpegLibrary.EnsureLoaded();
+        logs.CreateLogger("FaceStream.Worker").LogInformation("FFmpeg: {Versions}", versions);
+        var engine = new FaceEngine(settings.Inference, settings.Mtcnn, logs.CreateLogger("FaceStream.Engine"));
+        var gallery = string.IsNullOrWhiteSpace(settings.Gallery.Directory)
+            ? GalleryIndex.Empty(engine.Embedder.ModelId, engine.Embedder.Dimension)
+            : GalleryLoader.Load(settings.Gallery.Directory, engine, logs.CreateLogger("FaceStream.Gallery"));
+        var sinks = Sinks(settings.Events);
+        var metrics = new PipelineMetrics(registry);
+        var pipeline = new FramePipeline(settings, engine, gallery, sinks, metrics, logs);
+
+        builder.Services.AddSingleton(pipeline);
+        builder.Services.AddHostedService(sp => new PipelineService(pipeline, settings, sp.GetRequiredService<IHostApplicationLifetime>()));
+        var web = builder.Build();
+        web.MapMetrics("/metrics", metrics.Registry);
+        web.MapGet("/healthz", () => Results.Text("ok\n"));
+        web.MapGet("/readyz", () =>
+        {
+            var cameras = pipeline.Cameras;
+            var streaming = cameras.Count(c => c.State == SourceState.Streaming);
+            var reasons = new List<string>();
+            if (streaming == 0)
+            {
+                reasons.Add(cameras.Count == 0 ? "no camera configured" : "no camera is streaming");
+            }
+
+            var body = new { ready = reasons.Count == 0, models = engine.Embedder.ModelId, cameras_streaming = streaming, cameras = cameras.Count, watchlist = "in-memory", reasons };
+            return Results.Json(body, statusCode: reasons.Count == 0 ? 200 : 503);
+        });
+        web.MapGet("/status", () => Results.Json(pipeline.Cameras.Select(c => new
+        {
+            id = c.Id, url = c.Url, state = c.State.ToString().ToLowerInvariant(), codec = c.Info?.Codec, width = c.Info?.Width, height = c.Info?.Height,
+            frames_decoded = c.Stats.FramesDecoded, frames_delivered = c.Stats.FramesDelivered, reconnects = c.Stats.Reconnects, last_error = c.LastError,
+        })));
+
+        var log = logs.CreateLogger("FaceStream.Worker");
+        IConfiguration configuration = builder.Configuration;
+        ChangeToken.OnChange(configuration.GetReloadToken, () => Reload(builder.Configuration, pipeline, log));
+        return new WorkerApp(web, pipeline, engine, sinks, metrics, logs);
+    }
+
+    /// <summary>Applies camera changes from an edited config; anything invalid is rejected and the running cameras stay as they are.</summary>
+    private static void Reload(IConfiguration config, FramePipeline pipeline, ILogger log)
+    {
+        try
+        {
+            var next = WorkerSettings.Load(config);
+            pipeline.SyncCamerasAsync(next.Cameras).GetAwaiter().GetResult();
+            log.LogInformation("configuration reloaded: {Count} cameras enabled (only Cameras changes apply without a restart)", next.Cameras.Count(c => c.Enabled));
+        }
+        catch (WorkerConfigurationException e)
+        {
+            log.LogError("configuration change rejected, cameras unchanged: {Reason}", e.Message);
+        }
+    }
+
+    internal static IReadOnlyList<IEventSink> Sinks(EventsOptions o)
+    {
+        var sinks = new List<IEventSink>();
+        if (o.Console)
+        {
+            sinks.Add(JsonLinesSink.Console());
+        }
+
+        if (!string.IsNullOrWhiteSpace(o.JsonLinesFile))
+        {
+            sinks.Add(JsonLinesSink.File(o.JsonLinesFile));
+        }
+
+        return sinks;
+    }
+
+    /// <summary>config/facestream.json in the working directory or the nearest parent that has one.</summary>
+    public static string? FindDefaultConfig()
+    {
+        for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d is not null; d = d.Parent)
+        {
+            string p = Path.Combine(d.FullName, "config", "facestream.json");
+            if (File.Exists(p))
+            {
+                return p;
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>A built worker: the web host (metrics, health) plus the pipeline it runs.</summary>
+public sealed class WorkerApp(WebApplication web, FramePipeline pipeline, FaceEngine engine, IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs) : IAsyncDisposable
+{
+    public FramePipeline Pipeline { get; } = pipeline;
+
+    public PipelineMetrics Metrics { get; } = metrics;
+
+    /// <summary>The address /metrics, /healthz and /readyz answer on (after start).</summary>
+    public Uri? BaseAddress => web.Urls.Select(u => new Uri(u)).FirstOrDefault();
+
+    public Task StartAsync(CancellationToken cancel) => web.StartAsync(cancel);
+
+    public Task WaitForShutdownAsync(CancellationToken cancel) => web.WaitForShutdownAsync(cancel);
+
+    public Task StopAsync() => web.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await web.DisposeAsync();
+        await Pipeline.DisposeAsync();
+        foreach (var sink in sinks)
+        {
+            await sink.DisposeAsync();
+        }
+
+        engine.Dispose();
+        logs.Dispose();
+    }
+}
+
+/// <summary>Runs the pipeline for the host's lifetime; stops the host when the pipeline ends by itself (files done).</summary>
+internal sealed class PipelineService(FramePipeline pipeline, WorkerSettings settings, IHostApplicationLifetime lifetime) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await pipeline.SyncCamerasAsync(settings.Cameras);
+        await pipeline.RunAsync(stoppingToken);
+        if (!stoppingToken.IsCancellationRequested)
+        {
+            lifetime.StopApplication();
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using Prometheus;
+
+namespace FaceStream.Worker.Metrics;
+
+/// <summary>Every metric the worker exports (names documented in the README); one instance per registry.</summary>
+public sealed class PipelineMetrics
+{
+    private static readonly double[] LatencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
+
+    public PipelineMetrics(CollectorRegistry? registry = null)
+    {
+        Registry = registry ?? Prometheus.Metrics.DefaultRegistry;
+        var f = Prometheus.Metrics.WithCustomRegistry(Registry);
+        CameraUp = f.CreateGauge("facestream_camera_up", "1 while the camera is streaming, else 0.", "camera");
+        CameraState = f.CreateGauge("facestream_camera_state", "1 for the camera's current state.", "camera", "state");
+        FramesDecoded = f.CreateCounter("facestream_camera_frames_decoded_total", "Frames decoded.", "camera");
+        FramesAnalysed = f.CreateCounter("facestream_camera_frames_analysed_total", "Frames that went through detection.", "camera");
+        FramesDropped = f.CreateCounter("facestream_camera_frames_dropped_total", "Frames dropped because analysis was behind (live cameras).", "camera");
+        Reconnects = f.CreateCounter("facestream_camera_reconnects_total", "Times the camera lost its stream and reconnected.", "camera");
+        LastFrameAge = f.CreateGauge("facestream_camera_last_frame_age_seconds", "Seconds since the last decoded frame (a frozen camera keeps growing).", "camera");
+        StageLatency = f.CreateHistogram("facestream_stage_latency_seconds", "Time per batch in a stage.", new HistogramConfiguration { LabelNames = ["stage"], Buckets = LatencyBuckets });
+        StageBatchSize = f.CreateHistogram("facestream_stage_batch_size", "Items per batch in a stage.", new HistogramConfiguration { LabelNames = ["stage"], Buckets = [1, 2, 4, 8, 16, 32, 64] });
+        QueueDepth = f.CreateGauge("facestream_stage_queue_depth", "Items waiting in front of a stage.", "stage");
+        FacesDetected = f.CreateCounter("facestream_faces_detected_total", "Faces detected.", "camera");
+        TracksStarted = f.CreateCounter("facestream_tracks_started_total", "Tracks started.", "camera");
+        TracksEnded = f.CreateCounter("facestream_tracks_ended_total", "Tracks ended.", "camera");
+        Embeddings = f.CreateCounter("facestream_embeddings_total", "Face views embedded.", "camera");
+        GateRejections = f.CreateCounter("facestream_gate_rejections_total", "Face views not embedded, by gate.", "reason");
+        Matches = f.CreateCounter("facestream_matches_total", "Tracks recognised as a watchlist identity.", "camera");
+        Events = f.CreateCounter("facestream_events_total", "Events published, by kind.", "camera", "kind");
+        EventsFailed = f.CreateCounter("facestream_events_failed_total", "Events a sink could not take.", "sink");
+        FrameLatency = f.CreateHistogram("facestream_frame_latency_seconds", "From frame delivery by the source to detection and tracking done, per analysed frame.",
+            new HistogramConfiguration { LabelNames = ["camera"], Buckets = LatencyBuckets });
+        FrameToDecision = f.CreateHistogram("facestream_frame_to_decision_seconds", "From frame delivery by the source to the published decision.",
+            new HistogramConfiguration { Buckets = LatencyBuckets });
+        Info = f.CreateGauge("facestream_info", "Build and model facts as labels (value 1).", "execution_provider", "detector", "embedder");
+        GalleryTemplates = f.CreateGauge("facestream_watchlist_templates", "Templates in the watchlist the worker searches.");
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    public Gauge CameraUp { get; }
+    public Gauge CameraState { get; }
+    public Counter FramesDecoded { get; }
+    public Counter FramesAnalysed { get; }
+    public Counter FramesDropped { get; }
+    public Counter Reconnects { get; }
+    public Gauge LastFrameAge { get; }
+    public Histogram StageLatency { get; }
+    public Histogram StageBatchSize { get; }
+    public Gauge QueueDepth { get; }
+    public Counter FacesDetected { get; }
+    public Counter TracksStarted { get; }
+    public Counter TracksEnded { get; }
+    public Counter Embeddings { get; }
+    public Counter GateRejections { get; }
+    public Counter Matches { get; }
+    public Counter Events { get; }
+    public Counter EventsFailed { get; }
+    public Histogram FrameLatency { get; }
+    public Histogram FrameToDecision { get; }
+    public Gauge Info { get; }
+    public Gauge GalleryTemplates { get; }
+}

@@ -1,0 +1,454 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using FaceStream.Core.Faces;
+using FaceStream.Core.Imaging;
+using FaceStream.Core.Matching;
+using FaceStream.Core.Quality;
+using FaceStream.Core.Tracking;
+using FaceStream.Inference;
+using FaceStream.Inference.Detection;
+using FaceStream.Inference.Embedding;
+using FaceStream.Media.Video;
+using FaceStream.Worker.Configuration;
+using FaceStream.Worker.Events;
+using FaceStream.Worker.Metrics;
+using Microsoft.Extensions.Logging;
+
+namespace FaceStream.Worker.Pipeline;
+
+/// <summary>A camera as the outside sees it (status endpoint, readiness, watch summary).</summary>
+public sealed record CameraStatus(string Id, string Url, SourceState State, StreamInfo? Info, VideoSourceStats Stats, string? LastError);
+
+/// <summary>
+/// The stream processor: cameras → per-camera bounded queues → detection batched across cameras → per-camera
+/// tracking and quality gates → embedding batched across cameras → per-track decision → events.
+/// </summary>
+public sealed class FramePipeline : IAsyncDisposable
+{
+    private const string DetectStage = "detect";
+    private const string EmbedStage = "embed";
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
+
+    private readonly WorkerSettings _settings;
+    private readonly IFaceDetector _detector;
+    private readonly IFaceEmbedder _embedder;
+    private readonly PipelineMetrics _metrics;
+    private readonly ILoggerFactory _logs;
+    private readonly ILogger _log;
+    private readonly VideoFramePool _pool = new();
+    private readonly EventPublisher _events;
+    private readonly SemaphoreSlim _frameArrived = new(0, int.MaxValue);
+    private readonly SemaphoreSlim _syncLock = new(1, 1);
+    private readonly Channel<EmbedRequest> _embedQueue;
+    private volatile CameraFeed[] _cameras = [];
+    private volatile GalleryIndex _gallery;
+    private volatile bool _disposed;
+    private int _roundRobin;
+
+    public FramePipeline(WorkerSettings settings, FaceEngine engine, GalleryIndex gallery, IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs)
+        : this(settings, engine.Detector, engine.Embedder, engine.ExecutionProvider, gallery, sinks, metrics, logs)
+    {
+    }
+
+    /// <summary>With the stages given separately (the seam tests use to slow a stage down).</summary>
+    public FramePipeline(WorkerSettings settings, IFaceDetector detector, IFaceEmbedder embedder, string executionProvider, GalleryIndex gallery,
+        IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs)
+    {
+        _settings = settings;
+        _detector = detector;
+        _embedder = embedder;
+        _metrics = metrics;
+        _logs = logs;
+        _log = logs.CreateLogger("FaceStream.Pipeline");
+        _gallery = gallery;
+        Gallery = gallery;
+        _events = new EventPublisher(sinks, metrics, logs.CreateLogger("FaceStream.Events"));
+        _embedQueue = Channel.CreateBounded<EmbedRequest>(new BoundedChannelOptions(settings.Pipeline.EmbedQueueCapacity) { SingleReader = true, SingleWriter = true });
+        metrics.Info.WithLabels(executionProvider, "mtcnn", embedder.ModelId).Set(1);
+        metrics.Registry.AddBeforeCollectCallback(UpdateCameraMetrics);
+    }
+
+    /// <summary>The watchlist searched; swapping it is atomic. Templates of another model are refused, never compared.</summary>
+    public GalleryIndex Gallery
+    {
+        get => _gallery;
+        set
+        {
+            if (value.ModelId != _embedder.ModelId)
+            {
+                throw new ArgumentException($"the watchlist holds {value.ModelId} templates but the running embedder is {_embedder.ModelId}");
+            }
+
+            _gallery = value;
+            _metrics.GalleryTemplates.Set(value.Templates);
+        }
+    }
+
+    /// <summary>The known-person threshold in use (config, else the model's measured one).</summary>
+    public float KnownThreshold => _settings.Decision.KnownThreshold > 0 ? _settings.Decision.KnownThreshold : _embedder.Threshold;
+
+    public IReadOnlyList<CameraStatus> Cameras =>
+        _cameras.Select(c => new CameraStatus(c.Id, c.Source.Url.Safe, c.Source.State, c.Source.Info, c.Source.Stats, c.Source.LastError)).ToList();
+
+    /// <summary>Faces waiting for the embedder (for tests and status).</summary>
+    public int EmbedQueueDepth => _embedQueue.Reader.Count;
+
+    public VideoFramePool FramePool => _pool;
+
+    /// <summary>Starts cameras that are new or changed, stops removed or changed ones; the others are not touched.</summary>
+    public async Task SyncCamerasAsync(IEnumerable<CameraOptions> desired)
+    {
+        await _syncLock.WaitAsync();
+        try
+        {
+            var wanted = desired.Where(c => c.Enabled).ToDictionary(c => c.Id, StringComparer.Ordinal);
+            var current = _cameras;
+            var stopping = current.Where(f => !wanted.TryGetValue(f.Id, out var w) || WorkerSettings.Fingerprint(w) != f.Fingerprint).ToList();
+            var keep = current.Except(stopping).ToList();
+            _cameras = keep.ToArray();
+            foreach (var feed in stopping)
+            {
+                _log.LogInformation("camera {Camera}: {Action}", feed.Id, wanted.ContainsKey(feed.Id) ? "settings changed, restarting" : "removed, stopping");
+                await feed.StopAsync(_settings.Pipeline.DrainTimeout);
+                _metrics.TracksEnded.WithLabels(feed.Id).Inc(feed.Tracker.EndAll().Count);
+            }
+
+            foreach (var options in wanted.Values.Where(w => keep.All(k => k.Id != w.Id)))
+            {
+                var feed = new CameraFeed(options, _settings.Pipeline.FrameQueueCapacity, _pool, _metrics, _settings.Tracking, SignalFrame, _logs.CreateLogger("FaceStream.Camera"));
+                feed.Source.StateChanged += OnCameraState;
+                keep.Add(feed);
+                _cameras = keep.ToArray();
+                feed.Start(_log);
+                _log.LogInformation("camera {Camera}: started ({Url})", feed.Id, feed.Source.Url.Safe);
+            }
+        }
+        finally
+        {
+            _syncLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Runs until cancelled (then stops sources and drains in-flight work within Pipeline:DrainTimeout), or, with
+    /// Pipeline:StopWhenSourcesEnd, until every source has ended and its frames are analysed.
+    /// </summary>
+    public async Task RunAsync(CancellationToken cancel)
+    {
+        var publishing = _events.RunAsync();
+        var embedding = Task.Run(EmbedLoopAsync, CancellationToken.None);
+        try
+        {
+            await Task.Run(() => DetectLoopAsync(cancel), CancellationToken.None);
+        }
+        finally
+        {
+            foreach (var feed in _cameras)
+            {
+                await feed.StopAsync(_settings.Pipeline.DrainTimeout);
+            }
+
+            _embedQueue.Writer.TryComplete();
+            if (!await Completes(embedding, _settings.Pipeline.DrainTimeout))
+            {
+                _log.LogWarning("shutdown: embedding did not drain within {Timeout}; {Left} faces not decided", _settings.Pipeline.DrainTimeout, _embedQueue.Reader.Count);
+            }
+
+            _events.Complete();
+            if (!await Completes(publishing, _settings.Pipeline.DrainTimeout))
+            {
+                _log.LogWarning("shutdown: events not flushed within {Timeout}", _settings.Pipeline.DrainTimeout);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        foreach (var feed in _cameras)
+        {
+            await feed.StopAsync(_settings.Pipeline.DrainTimeout);
+        }
+
+        _cameras = [];
+        _pool.Dispose();
+    }
+
+    private static async Task<bool> Completes(Task task, TimeSpan timeout)
+    {
+        await task.WaitAsync(timeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        return task.IsCompleted;
+    }
+
+    private void SignalFrame()
+    {
+        // One pending wake-up is enough; the detector drains every queue it finds non-empty.
+        if (_frameArrived.CurrentCount == 0)
+        {
+            _frameArrived.Release();
+        }
+    }
+
+    private async Task DetectLoopAsync(CancellationToken cancel)
+    {
+        var o = _settings.Pipeline;
+        var batch = new List<(CameraFeed Feed, VideoFrame Frame)>(o.DetectBatchSize);
+        var scratch = new float[_settings.Quality.SharpnessCropSize * _settings.Quality.SharpnessCropSize];
+        while (!cancel.IsCancellationRequested)
+        {
+            if (o.StopWhenSourcesEnd && _cameras.Length > 0 && _cameras.All(c => c.Finished))
+            {
+                _log.LogInformation("every source has ended; finishing");
+                return;
+            }
+
+            try
+            {
+                TakeFrames(batch, o.DetectBatchSize);
+                if (batch.Count == 0)
+                {
+                    await _frameArrived.WaitAsync(IdlePoll, cancel);
+                    continue;
+                }
+
+                // nvstreammux-style: up to N frames, or whatever arrived within the timeout.
+                long deadline = Stopwatch.GetTimestamp() + (long)(o.DetectBatchTimeout.TotalSeconds * Stopwatch.Frequency);
+                while (batch.Count < o.DetectBatchSize)
+                {
+                    var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+                    if (left <= TimeSpan.Zero || !await _frameArrived.WaitAsync(left, cancel))
+                    {
+                        break;
+                    }
+
+                    TakeFrames(batch, o.DetectBatchSize);
+                }
+
+                await ProcessFramesAsync(batch, scratch, cancel);
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                return;
+            }
+            finally
+            {
+                foreach (var (_, frame) in batch)
+                {
+                    frame.Dispose();
+                }
+
+                batch.Clear();
+            }
+        }
+    }
+
+    /// <summary>Round-robin over the cameras, one frame each per pass, so a busy camera cannot starve the others.</summary>
+    private void TakeFrames(List<(CameraFeed, VideoFrame)> batch, int max)
+    {
+        var cameras = _cameras;
+        bool tookAny = true;
+        while (batch.Count < max && tookAny && cameras.Length > 0)
+        {
+            tookAny = false;
+            for (int i = 0; i < cameras.Length && batch.Count < max; i++)
+            {
+                var feed = cameras[(_roundRobin + i) % cameras.Length];
+                if (feed.Frames.TryRead(out var frame))
+                {
+                    batch.Add((feed, frame));
+                    tookAny = true;
+                }
+            }
+
+            _roundRobin = (_roundRobin + 1) % cameras.Length;
+        }
+
+        _metrics.QueueDepth.WithLabels(DetectStage).Set(cameras.Sum(c => c.Frames.Count));
+    }
+
+    private async Task ProcessFramesAsync(List<(CameraFeed Feed, VideoFrame Frame)> batch, float[] scratch, CancellationToken cancel)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var images = new ImageFrame[batch.Count];
+        for (int i = 0; i < batch.Count; i++)
+        {
+            images[i] = batch[i].Frame.Image;
+        }
+
+        var detections = _detector.DetectBatch(images);
+        _metrics.StageLatency.WithLabels(DetectStage).Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        _metrics.StageBatchSize.WithLabels(DetectStage).Observe(batch.Count);
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var (feed, frame) = batch[i];
+            var faces = detections[i];
+            _metrics.FramesAnalysed.WithLabels(feed.Id).Inc();
+            _metrics.FacesDetected.WithLabels(feed.Id).Inc(faces.Count);
+            var update = feed.Tracker.Update(faces, frame.Timestamp);
+            _metrics.TracksEnded.WithLabels(feed.Id).Inc(update.Ended.Count);
+            foreach (var (face, track, isNew) in update.Assigned)
+            {
+                if (isNew)
+                {
+                    _metrics.TracksStarted.WithLabels(feed.Id).Inc();
+                }
+
+                if (WorthEmbedding(frame.Image, face, track, scratch) is { } quality)
+                {
+                    track.EmbedAttempts++;
+                    track.BestEmbeddedQuality = Math.Max(track.BestEmbeddedQuality, quality);
+                    var request = new EmbedRequest(feed.Id, track, face, quality, FaceCrop.From(frame.Image, face), frame.Timestamp, frame.MediaTime, frame.DeliveredTicks);
+                    // Waits when the embedder is behind: detection slows, live cameras drop their oldest frames (counted).
+                    await _embedQueue.Writer.WriteAsync(request, cancel);
+                }
+            }
+
+            _metrics.FrameLatency.WithLabels(feed.Id).Observe(Stopwatch.GetElapsedTime(frame.DeliveredTicks).TotalSeconds);
+        }
+
+        _metrics.QueueDepth.WithLabels(EmbedStage).Set(_embedQueue.Reader.Count);
+    }
+
+    /// <summary>The view's quality when it should be embedded: on a track's first views (to reach a decision), then only clearly better ones.</summary>
+    private float? WorthEmbedding(ImageFrame image, DetectedFace face, Track track, float[] scratch)
+    {
+        if (track.Votes.Published == Verdict.Known || track.EmbedAttempts >= _settings.Pipeline.MaxEmbedsPerTrack)
+        {
+            return null;
+        }
+
+        var report = FaceQuality.Assess(image, face, _settings.Quality, scratch);
+        if (!report.Passed)
+        {
+            _metrics.GateRejections.WithLabels(report.Rejection.ToString().ToLowerInvariant()).Inc();
+            return null;
+        }
+
+        bool deciding = track.EmbedAttempts < _settings.Decision.VoteWindow;
+        return deciding || report.Quality > track.BestEmbeddedQuality * _settings.Pipeline.BetterViewFactor ? report.Quality : null;
+    }
+
+    private async Task EmbedLoopAsync()
+    {
+        var o = _settings.Pipeline;
+        var reader = _embedQueue.Reader;
+        var batch = new List<EmbedRequest>(o.EmbedBatchSize);
+        while (await reader.WaitToReadAsync())
+        {
+            while (batch.Count < o.EmbedBatchSize && reader.TryRead(out var r))
+            {
+                batch.Add(r);
+            }
+
+            if (batch.Count < o.EmbedBatchSize && o.EmbedBatchTimeout > TimeSpan.Zero)
+            {
+                using var wait = new CancellationTokenSource(o.EmbedBatchTimeout);
+                try
+                {
+                    while (batch.Count < o.EmbedBatchSize && await reader.WaitToReadAsync(wait.Token))
+                    {
+                        while (batch.Count < o.EmbedBatchSize && reader.TryRead(out var r))
+                        {
+                            batch.Add(r);
+                        }
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    // batch timeout: go with what we have
+                }
+            }
+
+            try
+            {
+                Decide(batch);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                _log.LogError(e, "embedding a batch of {Count} faces failed; they are skipped", batch.Count);
+            }
+            finally
+            {
+                foreach (var r in batch)
+                {
+                    r.Crop.Dispose();
+                }
+
+                batch.Clear();
+            }
+        }
+    }
+
+    private void Decide(List<EmbedRequest> batch)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var embeddings = _embedder.EmbedMany(batch.Select(r => (r.Crop.Image, r.Crop.Landmarks)).ToList());
+        _metrics.StageLatency.WithLabels(EmbedStage).Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        _metrics.StageBatchSize.WithLabels(EmbedStage).Observe(batch.Count);
+        var gallery = _gallery;
+        float threshold = KnownThreshold;
+        var d = _settings.Decision;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var r = batch[i];
+            _metrics.Embeddings.WithLabels(r.CameraId).Inc();
+            var hits = gallery.Search(embeddings[i].Vector, 2);
+            var vote = OpenSetRule.Judge(hits, threshold, d.Margin, r.Quality);
+            var (verdict, evidence) = r.Track.Votes.Add(vote, d);
+            if (verdict == Verdict.Undecided || (verdict == Verdict.Unknown && !d.ReportUnknown))
+            {
+                continue;
+            }
+
+            var now = DateTimeOffset.UtcNow;
+            if (verdict == Verdict.Known)
+            {
+                _metrics.Matches.WithLabels(r.CameraId).Inc();
+            }
+
+            _metrics.FrameToDecision.Observe(Stopwatch.GetElapsedTime(r.DeliveredTicks).TotalSeconds);
+            _events.Publish(new FaceEvent(
+                Guid.NewGuid(), verdict == Verdict.Known ? EventKind.Match : EventKind.Unknown, r.CameraId, r.Track.Id,
+                evidence.Identity?.Id, evidence.Identity?.Name, evidence.Similarity, evidence.Margin, r.Face,
+                r.FrameTimestamp, r.MediaTime, now, gallery.ModelId, null, null, null));
+        }
+    }
+
+    private void OnCameraState(SourceStateChange change)
+    {
+        if (_settings.Events.CameraState && change.To is not SourceState.Connecting)
+        {
+            _events.Publish(new FaceEvent(Guid.NewGuid(), EventKind.CameraState, change.CameraId, null, null, null, null, null, null,
+                change.At, null, change.At, null, change.To.ToString().ToLowerInvariant(), change.Reason, null));
+        }
+    }
+
+    private void UpdateCameraMetrics()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        foreach (var c in _cameras)
+        {
+            var state = c.Source.State;
+            _metrics.CameraUp.WithLabels(c.Id).Set(state == SourceState.Streaming ? 1 : 0);
+            foreach (var s in Enum.GetValues<SourceState>())
+            {
+                _metrics.CameraState.WithLabels(c.Id, s.ToString().ToLowerInvariant()).Set(s == state ? 1 : 0);
+            }
+
+            _metrics.FramesDecoded.WithLabels(c.Id).IncTo(c.Source.Stats.FramesDecoded);
+            _metrics.Reconnects.WithLabels(c.Id).IncTo(c.Source.Stats.Reconnects);
+            if (c.Source.Stats.LastFrameAt is { } last)
+            {
+                _metrics.LastFrameAge.WithLabels(c.Id).Set((now - last).TotalSeconds);
+            }
+        }
+    }
+
+    /// <summary>A face view on its way to the embedder.</summary>
+    private sealed record EmbedRequest(string CameraId, Track Track, DetectedFace Face, float Quality, FaceCrop Crop, DateTimeOffset FrameTimestamp, TimeSpan MediaTime, long DeliveredTicks);
+}

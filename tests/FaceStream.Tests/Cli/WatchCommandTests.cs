@@ -1,0 +1,46 @@
+using System.Text.Json;
+using FaceStream.Cli.Demo;
+using FaceStream.Tests.Support;
+using Xunit;
+
+namespace FaceStream.Tests.Cli;
+
+/// <summary>`facestream watch` and `facestream run` as operators and scripts use them.</summary>
+public class WatchCommandTests
+{
+    [Fact]
+    public void Watch_prints_one_json_event_per_line_and_a_summary_for_a_recording()
+    {
+        var gallery = TestAssets.TempDirectory();
+        using (var engine = TestAssets.Engine(minFace: 40))
+        {
+            DemoAssets.MakeGallery(engine, TestAssets.Store, gallery);
+        }
+
+        var r = CliRunner.Run("watch", VideoClips.Instance.Faces, "--gallery", gallery, "--json", "--min-face", "40");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var matches = lines.Where(l => l.GetProperty("kind").GetString() == "match").ToList();
+        Assert.Equal(["Blonde_Woman", "Blonde_Woman", "Woman_In_Green"], matches.Select(m => m.GetProperty("identity_id").GetString()!).Order());
+        Assert.All(matches, m => Assert.Equal("faces-720p", m.GetProperty("camera_id").GetString()));
+        var summary = lines[^1];
+        Assert.Equal("summary", summary.GetProperty("kind").GetString());
+        var camera = summary.GetProperty("cameras")[0];
+        Assert.Equal(60, camera.GetProperty("frames_analysed").GetInt32());
+        Assert.Equal(3, camera.GetProperty("matches").GetInt32());
+    }
+
+    [Fact]
+    public void Watch_of_a_missing_file_fails_with_the_reason_and_run_rejects_a_bad_config_naming_the_key()
+    {
+        var r = CliRunner.Run("watch", "/nonexistent/lobby.mp4", "--json");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("No such file", r.Stdout + r.Stderr, StringComparison.Ordinal);
+
+        var config = Path.Combine(TestAssets.TempDirectory(), "bad.json");
+        File.WriteAllText(config, """{ "Cameras": [ { "Id": "x", "Url": "rtsp://h/s", "ReadTimeout": "00:00:00" } ] }""");
+        var run = CliRunner.Run("run", "--config", config);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("Cameras:0:", run.Stderr, StringComparison.Ordinal);
+    }
+}
