@@ -16,17 +16,18 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream bench pipeline: how many 1080p RTSP cameras the whole pipeline sustains at the analysis rate, with latency, CPU and memory.</summary>
 public static class PipelineBenchCommand
 {
-    public const string Usage = "facestream bench pipeline [--cameras 1,2,4] [--seconds S] [--fps N] [--markdown FILE]";
+    public const string Usage = "facestream bench pipeline [--cameras 1,2,4] [--seconds S] [--fps N] [--max-width PX] [--markdown FILE]";
 
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(8);
 
     public static int Run(IEnumerable<string> argv)
     {
-        var args = CliArgs.Parse(argv, ["--cameras", "--seconds", "--fps", "--markdown"], []);
+        var args = CliArgs.Parse(argv, ["--cameras", "--seconds", "--fps", "--max-width", "--markdown"], []);
         var ctx = CliContext.Create(args);
         var counts = (args.Value("--cameras") ?? "1,2,4").Split(',').Select(c => int.TryParse(c, out var n) && n is > 0 and <= 32 ? n : throw new UsageException("--cameras takes counts from 1 to 32, e.g. 1,2,4")).ToList();
         var seconds = args.Int("--seconds", 5, 3600) ?? 30;
         var fps = args.Float("--fps", 0.5f, 30f) ?? 5f;
+        var maxWidth = args.Int("--max-width", 160, 7680) ?? 1920;
         if (args.Value("--min-face") is null)
         {
             ctx.Mtcnn.MinFaceSize = 40;
@@ -53,7 +54,7 @@ public static class PipelineBenchCommand
             {
                 $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; provider {engine.ExecutionProvider}, " +
                 $"detector min face {ctx.Mtcnn.MinFaceSize} px, embedder {engine.Embedder.ModelId}",
-                $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --fps {fps} " +
+                $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --fps {fps} --max-width {maxWidth} --embedder {engine.Embedder.ModelId} " +
                 $"(each camera: its own gst-rtsp-server on 127.0.0.1 looping a 1080p25 H.264 clip of the six sample photos; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
                 "",
                 "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | detect ms per batch (frames per batch) | embed ms per batch | CPU (of all cores) | RSS |",
@@ -61,7 +62,7 @@ public static class PipelineBenchCommand
             };
             foreach (var n in counts)
             {
-                var line = Measure(ctx, engine, gallery, urls.Take(n).ToList(), fps, TimeSpan.FromSeconds(seconds));
+                var line = Measure(ctx, engine, gallery, urls.Take(n).ToList(), fps, maxWidth, TimeSpan.FromSeconds(seconds));
                 lines.Add(line);
                 Console.Error.WriteLine(line);
             }
@@ -88,13 +89,13 @@ public static class PipelineBenchCommand
         return 0;
     }
 
-    private static string Measure(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, double fps, TimeSpan duration)
+    private static string Measure(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, double fps, int maxWidth, TimeSpan duration)
     {
         var settings = new WorkerSettings();
         settings.Events.Console = false;
         for (int i = 0; i < urls.Count; i++)
         {
-            settings.Cameras.Add(new CameraOptions { Id = $"cam{i + 1}", Url = urls[i], AnalysisFps = fps });
+            settings.Cameras.Add(new CameraOptions { Id = $"cam{i + 1}", Url = urls[i], AnalysisFps = fps, MaxWidth = maxWidth });
         }
 
         var metrics = new PipelineMetrics(Prometheus.Metrics.NewCustomRegistry());
