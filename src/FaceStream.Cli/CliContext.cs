@@ -95,6 +95,40 @@ public sealed class CliContext
         }
     }
 
+    /// <summary>The worker's settings from the config file and environment, with the global command-line options applied and no cameras.</summary>
+    public static Worker.Configuration.WorkerSettings LoadWorkerSettings(CliArgs args)
+    {
+        var builder = new ConfigurationBuilder();
+        if (args.Value("--config") is { } path)
+        {
+            if (!File.Exists(path))
+            {
+                throw new UsageException($"--config {path}: file not found");
+            }
+
+            builder.AddJsonFile(Path.GetFullPath(path));
+        }
+        else if (FindDefaultConfig() is { } found)
+        {
+            builder.AddJsonFile(found);
+        }
+
+        builder.AddEnvironmentVariables("FACESTREAM__");
+        try
+        {
+            var settings = Worker.Configuration.WorkerSettings.Load(builder.Build());
+            // Sources come from the command line, never from the config's camera list.
+            settings.Cameras.Clear();
+            settings.Metrics.Enabled = false;
+            ApplyGlobalOptions(args, settings.Inference, settings.Mtcnn);
+            return settings;
+        }
+        catch (Worker.Configuration.WorkerConfigurationException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
     public void Validate()
     {
         var errors = Inference.Validate().Concat(Mtcnn.Validate()).ToList();

@@ -26,6 +26,12 @@ namespace FaceStream.Cli
               facestream probe URL [--json] [--timeout S] [--transport tcp|udp]
                                                        open a camera or file, decode one frame, print codec/size/fps
 
+            Watchlist (every command takes --watchlist memory: | redis://[user[:password]@]host:port[/db])
+              facestream enroll --name NAME [--id ID] IMAGE... [--json]
+              facestream enroll --folders DIR [--json]  one sub-folder per person (folder name = id)
+              facestream identify IMAGE... [--json] [--threshold T] [--margin M]
+              facestream watchlist list | show ID | delete ID | delete-template ID TEMPLATE_ID | reembed
+
             Stream processing
               facestream run [--config FILE]           the worker: cameras from config, events on stdout, /metrics
               facestream watch SOURCE... [--gallery DIR] [--json] [--fps N] [--realtime]
@@ -95,6 +101,9 @@ namespace FaceStream.Cli
                 "demo" => DemoCommand.Run(rest),
                 "probe" => ProbeCommand.Run(rest),
                 "watch" => WatchCommand.Run(rest),
+                "enroll" => EnrollCommand.Run(rest),
+                "identify" => IdentifyCommand.Run(rest),
+                "watchlist" => WatchlistCommand.Run(rest),
                 "run" => RunCommand.Run(rest),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };

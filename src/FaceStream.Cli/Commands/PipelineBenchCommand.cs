@@ -45,7 +45,7 @@ public static class PipelineBenchCommand
         using var engine = ctx.Engine();
         var galleryDir = Path.Combine(dir, "gallery");
         DemoAssets.MakeGallery(engine, store, galleryDir);
-        var gallery = GalleryLoader.Load(galleryDir, engine, NullLogger.Instance);
+        var gallery = GalleryLoader.LoadIndexAsync(galleryDir, engine, new Watchlist.Enrollment.EnrollmentOptions(), NullLogger.Instance).GetAwaiter().GetResult();
         var servers = new List<Process>();
         try
         {

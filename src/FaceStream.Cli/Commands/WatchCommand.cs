@@ -28,7 +28,7 @@ public static class WatchCommand
             throw new UsageException($"watch needs at least one file or URL. Usage: {Usage}");
         }
 
-        var settings = LoadSettings(args);
+        var settings = CliContext.LoadWorkerSettings(args);
         bool json = args.Flag("--json");
         double? fps = args.Float("--fps", 0.1f, 60f);
         var ids = new HashSet<string>(StringComparer.Ordinal);
@@ -62,7 +62,7 @@ public static class WatchCommand
         var ctx = CliContext.Create(args);
         using var engine = new FaceEngine(settings.Inference, settings.Mtcnn, ctx.Logs.CreateLogger("FaceStream.Engine"));
         var gallery = args.Value("--gallery") is { } dir
-            ? GalleryLoader.Load(Directory.Exists(dir) ? dir : throw new UsageException($"--gallery {dir}: folder not found"), engine, ctx.Logs.CreateLogger("FaceStream.Gallery"))
+            ? GalleryLoader.LoadIndexAsync(Directory.Exists(dir) ? dir : throw new UsageException($"--gallery {dir}: folder not found"), engine, settings.Enrollment, ctx.Logs.CreateLogger("FaceStream.Gallery")).GetAwaiter().GetResult()
             : GalleryIndex.Empty(engine.Embedder.ModelId, engine.Embedder.Dimension);
         var memory = new MemorySink();
         var sinks = new List<IEventSink> { memory, json ? JsonLinesSink.Console() : new HumanSink() };
@@ -152,39 +152,6 @@ public static class WatchCommand
         }
 
         return failed.Count > 0 ? 1 : 0;
-    }
-
-    private static WorkerSettings LoadSettings(CliArgs args)
-    {
-        var builder = new ConfigurationBuilder();
-        if (args.Value("--config") is { } path)
-        {
-            if (!File.Exists(path))
-            {
-                throw new UsageException($"--config {path}: file not found");
-            }
-
-            builder.AddJsonFile(Path.GetFullPath(path));
-        }
-        else if (CliContext.FindDefaultConfig() is { } found)
-        {
-            builder.AddJsonFile(found);
-        }
-
-        builder.AddEnvironmentVariables("FACESTREAM__");
-        try
-        {
-            var settings = WorkerSettings.Load(builder.Build());
-            // Sources come from the command line, never from the config's camera list.
-            settings.Cameras.Clear();
-            settings.Metrics.Enabled = false;
-            CliContext.ApplyGlobalOptions(args, settings.Inference, settings.Mtcnn);
-            return settings;
-        }
-        catch (WorkerConfigurationException e)
-        {
-            throw new UsageException(e.Message);
-        }
     }
 
     /// <summary>One readable line per event for people at a terminal.</summary>

@@ -51,23 +51,8 @@ public static class DemoAssets
                 ?? throw new InvalidDataException($"demo gallery: no face at ({centre.X}, {centre.Y}) in {photo}");
             var personDir = Path.Combine(dir, person);
             Directory.CreateDirectory(personDir);
-            File.WriteAllBytes(Path.Combine(personDir, Path.ChangeExtension(photo, ".jpg")), FaceAnnotator.EncodeJpeg(Crop(image, face.Box, 0.8f), 92));
+            File.WriteAllBytes(Path.Combine(personDir, Path.ChangeExtension(photo, ".jpg")), FaceAnnotator.EncodeJpeg(ImageCrop.Around(image, face.Box, 0.8f), 92));
         }
-    }
-
-    /// <summary>The box grown by <paramref name="margin"/> box sizes on each side, clipped to the image (a copy).</summary>
-    private static ImageFrame Crop(ImageFrame image, BoxF box, float margin)
-    {
-        int x1 = Math.Max(0, (int)(box.X1 - (box.Width * margin))), y1 = Math.Max(0, (int)(box.Y1 - (box.Height * margin)));
-        int x2 = Math.Min(image.Width, (int)(box.X2 + (box.Width * margin))), y2 = Math.Min(image.Height, (int)(box.Y2 + (box.Height * margin)));
-        int bpp = image.Format.BytesPerPixel(), w = x2 - x1, h = y2 - y1;
-        var pixels = new byte[w * h * bpp];
-        for (int y = 0; y < h; y++)
-        {
-            image.Pixels.Span.Slice(((y1 + y) * image.Stride) + (x1 * bpp), w * bpp).CopyTo(pixels.AsSpan(y * w * bpp));
-        }
-
-        return new ImageFrame(w, h, w * bpp, image.Format, pixels);
     }
 
     private static void Ffmpeg(string arguments)

@@ -4,6 +4,8 @@ using FaceStream.Core.Quality;
 using FaceStream.Core.Tracking;
 using FaceStream.Inference.Detection;
 using FaceStream.Inference.Runtime;
+using FaceStream.Watchlist;
+using FaceStream.Watchlist.Enrollment;
 using Microsoft.Extensions.Configuration;
 
 namespace FaceStream.Worker.Configuration;
@@ -36,6 +38,12 @@ public sealed class WorkerSettings
 
     public EventsOptions Events { get; } = new();
 
+    public WatchlistOptions Watchlist { get; } = new();
+
+    public EnrollmentOptions Enrollment { get; } = new();
+
+    public Api.ApiOptions Api { get; } = new();
+
     /// <summary>Binds and validates; throws <see cref="WorkerConfigurationException"/> listing every problem.</summary>
     public static WorkerSettings Load(IConfiguration config)
     {
@@ -52,6 +60,9 @@ public sealed class WorkerSettings
             Bind(config, MetricsOptions.Section, s.Metrics);
             Bind(config, GalleryOptions.Section, s.Gallery);
             Bind(config, EventsOptions.Section, s.Events);
+            Bind(config, WatchlistOptions.Section, s.Watchlist);
+            Bind(config, EnrollmentOptions.Section, s.Enrollment);
+            Bind(config, FaceStream.Worker.Api.ApiOptions.Section, s.Api);
         }
         catch (InvalidOperationException e)
         {
@@ -71,7 +82,7 @@ public sealed class WorkerSettings
     public IEnumerable<string> Validate()
     {
         var problems = Inference.Validate().Concat(Mtcnn.Validate()).Concat(Pipeline.Validate()).Concat(Tracking.Validate())
-            .Concat(Quality.Validate()).Concat(Decision.Validate()).Concat(Metrics.Validate()).ToList();
+            .Concat(Quality.Validate()).Concat(Decision.Validate()).Concat(Metrics.Validate()).Concat(Watchlist.Validate()).Concat(Api.Validate()).ToList();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < Cameras.Count; i++)
         {

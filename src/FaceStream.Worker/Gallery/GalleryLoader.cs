@@ -1,53 +1,58 @@
 using FaceStream.Core.Matching;
 using FaceStream.Inference;
-using FaceStream.Media.Images;
+using FaceStream.Watchlist.Cache;
+using FaceStream.Watchlist.Enrollment;
+using FaceStream.Watchlist.Store;
 using Microsoft.Extensions.Logging;
 
 namespace FaceStream.Worker.Gallery;
 
-/// <summary>Enrols a folder of folders (one per person, folder name = identity) into an in-memory gallery.</summary>
+/// <summary>Enrols a folder of folders (one per person, folder name = identity id) into a watchlist, with the enrollment checks.</summary>
 public static class GalleryLoader
 {
     private static readonly string[] ImageExtensions = [".jpg", ".jpeg", ".png", ".webp", ".bmp", ".pgm", ".ppm"];
 
-    /// <summary>Each photo must hold exactly one face; others are skipped with a warning naming the file and the reason.</summary>
-    public static GalleryIndex Load(string directory, FaceEngine engine, ILogger logger)
+    /// <summary>Each photo must pass enrollment (exactly one usable face); refused photos are logged with the reason and skipped.</summary>
+    public static async Task<(int Enrolled, int Refused)> EnrollFoldersAsync(string directory, Enroller enroller, IWatchlistStore store, ILogger logger, CancellationToken cancel = default)
     {
-        var templates = new List<(Identity, float[])>();
+        int enrolled = 0, refused = 0;
         foreach (var person in Directory.GetDirectories(directory).Order(StringComparer.Ordinal))
         {
-            var name = Path.GetFileName(person);
-            var identity = new Identity(name, name.Replace('_', ' '));
-            int enrolled = 0;
-            foreach (var file in Directory.GetFiles(person).Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal))
+            var id = Path.GetFileName(person);
+            if (!WatchlistIds.IsValid(id))
             {
-                try
-                {
-                    var image = StillImageDecoder.DecodeFile(file);
-                    var faces = engine.DetectAndEmbed(image);
-                    if (faces.Count != 1)
-                    {
-                        logger.LogWarning("gallery: {File} skipped: {Count} faces found, need exactly one", file, faces.Count);
-                        continue;
-                    }
-
-                    templates.Add((identity, faces[0].Embedding.Vector));
-                    enrolled++;
-                }
-                catch (Exception e) when (e is ImageDecodeException or IOException or ArgumentException)
-                {
-                    logger.LogWarning("gallery: {File} skipped: {Reason}", file, e.Message);
-                }
+                logger.LogWarning("gallery: folder '{Folder}' skipped: not usable as an identity id (letters, digits, _ - . only)", id);
+                continue;
             }
 
-            if (enrolled == 0)
+            var identity = await store.GetIdentityAsync(id, cancel);
+            foreach (var file in Directory.GetFiles(person).Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal))
             {
-                logger.LogWarning("gallery: {Person} has no usable photo and is not on the watchlist", name);
+                var (result, template) = enroller.Prepare(await File.ReadAllBytesAsync(file, cancel), file);
+                if (template is null)
+                {
+                    refused++;
+                    logger.LogWarning("gallery: {File} refused: {Reason}", file, result.Reason);
+                    continue;
+                }
+
+                identity ??= await store.CreateIdentityAsync(id.Replace('_', ' '), id: id, cancel: cancel);
+                await enroller.StoreAsync(identity.Id, template, cancel);
+                enrolled++;
             }
         }
 
-        var index = new GalleryIndex(engine.Embedder.ModelId, engine.Embedder.Dimension, templates);
-        logger.LogInformation("gallery: {Identities} identities, {Templates} templates from {Directory} ({Model})", index.Identities, index.Templates, directory, index.ModelId);
-        return index;
+        logger.LogInformation("gallery: {Enrolled} photos enrolled from {Directory} into {Store}, {Refused} refused", enrolled, directory, store.Describe, refused);
+        return (enrolled, refused);
+    }
+
+    /// <summary>A folder gallery as a search index (an in-memory watchlist built and searched once).</summary>
+    public static async Task<GalleryIndex> LoadIndexAsync(string directory, FaceEngine engine, EnrollmentOptions options, ILogger logger)
+    {
+        await using var store = new MemoryWatchlistStore();
+        await EnrollFoldersAsync(directory, new Enroller(engine, store, options), store, logger);
+        await using var cache = new WatchlistCache(store, engine.Embedder.ModelId, engine.Embedder.Dimension, TimeSpan.FromMinutes(1), logger);
+        await cache.SyncAsync(force: true);
+        return cache.Index;
     }
 }

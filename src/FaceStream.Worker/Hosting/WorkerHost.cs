@@ -5,6 +5,10 @@ using FaceStream.Inference.Models;
 using FaceStream.Inference.Runtime;
 using FaceStream.Media.Video;
 using FaceStream.Media.Video.Interop;
+using FaceStream.Watchlist.Cache;
+using FaceStream.Watchlist.Enrollment;
+using FaceStream.Watchlist.Store;
+using FaceStream.Worker.Api;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
 using FaceStream.Worker.Gallery;
@@ -40,7 +44,7 @@ public static class WorkerHost
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
         }
-        catch (Exception e) when (e is ModelNotReadyException or ExecutionProviderException or FfmpegUnavailableException or FileNotFoundException)
+        catch (Exception e) when (e is ModelNotReadyException or ExecutionProviderException or FfmpegUnavailableException or FileNotFoundException or WatchlistUnavailableException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
@@ -109,12 +113,26 @@ public static class WorkerHost
         var versions = FfmpegLibrary.EnsureLoaded();
         logs.CreateLogger("FaceStream.Worker").LogInformation("FFmpeg: {Versions}", versions);
         var engine = new FaceEngine(settings.Inference, settings.Mtcnn, logs.CreateLogger("FaceStream.Engine"));
-        var gallery = string.IsNullOrWhiteSpace(settings.Gallery.Directory)
-            ? GalleryIndex.Empty(engine.Embedder.ModelId, engine.Embedder.Dimension)
-            : GalleryLoader.Load(settings.Gallery.Directory, engine, logs.CreateLogger("FaceStream.Gallery"));
+        var store = settings.Watchlist.OpenAsync().GetAwaiter().GetResult();
+        var enroller = new Enroller(engine, store, settings.Enrollment);
+        if (!string.IsNullOrWhiteSpace(settings.Gallery.Directory))
+        {
+            if (store is MemoryWatchlistStore)
+            {
+                GalleryLoader.EnrollFoldersAsync(settings.Gallery.Directory, enroller, store, logs.CreateLogger("FaceStream.Gallery")).GetAwaiter().GetResult();
+            }
+            else
+            {
+                logs.CreateLogger("FaceStream.Gallery").LogWarning("Gallery:Directory is only enrolled into a memory: watchlist; for {Store} use `facestream enroll --folders`", store.Describe);
+            }
+        }
+
+        var cache = new WatchlistCache(store, engine.Embedder.ModelId, engine.Embedder.Dimension, settings.Watchlist.ResyncInterval, logs.CreateLogger("FaceStream.Watchlist"));
+        cache.StartAsync().GetAwaiter().GetResult();
         var sinks = Sinks(settings.Events);
         var metrics = new PipelineMetrics(registry);
-        var pipeline = new FramePipeline(settings, engine, gallery, sinks, metrics, logs);
+        var pipeline = new FramePipeline(settings, engine, cache.Index, sinks, metrics, logs);
+        cache.Changed += index => pipeline.Gallery = index;
 
         builder.Services.AddSingleton(pipeline);
         builder.Services.AddHostedService(sp => new PipelineService(pipeline, settings, sp.GetRequiredService<IHostApplicationLifetime>()));
@@ -131,7 +149,16 @@ public static class WorkerHost
                 reasons.Add(cameras.Count == 0 ? "no camera configured" : "no camera is streaming");
             }
 
-            var body = new { ready = reasons.Count == 0, models = engine.Embedder.ModelId, cameras_streaming = streaming, cameras = cameras.Count, watchlist = "in-memory", reasons };
+            if (!cache.Reachable)
+            {
+                reasons.Add($"watchlist unreachable (serving version {cache.Version}): {cache.LastError}");
+            }
+
+            var body = new
+            {
+                ready = reasons.Count == 0, models = engine.Embedder.ModelId, cameras_streaming = streaming, cameras = cameras.Count,
+                watchlist = cache.Store, watchlist_version = cache.Version, watchlist_identities = cache.Index.Identities, reasons,
+            };
             return Results.Json(body, statusCode: reasons.Count == 0 ? 200 : 503);
         });
         web.MapGet("/status", () => Results.Json(pipeline.Cameras.Select(c => new
@@ -140,10 +167,11 @@ public static class WorkerHost
             frames_decoded = c.Stats.FramesDecoded, frames_delivered = c.Stats.FramesDelivered, reconnects = c.Stats.Reconnects, last_error = c.LastError,
         })));
 
+        WatchlistApi.Map(web, store, enroller, settings.Api);
         var log = logs.CreateLogger("FaceStream.Worker");
         IConfiguration configuration = builder.Configuration;
         ChangeToken.OnChange(configuration.GetReloadToken, () => Reload(builder.Configuration, pipeline, log));
-        return new WorkerApp(web, pipeline, engine, sinks, metrics, logs);
+        return new WorkerApp(web, pipeline, engine, sinks, metrics, logs, cache, store);
     }
 
     /// <summary>Applies camera changes from an edited config; anything invalid is rejected and the running cameras stay as they are.</summary>
@@ -194,8 +222,11 @@ public static class WorkerHost
 }
 
 /// <summary>A built worker: the web host (metrics, health) plus the pipeline it runs.</summary>
-public sealed class WorkerApp(WebApplication web, FramePipeline pipeline, FaceEngine engine, IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs) : IAsyncDisposable
+public sealed class WorkerApp(WebApplication web, FramePipeline pipeline, FaceEngine engine, IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs,
+    WatchlistCache cache, IWatchlistStore store) : IAsyncDisposable
 {
+    public WatchlistCache Watchlist { get; } = cache;
+
     public FramePipeline Pipeline { get; } = pipeline;
 
     public PipelineMetrics Metrics { get; } = metrics;
@@ -213,6 +244,8 @@ public sealed class WorkerApp(WebApplication web, FramePipeline pipeline, FaceEn
     {
         await web.DisposeAsync();
         await Pipeline.DisposeAsync();
+        await Watchlist.DisposeAsync();
+        await store.DisposeAsync();
         foreach (var sink in sinks)
         {
             await sink.DisposeAsync();

@@ -17,7 +17,7 @@ public class PipelineEndToEndTests(WorkerEngineFixture fixture) : IClassFixture<
         var engine = fixture.Engine;
         var galleryDir = TestAssets.TempDirectory();
         DemoAssets.MakeGallery(engine, TestAssets.Store, galleryDir);
-        var gallery = GalleryLoader.Load(galleryDir, engine, NullLogger.Instance);
+        var gallery = await GalleryLoader.LoadIndexAsync(galleryDir, engine, new FaceStream.Watchlist.Enrollment.EnrollmentOptions(), NullLogger.Instance);
         Assert.Equal(2, gallery.Identities);
 
         var settings = new WorkerSettings();

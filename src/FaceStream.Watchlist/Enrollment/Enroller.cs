@@ -1,0 +1,147 @@
+using FaceStream.Core.Faces;
+using FaceStream.Core.Imaging;
+using FaceStream.Core.Matching;
+using FaceStream.Core.Quality;
+using FaceStream.Inference;
+using FaceStream.Media.Images;
+using FaceStream.Watchlist.Store;
+
+namespace FaceStream.Watchlist.Enrollment;
+
+/// <summary>Config section "Enrollment": what a photo must be to become a template.</summary>
+public sealed class EnrollmentOptions
+{
+    public const string Section = "Enrollment";
+
+    /// <summary>Gates for enrollment photos (stricter than for camera views: a bad template hurts every later search).</summary>
+    public QualityOptions Quality { get; set; } = new() { MinFaceSize = 60, MinScore = 0.95f, MinSharpness = 20, MaxYaw = 0.35f, MaxPitch = 0.25f };
+
+    /// <summary>Keep a JPEG crop of each enrolled face so templates can be recomputed for another model (biometric data: see README).</summary>
+    public bool KeepCrops { get; set; } = true;
+
+    /// <summary>Largest upload or file accepted.</summary>
+    public int MaxImageBytes { get; set; } = 10 * 1024 * 1024;
+}
+
+/// <summary>Outcome for one photo: a template, or the reason it was refused.</summary>
+public sealed record EnrollResult(string Source, bool Accepted, string? TemplateId, string? Reason, float Quality);
+
+/// <summary>A checked, embedded enrollment photo not stored yet.</summary>
+public sealed record PreparedTemplate(string ModelId, float[] Vector, float Quality, byte[]? Crop, DetectedFace Face);
+
+/// <summary>One face found in a still image and what the watchlist says about it.</summary>
+public sealed record IdentifiedFace(DetectedFace Face, bool Known, Identity? Identity, float Similarity, float Margin);
+
+/// <summary>Turns photos into templates (exactly one usable face each) and answers 1:N questions about photos.</summary>
+public sealed class Enroller(FaceEngine engine, IWatchlistStore store, EnrollmentOptions options)
+{
+    // Margin around the face box kept in the stored crop, so re-embedding can detect and align the face again.
+    private const float CropMargin = 0.5f;
+    private const int CropJpegQuality = 90;
+
+    public FaceEngine Engine => engine;
+
+    /// <summary>Enrols one photo for an existing identity; a refused photo returns its reason and stores nothing.</summary>
+    public async Task<EnrollResult> EnrollAsync(string identityId, byte[] image, string source, CancellationToken cancel = default)
+    {
+        var (result, template) = Prepare(image, source);
+        if (template is null)
+        {
+            return result;
+        }
+
+        var stored = await store.AddTemplateAsync(identityId, template.ModelId, template.Vector, template.Quality, template.Crop, cancel);
+        return result with { TemplateId = stored.Id };
+    }
+
+    /// <summary>Checks and embeds a photo without storing anything: the template to store, or the refusal.</summary>
+    public (EnrollResult Result, PreparedTemplate? Template) Prepare(byte[] image, string source)
+    {
+        if (image.Length > options.MaxImageBytes)
+        {
+            return (new EnrollResult(source, false, null, $"{image.Length} bytes is over the {options.MaxImageBytes}-byte limit", 0), null);
+        }
+
+        ImageFrame frame;
+        try
+        {
+            frame = StillImageDecoder.Decode(image, source);
+        }
+        catch (ImageDecodeException e)
+        {
+            return (new EnrollResult(source, false, null, e.Message, 0), null);
+        }
+
+        var faces = engine.Detector.Detect(frame);
+        if (faces.Count != 1)
+        {
+            return (new EnrollResult(source, false, null, faces.Count == 0 ? "no face found" : $"{faces.Count} faces found; an enrollment photo must show exactly one person", 0), null);
+        }
+
+        var face = faces[0];
+        var report = FaceQuality.Assess(frame, face, options.Quality, new float[options.Quality.SharpnessCropSize * options.Quality.SharpnessCropSize]);
+        if (!report.Passed)
+        {
+            return (new EnrollResult(source, false, null, Refusal(report), report.Quality), null);
+        }
+
+        var embedding = engine.Embedder.Embed(frame, [face.Landmarks])[0];
+        var crop = options.KeepCrops ? FaceAnnotator.EncodeJpeg(ImageCrop.Around(frame, face.Box, CropMargin), CropJpegQuality) : null;
+        return (new EnrollResult(source, true, null, null, report.Quality), new PreparedTemplate(embedding.ModelId, embedding.Vector, report.Quality, crop, face));
+    }
+
+    /// <summary>Stores a prepared template.</summary>
+    public async Task<string> StoreAsync(string identityId, PreparedTemplate t, CancellationToken cancel = default) =>
+        (await store.AddTemplateAsync(identityId, t.ModelId, t.Vector, t.Quality, t.Crop, cancel)).Id;
+
+    /// <summary>Every face in the image with the open-set decision (same rule as the worker, one view).</summary>
+    public IReadOnlyList<IdentifiedFace> Identify(ImageFrame image, GalleryIndex index, float threshold, float margin)
+    {
+        var faces = engine.DetectAndEmbed(image);
+        return faces.Select(f =>
+        {
+            var vote = OpenSetRule.Judge(index.Search(f.Embedding.Vector, 2), threshold, margin, 1);
+            return new IdentifiedFace(f.Face, vote.Identity is not null, vote.Identity, vote.Similarity, vote.Margin);
+        }).ToList();
+    }
+
+    /// <summary>Recomputes templates of other models from their stored crops with the running embedder. Returns (redone, impossible).</summary>
+    public async Task<(int Redone, int Impossible)> ReembedAsync(IProgress<(int Done, int Total)>? progress = null, CancellationToken cancel = default)
+    {
+        var identities = await store.ListIdentitiesAsync(cancel);
+        var stale = new List<TemplateRecord>();
+        foreach (var identity in identities)
+        {
+            stale.AddRange((await store.ListTemplatesAsync(identity.Id, cancel)).Where(t => t.ModelId != engine.Embedder.ModelId));
+        }
+
+        int redone = 0, impossible = 0, done = 0;
+        foreach (var t in stale)
+        {
+            var face = t.Crop is null ? null : engine.LargestFace(StillImageDecoder.Decode(t.Crop, $"template {t.Id}"));
+            if (face is null)
+            {
+                impossible++;
+            }
+            else
+            {
+                await store.ReplaceTemplateAsync(t with { ModelId = face.Embedding.ModelId, Vector = face.Embedding.Vector }, cancel);
+                redone++;
+            }
+
+            progress?.Report((++done, stale.Count));
+        }
+
+        return (redone, impossible);
+    }
+
+    private static string Refusal(QualityReport r) => r.Rejection switch
+    {
+        GateRejection.Size => $"face too small ({r.Size:0} px; at least the enrollment minimum is needed)",
+        GateRejection.Score => $"face not clear enough (detector score {r.Score:0.00})",
+        GateRejection.Yaw => $"head turned sideways (yaw proxy {r.Yaw:0.00}); use a frontal photo",
+        GateRejection.Pitch => $"head tilted up or down (pitch proxy {r.Pitch:0.00}); use a frontal photo",
+        GateRejection.Blur => $"photo too blurred (sharpness {r.Sharpness:0}); use a sharper photo",
+        _ => "face not usable",
+    };
+}

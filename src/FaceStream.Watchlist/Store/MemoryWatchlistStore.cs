@@ -1,0 +1,170 @@
+namespace FaceStream.Watchlist.Store;
+
+/// <summary>The embedded watchlist: this process only, gone at exit. The default for the demo and single-machine use.</summary>
+public sealed class MemoryWatchlistStore : IWatchlistStore
+{
+    private readonly object _lock = new();
+    private readonly Dictionary<string, IdentityRecord> _identities = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<TemplateRecord>> _templates = new(StringComparer.Ordinal);
+    private readonly List<Action<long>> _subscribers = [];
+    private long _version;
+
+    public string Describe => "memory:";
+
+    public Task<IdentityRecord> CreateIdentityAsync(string name, IReadOnlyDictionary<string, string>? metadata = null, string? id = null, CancellationToken cancel = default)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var record = new IdentityRecord(id ?? WatchlistIds.NewId(), name, metadata ?? new Dictionary<string, string>(), now, now);
+        lock (_lock)
+        {
+            if (!_identities.TryAdd(record.Id, record))
+            {
+                throw new ArgumentException($"identity '{record.Id}' already exists");
+            }
+
+            _templates[record.Id] = [];
+        }
+
+        Changed();
+        return Task.FromResult(record);
+    }
+
+    public Task<IdentityRecord?> GetIdentityAsync(string id, CancellationToken cancel = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_identities.GetValueOrDefault(id));
+        }
+    }
+
+    public Task<IReadOnlyList<IdentityRecord>> ListIdentitiesAsync(CancellationToken cancel = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyList<IdentityRecord>>(_identities.Values.OrderBy(i => i.Name, StringComparer.Ordinal).ToList());
+        }
+    }
+
+    public Task<bool> DeleteIdentityAsync(string id, CancellationToken cancel = default)
+    {
+        bool removed;
+        lock (_lock)
+        {
+            removed = _identities.Remove(id);
+            _templates.Remove(id);
+        }
+
+        if (removed)
+        {
+            Changed();
+        }
+
+        return Task.FromResult(removed);
+    }
+
+    public Task<TemplateRecord> AddTemplateAsync(string identityId, string modelId, float[] vector, float quality, byte[]? crop, CancellationToken cancel = default)
+    {
+        var template = new TemplateRecord(WatchlistIds.NewId(), identityId, modelId, vector, quality, DateTimeOffset.UtcNow, crop);
+        lock (_lock)
+        {
+            if (!_templates.TryGetValue(identityId, out var list))
+            {
+                throw new KeyNotFoundException($"identity '{identityId}' does not exist");
+            }
+
+            list.Add(template);
+            _identities[identityId] = _identities[identityId] with { UpdatedAt = template.CreatedAt };
+        }
+
+        Changed();
+        return Task.FromResult(template);
+    }
+
+    public Task<IReadOnlyList<TemplateRecord>> ListTemplatesAsync(string identityId, CancellationToken cancel = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyList<TemplateRecord>>(_templates.TryGetValue(identityId, out var list) ? list.ToList() : []);
+        }
+    }
+
+    public Task ReplaceTemplateAsync(TemplateRecord template, CancellationToken cancel = default)
+    {
+        lock (_lock)
+        {
+            var list = _templates.GetValueOrDefault(template.IdentityId) ?? throw new KeyNotFoundException($"identity '{template.IdentityId}' does not exist");
+            int i = list.FindIndex(t => t.Id == template.Id);
+            if (i < 0)
+            {
+                throw new KeyNotFoundException($"template '{template.Id}' does not exist");
+            }
+
+            list[i] = template;
+        }
+
+        Changed();
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> DeleteTemplateAsync(string identityId, string templateId, CancellationToken cancel = default)
+    {
+        bool removed;
+        lock (_lock)
+        {
+            removed = _templates.TryGetValue(identityId, out var list) && list.RemoveAll(t => t.Id == templateId) > 0;
+        }
+
+        if (removed)
+        {
+            Changed();
+        }
+
+        return Task.FromResult(removed);
+    }
+
+    public Task<long> GetVersionAsync(CancellationToken cancel = default) => Task.FromResult(Interlocked.Read(ref _version));
+
+    public Task<WatchlistSnapshot> LoadAllAsync(CancellationToken cancel = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(new WatchlistSnapshot(_version, _identities.Values.ToList(), _templates.Values.SelectMany(t => t).ToList()));
+        }
+    }
+
+    public Task SubscribeAsync(Action<long> onChange, CancellationToken cancel = default)
+    {
+        lock (_lock)
+        {
+            _subscribers.Add(onChange);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private void Changed()
+    {
+        long version = Interlocked.Increment(ref _version);
+        Action<long>[] subscribers;
+        lock (_lock)
+        {
+            subscribers = _subscribers.ToArray();
+        }
+
+        foreach (var s in subscribers)
+        {
+            s(version);
+        }
+    }
+}
+
+/// <summary>Identifier format shared by the stores: 16 hex digits, random (ids never reveal order or count).</summary>
+public static class WatchlistIds
+{
+    public static string NewId() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+
+    /// <summary>Ids given by users (folder names, API) must be safe as Redis key parts and URL segments.</summary>
+    public static bool IsValid(string id) => id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.');
+}

@@ -1,0 +1,288 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using StackExchange.Redis;
+
+namespace FaceStream.Watchlist.Store;
+
+/// <summary>
+/// The shared watchlist in Redis. Keys (prefix "facestream:wl"): <c>:version</c> (INCR on every change),
+/// <c>:identities</c> (set of ids), <c>:identity:{id}</c> (hash: name, metadata, created, updated),
+/// <c>:templates:{id}</c> (set of template ids), <c>:template:{tid}</c> (hash: identity, model, vector as float32
+/// little-endian, quality, created, crop JPEG). Every change is one MULTI/EXEC and is announced on the
+/// <c>:changes</c> channel with the new version.
+/// </summary>
+public sealed class RedisWatchlistStore : IWatchlistStore
+{
+    public const string DefaultPrefix = "facestream:wl";
+
+    private readonly ConnectionMultiplexer _redis;
+    private readonly string _prefix;
+    private readonly WatchlistUri _uri;
+
+    private RedisWatchlistStore(ConnectionMultiplexer redis, WatchlistUri uri, string prefix)
+    {
+        _redis = redis;
+        _uri = uri;
+        _prefix = prefix;
+    }
+
+    public string Describe => _uri.Safe;
+
+    public bool IsConnected => _redis.IsConnected;
+
+    private IDatabase Db => _redis.GetDatabase();
+
+    private RedisKey VersionKey => $"{_prefix}:version";
+
+    private RedisKey IdentitiesKey => $"{_prefix}:identities";
+
+    private RedisChannel Channel => RedisChannel.Literal($"{_prefix}:changes");
+
+    /// <summary>Connects (or keeps trying in the background when Redis is down: operations then fail with <see cref="WatchlistUnavailableException"/>).</summary>
+    public static async Task<RedisWatchlistStore> ConnectAsync(WatchlistUri uri, string prefix = DefaultPrefix)
+    {
+        if (uri.Redis is null)
+        {
+            throw new ArgumentException("not a redis:// watchlist");
+        }
+
+        try
+        {
+            var redis = await ConnectionMultiplexer.ConnectAsync(uri.Redis.Clone(), TextWriter.Null);
+            return new RedisWatchlistStore(redis, uri, prefix);
+        }
+        catch (RedisException e)
+        {
+            throw new WatchlistUnavailableException($"cannot connect to the watchlist at {uri.Safe}: {e.Message.Replace(uri.Redis.Password ?? "\0", "***", StringComparison.Ordinal)}", e);
+        }
+    }
+
+    public Task<IdentityRecord> CreateIdentityAsync(string name, IReadOnlyDictionary<string, string>? metadata = null, string? id = null, CancellationToken cancel = default) => Guard(async () =>
+    {
+        var now = DateTimeOffset.UtcNow;
+        var record = new IdentityRecord(id ?? WatchlistIds.NewId(), name, metadata ?? new Dictionary<string, string>(), now, now);
+        var tran = Db.CreateTransaction();
+        tran.AddCondition(Condition.KeyNotExists(IdentityKey(record.Id)));
+        _ = tran.HashSetAsync(IdentityKey(record.Id),
+        [
+            new("name", record.Name),
+            new("metadata", JsonSerializer.Serialize(record.Metadata)),
+            new("created", Stamp(now)),
+            new("updated", Stamp(now)),
+        ]);
+        _ = tran.SetAddAsync(IdentitiesKey, record.Id);
+        var version = tran.StringIncrementAsync(VersionKey);
+        if (!await tran.ExecuteAsync())
+        {
+            throw new ArgumentException($"identity '{record.Id}' already exists");
+        }
+
+        await Announce(await version);
+        return record;
+    });
+
+    public Task<IdentityRecord?> GetIdentityAsync(string id, CancellationToken cancel = default) => Guard(async () =>
+    {
+        var fields = await Db.HashGetAllAsync(IdentityKey(id));
+        return fields.Length == 0 ? null : ToIdentity(id, fields);
+    });
+
+    public Task<IReadOnlyList<IdentityRecord>> ListIdentitiesAsync(CancellationToken cancel = default) => Guard(async () =>
+    {
+        var snapshot = await LoadIdentities();
+        return (IReadOnlyList<IdentityRecord>)snapshot.OrderBy(i => i.Name, StringComparer.Ordinal).ToList();
+    });
+
+    public Task<bool> DeleteIdentityAsync(string id, CancellationToken cancel = default) => Guard(async () =>
+    {
+        var templateIds = await Db.SetMembersAsync(TemplatesKey(id));
+        var tran = Db.CreateTransaction();
+        tran.AddCondition(Condition.KeyExists(IdentityKey(id)));
+        _ = tran.KeyDeleteAsync([IdentityKey(id), TemplatesKey(id), .. templateIds.Select(t => TemplateKey(t!))]);
+        _ = tran.SetRemoveAsync(IdentitiesKey, id);
+        var version = tran.StringIncrementAsync(VersionKey);
+        if (!await tran.ExecuteAsync())
+        {
+            return false;
+        }
+
+        await Announce(await version);
+        return true;
+    });
+
+    public Task<TemplateRecord> AddTemplateAsync(string identityId, string modelId, float[] vector, float quality, byte[]? crop, CancellationToken cancel = default) => Guard(async () =>
+    {
+        var template = new TemplateRecord(WatchlistIds.NewId(), identityId, modelId, vector, quality, DateTimeOffset.UtcNow, crop);
+        var tran = Db.CreateTransaction();
+        tran.AddCondition(Condition.KeyExists(IdentityKey(identityId)));
+        _ = tran.HashSetAsync(TemplateKey(template.Id), TemplateFields(template));
+        _ = tran.SetAddAsync(TemplatesKey(identityId), template.Id);
+        _ = tran.HashSetAsync(IdentityKey(identityId), "updated", Stamp(template.CreatedAt));
+        var version = tran.StringIncrementAsync(VersionKey);
+        if (!await tran.ExecuteAsync())
+        {
+            throw new KeyNotFoundException($"identity '{identityId}' does not exist");
+        }
+
+        await Announce(await version);
+        return template;
+    });
+
+    public Task<IReadOnlyList<TemplateRecord>> ListTemplatesAsync(string identityId, CancellationToken cancel = default) => Guard(async () =>
+    {
+        var ids = await Db.SetMembersAsync(TemplatesKey(identityId));
+        var loaded = await Task.WhenAll(ids.Select(async t => (Id: (string)t!, Fields: await Db.HashGetAllAsync(TemplateKey(t!)))));
+        return (IReadOnlyList<TemplateRecord>)loaded.Where(l => l.Fields.Length > 0).Select(l => ToTemplate(l.Id, l.Fields.ToDictionary(), withCrop: true)).ToList();
+    });
+
+    public Task ReplaceTemplateAsync(TemplateRecord template, CancellationToken cancel = default) => Guard(async () =>
+    {
+        var tran = Db.CreateTransaction();
+        tran.AddCondition(Condition.KeyExists(TemplateKey(template.Id)));
+        _ = tran.HashSetAsync(TemplateKey(template.Id), TemplateFields(template));
+        var version = tran.StringIncrementAsync(VersionKey);
+        if (!await tran.ExecuteAsync())
+        {
+            throw new KeyNotFoundException($"template '{template.Id}' does not exist");
+        }
+
+        await Announce(await version);
+        return true;
+    });
+
+    public Task<bool> DeleteTemplateAsync(string identityId, string templateId, CancellationToken cancel = default) => Guard(async () =>
+    {
+        var tran = Db.CreateTransaction();
+        tran.AddCondition(Condition.SetContains(TemplatesKey(identityId), templateId));
+        _ = tran.KeyDeleteAsync(TemplateKey(templateId));
+        _ = tran.SetRemoveAsync(TemplatesKey(identityId), templateId);
+        var version = tran.StringIncrementAsync(VersionKey);
+        if (!await tran.ExecuteAsync())
+        {
+            return false;
+        }
+
+        await Announce(await version);
+        return true;
+    });
+
+    public Task<long> GetVersionAsync(CancellationToken cancel = default) => Guard(async () => (long?)await Db.StringGetAsync(VersionKey) ?? 0);
+
+    public Task<WatchlistSnapshot> LoadAllAsync(CancellationToken cancel = default) => Guard(async () =>
+    {
+        // Version first: a change during the load leaves the cache one version behind, and it reloads at once.
+        long version = (long?)await Db.StringGetAsync(VersionKey) ?? 0;
+        var identities = await LoadIdentities();
+        var db = Db;
+        var templateSets = await Task.WhenAll(identities.Select(i => db.SetMembersAsync(TemplatesKey(i.Id))));
+        var ids = templateSets.SelectMany(s => s).Select(t => (string)t!).ToList();
+        RedisValue[] fields = ["identity", "model", "vector", "quality", "created"];
+        var batch = db.CreateBatch();
+        var pending = ids.Select(t => batch.HashGetAsync(TemplateKey(t), fields)).ToList();
+        batch.Execute();
+        var values = await Task.WhenAll(pending);
+        var templates = new List<TemplateRecord>(ids.Count);
+        for (int i = 0; i < ids.Count; i++)
+        {
+            if (!values[i][0].IsNull)
+            {
+                templates.Add(ToTemplate(ids[i], fields.Zip(values[i]).ToDictionary(p => p.First, p => p.Second), withCrop: false));
+            }
+        }
+
+        return new WatchlistSnapshot(version, identities, templates);
+    });
+
+    public Task SubscribeAsync(Action<long> onChange, CancellationToken cancel = default) => Guard(async () =>
+    {
+        await _redis.GetSubscriber().SubscribeAsync(Channel, (_, message) =>
+        {
+            if (message.TryParse(out long version))
+            {
+                onChange(version);
+            }
+        });
+        return true;
+    });
+
+    public async ValueTask DisposeAsync() => await _redis.DisposeAsync();
+
+    private async Task<List<IdentityRecord>> LoadIdentities()
+    {
+        var db = Db;
+        var ids = await db.SetMembersAsync(IdentitiesKey);
+        var batch = db.CreateBatch();
+        var pending = ids.Select(id => (Id: (string)id!, Fields: batch.HashGetAllAsync(IdentityKey(id!)))).ToList();
+        batch.Execute();
+        var identities = new List<IdentityRecord>(pending.Count);
+        foreach (var (id, fields) in pending)
+        {
+            var f = await fields;
+            if (f.Length > 0)
+            {
+                identities.Add(ToIdentity(id, f));
+            }
+        }
+
+        return identities;
+    }
+
+    private async Task Announce(long version) => await _redis.GetSubscriber().PublishAsync(Channel, version);
+
+    private async Task<T> Guard<T>(Func<Task<T>> operation)
+    {
+        try
+        {
+            return await operation();
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            throw new WatchlistUnavailableException($"watchlist at {_uri.Safe} is unavailable: {e.GetType().Name}", e);
+        }
+    }
+
+    private RedisKey IdentityKey(string id) => $"{_prefix}:identity:{id}";
+
+    private RedisKey TemplatesKey(string identityId) => $"{_prefix}:templates:{identityId}";
+
+    private RedisKey TemplateKey(string templateId) => $"{_prefix}:template:{templateId}";
+
+    private static string Stamp(DateTimeOffset t) => t.ToString("O", CultureInfo.InvariantCulture);
+
+    private static HashEntry[] TemplateFields(TemplateRecord t)
+    {
+        var entries = new List<HashEntry>
+        {
+            new("identity", t.IdentityId),
+            new("model", t.ModelId),
+            new("vector", MemoryMarshal.AsBytes(t.Vector.AsSpan()).ToArray()),
+            new("quality", t.Quality.ToString("R", CultureInfo.InvariantCulture)),
+            new("created", Stamp(t.CreatedAt)),
+        };
+        if (t.Crop is not null)
+        {
+            entries.Add(new("crop", t.Crop));
+        }
+
+        return entries.ToArray();
+    }
+
+    private static IdentityRecord ToIdentity(string id, HashEntry[] fields)
+    {
+        var f = fields.ToDictionary();
+        var metadata = f.TryGetValue("metadata", out var m) && !m.IsNullOrEmpty
+            ? JsonSerializer.Deserialize<Dictionary<string, string>>((string)m!) ?? []
+            : [];
+        return new IdentityRecord(id, (string?)f.GetValueOrDefault("name") ?? id, metadata,
+            DateTimeOffset.Parse((string)f["created"]!, CultureInfo.InvariantCulture), DateTimeOffset.Parse((string)f["updated"]!, CultureInfo.InvariantCulture));
+    }
+
+    private static TemplateRecord ToTemplate(string id, Dictionary<RedisValue, RedisValue> f, bool withCrop)
+    {
+        var vector = MemoryMarshal.Cast<byte, float>((byte[])f["vector"]!).ToArray();
+        return new TemplateRecord(id, (string)f["identity"]!, (string)f["model"]!, vector,
+            float.Parse((string)f["quality"]!, CultureInfo.InvariantCulture), DateTimeOffset.Parse((string)f["created"]!, CultureInfo.InvariantCulture),
+            withCrop && f.TryGetValue("crop", out var crop) && !crop.IsNull ? (byte[])crop! : null);
+    }
+}
