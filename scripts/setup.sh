@@ -17,6 +17,9 @@ if $with_test; then
   # gst-rtsp-server through Debian's python3-gi: scripts/rtsp_loop_server.py
   /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer' >/dev/null 2>&1 \
     || need_apt+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
+  # Real servers for the watchlist and event tests (started by scripts/test.sh on 127.0.0.1, no persistence).
+  command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server redis-tools)
+  [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || need_apt+=(mosquitto)
 fi
 command -v dotnet >/dev/null 2>&1 || { echo "error: the .NET 10 SDK (dotnet) is required: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2; exit 1; }
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -18,6 +18,8 @@ public static class BenchCommand
                 return DecodeBenchCommand.Run(argv.Skip(1));
             case "pipeline":
                 return PipelineBenchCommand.Run(argv.Skip(1));
+            case "watchlist":
+                return WatchlistBenchCommand.Run(argv.Skip(1));
         }
 
         var args = CliArgs.Parse(argv, ["--iterations", "--image", "--markdown"], []);

@@ -60,7 +60,7 @@ public static class DemoCommand
         Console.Error.WriteLine($"\ndemo finished: {matches.Count} alerts");
         foreach (var m in matches)
         {
-            Console.Error.WriteLine($"  {m.GetProperty("media_time_s").GetDouble(),5:F1} s into the video: {m.GetProperty("identity_name").GetString()} (track {m.GetProperty("track_id").GetInt64()}, similarity {m.GetProperty("similarity").GetDouble():F3})");
+            Console.Error.WriteLine($"  {m.GetProperty("media_time_s").GetDouble(),5:F1} s into the video: {m.GetProperty("identity_name").GetString()} (track {m.GetProperty("track_id").GetInt64()}, similarity {m.GetProperty("similarity").GetDouble():F3}), snapshot {m.GetProperty("snapshot").GetString()}");
         }
 
         return 0;
@@ -74,7 +74,7 @@ public static class DemoCommand
             ["Cameras"] = new[] { new { Id = "lobby", Url = video, Realtime = true, AnalysisFps = 5 } },
             ["Pipeline"] = new { StopWhenSourcesEnd = true },
             ["Gallery"] = new { Directory = gallery },
-            ["Events"] = new { Console = true, JsonLinesFile = events, CameraState = true },
+            ["Events"] = new { Console = true, JsonLinesFile = events, CameraState = true, Snapshots = new { Directory = Path.Combine(Path.GetDirectoryName(events)!, "snapshots") } },
             ["Metrics"] = new { Enabled = true, Host = "127.0.0.1", Port = metricsPort },
         }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
 

@@ -8,13 +8,13 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream eval identities DIR: verification and identification accuracy of the whole pipeline on labelled photos.</summary>
 public static class EvalIdentitiesCommand
 {
-    public const string Usage = "facestream eval identities DIR [--json] [--pad F] [--limit N] [--min-face PX] [--embedder ID]";
+    public const string Usage = "facestream eval identities DIR [--json] [--pad F] [--limit N] [--templates K] [--min-face PX] [--embedder ID]";
 
     private static readonly string[] Extensions = [".jpg", ".jpeg", ".png", ".bmp", ".webp", ".pgm", ".ppm", ".gif"];
 
     public static int Run(IEnumerable<string> argv)
     {
-        var args = CliArgs.Parse(argv, ["--pad", "--limit"], ["--json"]);
+        var args = CliArgs.Parse(argv, ["--pad", "--limit", "--templates"], ["--json"]);
         if (args.Positionals.Count != 1)
         {
             throw new UsageException($"give one directory with a sub-folder per person. Usage: {Usage}");
@@ -103,6 +103,8 @@ public static class EvalIdentitiesCommand
         var (r1, probes) = VerificationMetrics.Rank1(sim, embeddings.Select(e => e.Label).ToList());
         double perImage = engineMs / Math.Max(1, images.Count - failed);
         string model = engine.Embedder.ModelId;
+        int templatesPerIdentity = args.Int("--templates", 1, 100) ?? 3;
+        var openSet = OpenSetEvaluation.Run(embeddings.Select(e => (e.E.Vector, e.Label)).ToList(), templatesPerIdentity, model);
         if (json)
         {
             Console.Out.WriteLine(Json.Line(w =>
@@ -124,6 +126,22 @@ public static class EvalIdentitiesCommand
                 w.WriteNumber("rank1", probes == 0 ? 0 : Math.Round((double)r1 / probes, 4));
                 w.WriteNumber("rank1Probes", probes);
                 w.WriteNumber("msPerImage", Math.Round(perImage, 1));
+                w.WriteStartArray("watchlist");
+                foreach (var o in openSet)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("aggregation", o.Aggregation.ToString().ToLowerInvariant());
+                    w.WriteNumber("templatesPerIdentity", templatesPerIdentity);
+                    w.WriteNumber("identities", o.Identities);
+                    w.WriteNumber("knownProbes", o.KnownProbes);
+                    w.WriteNumber("strangerProbes", o.StrangerProbes);
+                    w.WriteNumber("rank1", Math.Round(o.Rank1, 4));
+                    w.WriteNumber("dirAtFar1e-2", Math.Round(o.DirAtFar1, 4));
+                    w.WriteNumber("dirAtFar1e-3", Math.Round(o.DirAtFar01, 4));
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
                 w.WriteEndObject();
             }));
         }
@@ -136,6 +154,12 @@ public static class EvalIdentitiesCommand
             Console.Out.WriteLine($"verification   accuracy {acc * 100:F2}% ± {std * 100:F2} (10-fold CV), mean threshold {cvThreshold:F3}; best single threshold {best.Threshold:F3} → {best.Accuracy * 100:F2}%");
             Console.Out.WriteLine($"               TAR {Fmt(far2.Tar)} at FAR 1e-2 (threshold {far2.Threshold:F3}); TAR {Fmt(far3.Tar)} at FAR 1e-3 (threshold {far3.Threshold:F3})");
             Console.Out.WriteLine($"identification rank-1 {(probes == 0 ? 0 : 100.0 * r1 / probes):F2}% ({r1}/{probes}, leave-one-out)");
+            foreach (var o in openSet)
+            {
+                Console.Out.WriteLine($"watchlist      {o.Aggregation.ToString().ToLowerInvariant(),-4} over {templatesPerIdentity} templates: {o.Identities} enrolled, {o.KnownProbes} known + {o.StrangerProbes} stranger probes: " +
+                    $"rank-1 {o.Rank1 * 100:F2}%, DIR {o.DirAtFar1 * 100:F2}% at FAR 1e-2 (threshold {o.ThresholdFar1:F3}), {o.DirAtFar01 * 100:F2}% at FAR 1e-3");
+            }
+
             Console.Out.WriteLine($"speed          {perImage:F1} ms per image (detect + align + embed, decoding excluded)");
         }
 

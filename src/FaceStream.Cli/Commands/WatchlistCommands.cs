@@ -214,7 +214,7 @@ public static class IdentifyCommand
             return 1;
         }
 
-        float threshold = args.Float("--threshold", 0, 1) ?? (session.Settings.Decision.KnownThreshold > 0 ? session.Settings.Decision.KnownThreshold : engine.Embedder.Threshold);
+        float threshold = args.Float("--threshold", 0, 1) ?? session.Settings.Decision.ThresholdFor(engine.Embedder.ModelId, engine.Embedder.Threshold);
         float margin = args.Float("--margin", 0, 1) ?? session.Settings.Decision.Margin;
         var enroller = new Enroller(engine, session.Store, session.Settings.Enrollment);
         var failures = new InputFailures(json);

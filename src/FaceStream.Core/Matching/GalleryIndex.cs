@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace FaceStream.Core.Matching;
@@ -58,8 +59,8 @@ public sealed class GalleryIndex
 
     public int Identities => _identities.Length;
 
-    /// <summary>The best <paramref name="k"/> identities, each scored by its best template (max aggregation), best first.</summary>
-    public IReadOnlyList<SearchHit> Search(ReadOnlySpan<float> query, int k)
+    /// <summary>The best <paramref name="k"/> identities, best first, each scored over its templates by <paramref name="aggregation"/>.</summary>
+    public IReadOnlyList<SearchHit> Search(ReadOnlySpan<float> query, int k, Aggregation aggregation = Aggregation.Max)
     {
         if (query.Length != Dimension)
         {
@@ -71,20 +72,94 @@ public sealed class GalleryIndex
             return [];
         }
 
-        var best = new float[_identities.Length];
-        best.AsSpan().Fill(float.NegativeInfinity);
-        for (int i = 0; i < _owner.Length; i++)
+        int n = _identities.Length;
+        float[] score = ArrayPool<float>.Shared.Rent(n);
+        int[] count = ArrayPool<int>.Shared.Rent(aggregation == Aggregation.Mean ? n : 0);
+        try
         {
-            float s = TensorPrimitives.Dot(query, _matrix.AsSpan(i * Dimension, Dimension));
-            ref float b = ref best[_owner[i]];
-            if (s > b)
+            var scores = score.AsSpan(0, n);
+            scores.Fill(aggregation == Aggregation.Max ? float.NegativeInfinity : 0);
+            if (aggregation == Aggregation.Mean)
             {
-                b = s;
+                count.AsSpan(0, n).Clear();
             }
+
+            // The hot loop: one SIMD dot product per template over the contiguous matrix.
+            var matrix = _matrix.AsSpan();
+            for (int i = 0; i < _owner.Length; i++)
+            {
+                float s = TensorPrimitives.Dot(query, matrix.Slice(i * Dimension, Dimension));
+                int o = _owner[i];
+                if (aggregation == Aggregation.Max)
+                {
+                    if (s > scores[o])
+                    {
+                        scores[o] = s;
+                    }
+                }
+                else
+                {
+                    scores[o] += s;
+                    count[o]++;
+                }
+            }
+
+            if (aggregation == Aggregation.Mean)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    scores[i] /= Math.Max(1, count[i]);
+                }
+            }
+
+            return TopK(scores, Math.Min(k, n));
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(score);
+            ArrayPool<int>.Shared.Return(count);
+        }
+    }
+
+    /// <summary>Partial selection: one pass keeping the k best in a small sorted buffer (k is 1–10 in practice).</summary>
+    private SearchHit[] TopK(ReadOnlySpan<float> scores, int k)
+    {
+        Span<int> best = k <= 64 ? stackalloc int[k] : new int[k];
+        int filled = 0;
+        for (int i = 0; i < scores.Length; i++)
+        {
+            float s = scores[i];
+            if (filled == k && s <= scores[best[k - 1]])
+            {
+                continue;
+            }
+
+            int pos = filled < k ? filled++ : k - 1;
+            while (pos > 0 && scores[best[pos - 1]] < s)
+            {
+                best[pos] = best[pos - 1];
+                pos--;
+            }
+
+            best[pos] = i;
         }
 
-        int take = Math.Min(k, best.Length);
-        var order = Enumerable.Range(0, best.Length).OrderByDescending(i => best[i]).Take(take);
-        return order.Select(i => new SearchHit(_identities[i], best[i])).ToList();
+        var hits = new SearchHit[filled];
+        for (int i = 0; i < filled; i++)
+        {
+            hits[i] = new SearchHit(_identities[best[i]], scores[best[i]]);
+        }
+
+        return hits;
     }
+}
+
+/// <summary>How an identity's templates are combined into one score.</summary>
+public enum Aggregation
+{
+    /// <summary>The best template (default: measured better on ORL, see README).</summary>
+    Max,
+
+    /// <summary>The mean over the identity's templates.</summary>
+    Mean,
 }

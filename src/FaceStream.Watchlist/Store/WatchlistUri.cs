@@ -48,6 +48,9 @@ public sealed record WatchlistUri
             AsyncTimeout = 5000,
             Ssl = uri.Scheme == "rediss",
             ClientName = "facestream",
+            // Fail at once while disconnected: the cache then reports "unreachable" and event sinks fall back to their
+            // own bounded, counted buffer instead of the client's silent backlog.
+            BacklogPolicy = BacklogPolicy.FailFast,
         };
         options.EndPoints.Add(uri.Host, uri.Port > 0 ? uri.Port : DefaultRedisPort);
         if (uri.UserInfo.Length > 0)
@@ -82,6 +85,24 @@ public sealed record WatchlistUri
         }
 
         return new WatchlistUri(false, Media.Video.SourceUrl.Redact(text), options);
+    }
+
+    /// <summary>A Redis connection (for other users of the same Redis, such as the event stream); keeps retrying in the background when down.</summary>
+    public async Task<IConnectionMultiplexer> ConnectRedisAsync()
+    {
+        if (Redis is null)
+        {
+            throw new ArgumentException($"{Safe} is not a Redis address");
+        }
+
+        try
+        {
+            return await ConnectionMultiplexer.ConnectAsync(Redis.Clone(), TextWriter.Null);
+        }
+        catch (RedisException e)
+        {
+            throw new WatchlistUnavailableException($"cannot connect to {Safe}: {e.GetType().Name}", e);
+        }
     }
 
     public override string ToString() => Safe;

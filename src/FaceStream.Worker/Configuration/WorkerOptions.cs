@@ -124,4 +124,118 @@ public sealed class EventsOptions
 
     /// <summary>Publish camera state changes (connected, stalled, reconnecting) as events too.</summary>
     public bool CameraState { get; set; } = true;
+
+    /// <summary>Events each sink may hold while it is down; beyond it events are counted as lost (never silently).</summary>
+    public int BufferSize { get; set; } = 10_000;
+
+    /// <summary>After a match for a camera × identity, further matches of that pair within this time are suppressed (counted).</summary>
+    public TimeSpan Cooldown { get; set; } = TimeSpan.FromSeconds(60);
+
+    public RedisStreamOptions RedisStream { get; set; } = new();
+
+    public WebhookOptions Webhook { get; set; } = new();
+
+    public MqttOptions Mqtt { get; set; } = new();
+
+    public SnapshotOptions Snapshots { get; set; } = new();
+
+    public IEnumerable<string> Validate()
+    {
+        if (BufferSize is < 1 or > 10_000_000)
+        {
+            yield return $"{Section}:BufferSize = {BufferSize} must be between 1 and 10000000";
+        }
+
+        if (Cooldown < TimeSpan.Zero)
+        {
+            yield return $"{Section}:Cooldown must not be negative";
+        }
+
+        if (RedisStream.Enabled && (string.IsNullOrWhiteSpace(RedisStream.Key) || RedisStream.MaxLength < 1))
+        {
+            yield return $"{Section}:RedisStream:Key must be set and {Section}:RedisStream:MaxLength positive";
+        }
+
+        if (Webhook.Url.Length > 0 && (!Uri.TryCreate(Webhook.Url, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https")))
+        {
+            yield return $"{Section}:Webhook:Url = '{Media.Video.SourceUrl.Redact(Webhook.Url)}' is not an http(s) URL";
+        }
+
+        if (Webhook.Timeout <= TimeSpan.Zero)
+        {
+            yield return $"{Section}:Webhook:Timeout must be positive";
+        }
+
+        if (Mqtt.Host.Length > 0 && Mqtt.Port is < 1 or > 65535)
+        {
+            yield return $"{Section}:Mqtt:Port = {Mqtt.Port} must be between 1 and 65535";
+        }
+
+        if (Snapshots.RetentionHours < 0)
+        {
+            yield return $"{Section}:Snapshots:RetentionHours must not be negative";
+        }
+    }
+}
+
+/// <summary>Events:RedisStream: XADD to a stream (consumers read it with consumer groups).</summary>
+public sealed class RedisStreamOptions
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>Redis address; empty = the watchlist's (Watchlist:Uri) when that is Redis.</summary>
+    public string Uri { get; set; } = "";
+
+    public string Key { get; set; } = "facestream:events";
+
+    /// <summary>Approximate length the stream is trimmed to (XADD MAXLEN ~).</summary>
+    public int MaxLength { get; set; } = 100_000;
+}
+
+/// <summary>Events:Webhook: HTTP POST of each event's JSON.</summary>
+public sealed class WebhookOptions
+{
+    /// <summary>http(s) URL; empty = off.</summary>
+    public string Url { get; set; } = "";
+
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Sent as "Authorization: Bearer …" when set (from the environment, preferably).</summary>
+    public string Token { get; set; } = "";
+}
+
+/// <summary>Events:Mqtt: publish each event to TopicPrefix/CAMERA/KIND.</summary>
+public sealed class MqttOptions
+{
+    /// <summary>Broker host; empty = off.</summary>
+    public string Host { get; set; } = "";
+
+    public int Port { get; set; } = 1883;
+
+    public string TopicPrefix { get; set; } = "facestream";
+
+    public string Username { get; set; } = "";
+
+    public string Password { get; set; } = "";
+}
+
+/// <summary>Events:Snapshots: JPEGs of the best view, referenced by the event.</summary>
+public sealed class SnapshotOptions
+{
+    /// <summary>Folder for snapshot files; empty = no files.</summary>
+    public string Directory { get; set; } = "";
+
+    /// <summary>Keep snapshots in Redis (the event stream's Redis) for this long instead of files; zero = off.</summary>
+    public TimeSpan RedisTtl { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Save the face crop (with some context around it).</summary>
+    public bool Face { get; set; } = true;
+
+    /// <summary>Also save the whole frame (costs a JPEG encode per embedded view, ≈ 20 ms at 1080p).</summary>
+    public bool Frame { get; set; }
+
+    /// <summary>Snapshot files older than this are deleted (0 = never).</summary>
+    public double RetentionHours { get; set; } = 168;
+
+    public bool Enabled => Directory.Length > 0 || RedisTtl > TimeSpan.Zero;
 }

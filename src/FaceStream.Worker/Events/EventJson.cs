@@ -9,6 +9,8 @@ public static class EventJson
 {
     public const int SchemaVersion = 1;
 
+    public static string Kind(EventKind kind) => kind switch { EventKind.Match => "match", EventKind.Unknown => "unknown", _ => "camera_state" };
+
     public static string Serialize(FaceEvent e)
     {
         using var ms = new MemoryStream();
@@ -17,7 +19,7 @@ public static class EventJson
             w.WriteStartObject();
             w.WriteNumber("schema", SchemaVersion);
             w.WriteString("event_id", e.EventId);
-            w.WriteString("kind", e.Kind switch { EventKind.Match => "match", EventKind.Unknown => "unknown", _ => "camera_state" });
+            w.WriteString("kind", Kind(e.Kind));
             w.WriteString("camera_id", e.CameraId);
             if (e.TrackId is { } track)
             {

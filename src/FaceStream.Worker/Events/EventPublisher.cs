@@ -4,62 +4,116 @@ using Microsoft.Extensions.Logging;
 
 namespace FaceStream.Worker.Events;
 
-/// <summary>Hands events to every sink off the pipeline's threads; a slow or failing sink never stalls analysis.</summary>
-/// <remarks>The queue is bounded: events beyond it are counted as lost and logged, never dropped silently.</remarks>
+/// <summary>
+/// Delivers every event to every sink, each sink on its own lane: a bounded buffer and a loop that retries a failing
+/// sink with back-off, in order. A sink that is down never stalls analysis or the other sinks; events beyond a lane's
+/// buffer, or still buffered when shutdown's drain time runs out, are counted as lost and logged, never dropped silently.
+/// </summary>
 public sealed class EventPublisher
 {
     private const int LogEveryNthFailure = 100;
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(5);
 
-    private readonly Channel<FaceEvent> _queue;
-    private readonly IReadOnlyList<IEventSink> _sinks;
+    private readonly List<Lane> _lanes;
     private readonly PipelineMetrics _metrics;
     private readonly ILogger _log;
-    private long _failures;
+    private readonly CancellationTokenSource _abandon = new();
 
-    public EventPublisher(IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILogger log, int capacity = 10_000)
+    public EventPublisher(IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILogger log, int bufferSize = 10_000)
     {
-        _sinks = sinks;
         _metrics = metrics;
         _log = log;
-        _queue = Channel.CreateBounded<FaceEvent>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite }, lost =>
-        {
-            _metrics.EventsFailed.WithLabels("queue").Inc();
-            _log.LogError("event queue full: {Kind} event of camera {Camera} lost", lost.Kind, lost.CameraId);
-        });
+        _lanes = sinks.Select(s => new Lane(s, Channel.CreateBounded<FaceEvent>(
+            new BoundedChannelOptions(bufferSize) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite },
+            lost => Lost(s, lost, "buffer full")))).ToList();
     }
 
     public void Publish(FaceEvent e)
     {
-        if (!_queue.Writer.TryWrite(e))
+        _metrics.Events.WithLabels(e.CameraId, EventJson.Kind(e.Kind)).Inc();
+        foreach (var lane in _lanes)
         {
-            _metrics.EventsFailed.WithLabels("closed").Inc();
-            _log.LogWarning("event {Kind} of camera {Camera} published after shutdown; not delivered", e.Kind, e.CameraId);
+            if (!lane.Queue.Writer.TryWrite(e) && lane.Queue.Reader.Completion.IsCompleted)
+            {
+                Lost(lane.Sink, e, "published after shutdown");
+            }
         }
     }
 
-    /// <summary>Delivers until <see cref="Complete"/> is called and the queue is empty.</summary>
-    public async Task RunAsync()
+    /// <summary>Delivers until <see cref="Complete"/> was called and every lane is empty (or <see cref="Abandon"/>).</summary>
+    public Task RunAsync() => Task.WhenAll(_lanes.Select(l => Task.Run(() => DeliverAsync(l))));
+
+    /// <summary>No more events; lanes finish what they hold.</summary>
+    public void Complete()
     {
-        await foreach (var e in _queue.Reader.ReadAllAsync())
+        foreach (var lane in _lanes)
         {
-            _metrics.Events.WithLabels(e.CameraId, e.Kind.ToString().ToLowerInvariant()).Inc();
-            foreach (var sink in _sinks)
+            lane.Queue.Writer.TryComplete();
+        }
+    }
+
+    /// <summary>Stops retrying: whatever is still buffered is counted as lost.</summary>
+    public void Abandon() => _abandon.Cancel();
+
+    private async Task DeliverAsync(Lane lane)
+    {
+        long failures = 0;
+        await foreach (var e in lane.Queue.Reader.ReadAllAsync())
+        {
+            var delay = FirstRetry;
+            while (true)
             {
+                if (_abandon.IsCancellationRequested)
+                {
+                    Lost(lane.Sink, e, "shutdown before the sink recovered");
+                    break;
+                }
+
                 try
                 {
-                    await sink.PublishAsync(e, CancellationToken.None);
-                }
-                catch (Exception ex) when (ex is IOException or InvalidOperationException or TimeoutException or ObjectDisposedException)
-                {
-                    _metrics.EventsFailed.WithLabels(sink.Name).Inc();
-                    if (Interlocked.Increment(ref _failures) % LogEveryNthFailure == 1)
+                    await lane.Sink.PublishAsync(e, _abandon.Token);
+                    if (failures > 0)
                     {
-                        _log.LogError("event sink {Sink} failed ({Failures} failures so far): {Reason}", sink.Name, _failures, ex.Message);
+                        _log.LogInformation("event sink {Sink} delivering again after {Failures} failed attempts", lane.Sink.Name, failures);
+                        failures = 0;
                     }
+
+                    break;
+                }
+                catch (OperationCanceledException) when (_abandon.IsCancellationRequested)
+                {
+                    continue;
+                }
+                catch (Exception ex) when (ex is IOException or InvalidOperationException or TimeoutException or ObjectDisposedException or OperationCanceledException)
+                {
+                    _metrics.EventsFailed.WithLabels(lane.Sink.Name).Inc();
+                    if (failures++ % LogEveryNthFailure == 0)
+                    {
+                        _log.LogError("event sink {Sink} failed ({Failures} attempts so far, {Buffered} events buffered, retrying): {Reason}",
+                            lane.Sink.Name, failures, lane.Queue.Reader.Count + 1, ex.Message);
+                    }
+
+                    try
+                    {
+                        await Task.Delay(delay, _abandon.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // abandoned: counted as lost on the next pass
+                    }
+
+                    delay = TimeSpan.FromTicks(Math.Min(LastRetry.Ticks, delay.Ticks * 2));
                 }
             }
         }
     }
 
-    public void Complete() => _queue.Writer.TryComplete();
+    private void Lost(IEventSink sink, FaceEvent e, string why)
+    {
+        _metrics.EventsLost.WithLabels(sink.Name).Inc();
+        _log.LogError("event {EventId} ({Kind}, camera {Camera}) lost for sink {Sink}: {Why}", e.EventId, EventJson.Kind(e.Kind), e.CameraId, sink.Name, why);
+    }
+
+    private sealed record Lane(IEventSink Sink, Channel<FaceEvent> Queue);
 }

@@ -23,6 +23,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Prometheus;
+using StackExchange.Redis;
 
 namespace FaceStream.Worker.Hosting;
 
@@ -129,9 +130,9 @@ public static class WorkerHost
 
         var cache = new WatchlistCache(store, engine.Embedder.ModelId, engine.Embedder.Dimension, settings.Watchlist.ResyncInterval, logs.CreateLogger("FaceStream.Watchlist"));
         cache.StartAsync().GetAwaiter().GetResult();
-        var sinks = Sinks(settings.Events);
+        var (sinks, snapshots) = Sinks(settings, logs.CreateLogger("FaceStream.Events"));
         var metrics = new PipelineMetrics(registry);
-        var pipeline = new FramePipeline(settings, engine, cache.Index, sinks, metrics, logs);
+        var pipeline = new FramePipeline(settings, engine, cache.Index, sinks, metrics, logs, snapshots);
         cache.Changed += index => pipeline.Gallery = index;
 
         builder.Services.AddSingleton(pipeline);
@@ -189,8 +190,10 @@ public static class WorkerHost
         }
     }
 
-    internal static IReadOnlyList<IEventSink> Sinks(EventsOptions o)
+    /// <summary>The configured event sinks and snapshot store. Redis-backed ones share one connection that keeps reconnecting in the background.</summary>
+    internal static (IReadOnlyList<IEventSink> Sinks, ISnapshotStore? Snapshots) Sinks(WorkerSettings settings, ILogger log)
     {
+        var o = settings.Events;
         var sinks = new List<IEventSink>();
         if (o.Console)
         {
@@ -202,7 +205,40 @@ public static class WorkerHost
             sinks.Add(JsonLinesSink.File(o.JsonLinesFile));
         }
 
-        return sinks;
+        IConnectionMultiplexer? redis = null;
+        WatchlistUri? redisUri = null;
+        if (o.RedisStream.Enabled || o.Snapshots.RedisTtl > TimeSpan.Zero)
+        {
+            redisUri = WatchlistUri.Parse(o.RedisStream.Uri.Length > 0 ? o.RedisStream.Uri : settings.Watchlist.Uri);
+            if (redisUri.IsMemory)
+            {
+                throw new WorkerConfigurationException("Events:RedisStream / Events:Snapshots:RedisTtl need Redis: set Events:RedisStream:Uri or a redis:// Watchlist:Uri");
+            }
+
+            redis = redisUri.ConnectRedisAsync().GetAwaiter().GetResult();
+        }
+
+        if (o.RedisStream.Enabled)
+        {
+            sinks.Add(new RedisStreamSink(redis!, o.RedisStream, redisUri!.Safe));
+        }
+
+        if (o.Webhook.Url.Length > 0)
+        {
+            sinks.Add(new WebhookSink(o.Webhook));
+        }
+
+        if (o.Mqtt.Host.Length > 0)
+        {
+            sinks.Add(new MqttSink(o.Mqtt));
+        }
+
+        ISnapshotStore? snapshots = o.Snapshots.RedisTtl > TimeSpan.Zero ? new RedisSnapshotStore(redis!, o.Snapshots.RedisTtl)
+            : o.Snapshots.Directory.Length > 0 ? new FileSnapshotStore(o.Snapshots, log)
+            : null;
+        log.LogInformation("events go to: {Sinks}; snapshots: {Snapshots}", sinks.Count == 0 ? "(no sink)" : string.Join(", ", sinks.Select(s => s.Name)),
+            snapshots switch { FileSnapshotStore => o.Snapshots.Directory, RedisSnapshotStore => $"Redis, {o.Snapshots.RedisTtl} TTL", _ => "off" });
+        return (sinks, snapshots);
     }
 
     /// <summary>config/facestream.json in the working directory or the nearest parent that has one.</summary>

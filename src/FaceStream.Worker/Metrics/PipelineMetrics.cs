@@ -28,7 +28,9 @@ public sealed class PipelineMetrics
         GateRejections = f.CreateCounter("facestream_gate_rejections_total", "Face views not embedded, by gate.", "reason");
         Matches = f.CreateCounter("facestream_matches_total", "Tracks recognised as a watchlist identity.", "camera");
         Events = f.CreateCounter("facestream_events_total", "Events published, by kind.", "camera", "kind");
-        EventsFailed = f.CreateCounter("facestream_events_failed_total", "Events a sink could not take.", "sink");
+        EventsFailed = f.CreateCounter("facestream_events_failed_total", "Delivery attempts a sink failed (the event stays buffered and is retried).", "sink");
+        EventsLost = f.CreateCounter("facestream_events_lost_total", "Events never delivered to a sink (its buffer was full, or shutdown came first).", "sink");
+        EventsSuppressed = f.CreateCounter("facestream_events_suppressed_total", "Matches not published because of the camera × identity cooldown.", "camera");
         FrameLatency = f.CreateHistogram("facestream_frame_latency_seconds", "From frame delivery by the source to detection and tracking done, per analysed frame.",
             new HistogramConfiguration { LabelNames = ["camera"], Buckets = LatencyBuckets });
         FrameToDecision = f.CreateHistogram("facestream_frame_to_decision_seconds", "From frame delivery by the source to the published decision.",
@@ -57,6 +59,8 @@ public sealed class PipelineMetrics
     public Counter Matches { get; }
     public Counter Events { get; }
     public Counter EventsFailed { get; }
+    public Counter EventsLost { get; }
+    public Counter EventsSuppressed { get; }
     public Histogram FrameLatency { get; }
     public Histogram FrameToDecision { get; }
     public Gauge Info { get; }

@@ -8,6 +8,7 @@ using FaceStream.Core.Tracking;
 using FaceStream.Inference;
 using FaceStream.Inference.Detection;
 using FaceStream.Inference.Embedding;
+using FaceStream.Media.Images;
 using FaceStream.Media.Video;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
@@ -28,6 +29,7 @@ public sealed class FramePipeline : IAsyncDisposable
     private const string DetectStage = "detect";
     private const string EmbedStage = "embed";
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
+    private const int SnapshotJpegQuality = 85;
 
     private readonly WorkerSettings _settings;
     private readonly IFaceDetector _detector;
@@ -40,21 +42,25 @@ public sealed class FramePipeline : IAsyncDisposable
     private readonly SemaphoreSlim _frameArrived = new(0, int.MaxValue);
     private readonly SemaphoreSlim _syncLock = new(1, 1);
     private readonly Channel<EmbedRequest> _embedQueue;
+    private readonly ISnapshotStore? _snapshots;
+    private readonly Dictionary<(string Camera, string Identity), DateTimeOffset> _lastMatch = [];
     private volatile CameraFeed[] _cameras = [];
     private volatile GalleryIndex _gallery;
     private volatile bool _disposed;
     private int _roundRobin;
 
-    public FramePipeline(WorkerSettings settings, FaceEngine engine, GalleryIndex gallery, IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs)
-        : this(settings, engine.Detector, engine.Embedder, engine.ExecutionProvider, gallery, sinks, metrics, logs)
+    public FramePipeline(WorkerSettings settings, FaceEngine engine, GalleryIndex gallery, IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs,
+        ISnapshotStore? snapshots = null)
+        : this(settings, engine.Detector, engine.Embedder, engine.ExecutionProvider, gallery, sinks, metrics, logs, snapshots)
     {
     }
 
     /// <summary>With the stages given separately (the seam tests use to slow a stage down).</summary>
     public FramePipeline(WorkerSettings settings, IFaceDetector detector, IFaceEmbedder embedder, string executionProvider, GalleryIndex gallery,
-        IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs)
+        IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs, ISnapshotStore? snapshots = null)
     {
         _settings = settings;
+        _snapshots = snapshots;
         _detector = detector;
         _embedder = embedder;
         _metrics = metrics;
@@ -62,7 +68,7 @@ public sealed class FramePipeline : IAsyncDisposable
         _log = logs.CreateLogger("FaceStream.Pipeline");
         _gallery = gallery;
         Gallery = gallery;
-        _events = new EventPublisher(sinks, metrics, logs.CreateLogger("FaceStream.Events"));
+        _events = new EventPublisher(sinks, metrics, logs.CreateLogger("FaceStream.Events"), settings.Events.BufferSize);
         _embedQueue = Channel.CreateBounded<EmbedRequest>(new BoundedChannelOptions(settings.Pipeline.EmbedQueueCapacity) { SingleReader = true, SingleWriter = true });
         metrics.Info.WithLabels(executionProvider, "mtcnn", embedder.ModelId).Set(1);
         metrics.Registry.AddBeforeCollectCallback(UpdateCameraMetrics);
@@ -85,7 +91,7 @@ public sealed class FramePipeline : IAsyncDisposable
     }
 
     /// <summary>The known-person threshold in use (config, else the model's measured one).</summary>
-    public float KnownThreshold => _settings.Decision.KnownThreshold > 0 ? _settings.Decision.KnownThreshold : _embedder.Threshold;
+    public float KnownThreshold => _settings.Decision.ThresholdFor(_embedder.ModelId, _embedder.Threshold);
 
     public IReadOnlyList<CameraStatus> Cameras =>
         _cameras.Select(c => new CameraStatus(c.Id, c.Source.Url.Safe, c.Source.State, c.Source.Info, c.Source.Stats, c.Source.LastError)).ToList();
@@ -136,10 +142,12 @@ public sealed class FramePipeline : IAsyncDisposable
     public async Task RunAsync(CancellationToken cancel)
     {
         var publishing = _events.RunAsync();
-        var embedding = Task.Run(EmbedLoopAsync, CancellationToken.None);
+        // The two heavy stages get threads of their own: they are CPU-bound loops that would otherwise hold
+        // thread-pool threads for good and starve everything else that runs there (timers, I/O, the HTTP host).
+        var embedding = Dedicated(EmbedLoop);
         try
         {
-            await Task.Run(() => DetectLoopAsync(cancel), CancellationToken.None);
+            await Dedicated(() => DetectLoop(cancel));
         }
         finally
         {
@@ -157,7 +165,9 @@ public sealed class FramePipeline : IAsyncDisposable
             _events.Complete();
             if (!await Completes(publishing, _settings.Pipeline.DrainTimeout))
             {
-                _log.LogWarning("shutdown: events not flushed within {Timeout}", _settings.Pipeline.DrainTimeout);
+                _log.LogWarning("shutdown: events not flushed within {Timeout}; the rest are counted as lost", _settings.Pipeline.DrainTimeout);
+                _events.Abandon();
+                await Completes(publishing, TimeSpan.FromSeconds(5));
             }
         }
     }
@@ -189,7 +199,10 @@ public sealed class FramePipeline : IAsyncDisposable
         }
     }
 
-    private async Task DetectLoopAsync(CancellationToken cancel)
+    private static Task Dedicated(Action loop) =>
+        Task.Factory.StartNew(loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void DetectLoop(CancellationToken cancel)
     {
         var o = _settings.Pipeline;
         var batch = new List<(CameraFeed Feed, VideoFrame Frame)>(o.DetectBatchSize);
@@ -207,7 +220,7 @@ public sealed class FramePipeline : IAsyncDisposable
                 TakeFrames(batch, o.DetectBatchSize);
                 if (batch.Count == 0)
                 {
-                    await _frameArrived.WaitAsync(IdlePoll, cancel);
+                    _frameArrived.Wait(IdlePoll, cancel);
                     continue;
                 }
 
@@ -216,7 +229,7 @@ public sealed class FramePipeline : IAsyncDisposable
                 while (batch.Count < o.DetectBatchSize)
                 {
                     var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-                    if (left <= TimeSpan.Zero || !await _frameArrived.WaitAsync(left, cancel))
+                    if (left <= TimeSpan.Zero || !_frameArrived.Wait(left, cancel))
                     {
                         break;
                     }
@@ -224,7 +237,7 @@ public sealed class FramePipeline : IAsyncDisposable
                     TakeFrames(batch, o.DetectBatchSize);
                 }
 
-                await ProcessFramesAsync(batch, scratch, cancel);
+                ProcessFrames(batch, scratch, cancel);
             }
             catch (OperationCanceledException) when (cancel.IsCancellationRequested)
             {
@@ -266,7 +279,7 @@ public sealed class FramePipeline : IAsyncDisposable
         _metrics.QueueDepth.WithLabels(DetectStage).Set(cameras.Sum(c => c.Frames.Count));
     }
 
-    private async Task ProcessFramesAsync(List<(CameraFeed Feed, VideoFrame Frame)> batch, float[] scratch, CancellationToken cancel)
+    private void ProcessFrames(List<(CameraFeed Feed, VideoFrame Frame)> batch, float[] scratch, CancellationToken cancel)
     {
         long start = Stopwatch.GetTimestamp();
         var images = new ImageFrame[batch.Count];
@@ -297,9 +310,21 @@ public sealed class FramePipeline : IAsyncDisposable
                 {
                     track.EmbedAttempts++;
                     track.BestEmbeddedQuality = Math.Max(track.BestEmbeddedQuality, quality);
-                    var request = new EmbedRequest(feed.Id, track, face, quality, FaceCrop.From(frame.Image, face), frame.Timestamp, frame.MediaTime, frame.DeliveredTicks);
+                    var request = new EmbedRequest(feed.Id, track, face, quality, FaceCrop.From(frame.Image, face), frame.Timestamp, frame.MediaTime, frame.DeliveredTicks,
+                        _snapshots is not null && _settings.Events.Snapshots.Frame ? FaceAnnotator.EncodeJpeg(frame.Image, SnapshotJpegQuality) : null);
                     // Waits when the embedder is behind: detection slows, live cameras drop their oldest frames (counted).
-                    await _embedQueue.Writer.WriteAsync(request, cancel);
+                    if (!_embedQueue.Writer.TryWrite(request))
+                    {
+                        try
+                        {
+                            _embedQueue.Writer.WriteAsync(request, cancel).AsTask().GetAwaiter().GetResult();
+                        }
+                        catch
+                        {
+                            request.Crop.Dispose();
+                            throw;
+                        }
+                    }
                 }
             }
 
@@ -328,12 +353,12 @@ public sealed class FramePipeline : IAsyncDisposable
         return deciding || report.Quality > track.BestEmbeddedQuality * _settings.Pipeline.BetterViewFactor ? report.Quality : null;
     }
 
-    private async Task EmbedLoopAsync()
+    private void EmbedLoop()
     {
         var o = _settings.Pipeline;
         var reader = _embedQueue.Reader;
         var batch = new List<EmbedRequest>(o.EmbedBatchSize);
-        while (await reader.WaitToReadAsync())
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             while (batch.Count < o.EmbedBatchSize && reader.TryRead(out var r))
             {
@@ -345,7 +370,7 @@ public sealed class FramePipeline : IAsyncDisposable
                 using var wait = new CancellationTokenSource(o.EmbedBatchTimeout);
                 try
                 {
-                    while (batch.Count < o.EmbedBatchSize && await reader.WaitToReadAsync(wait.Token))
+                    while (batch.Count < o.EmbedBatchSize && reader.WaitToReadAsync(wait.Token).AsTask().GetAwaiter().GetResult())
                     {
                         while (batch.Count < o.EmbedBatchSize && reader.TryRead(out var r))
                         {
@@ -361,7 +386,7 @@ public sealed class FramePipeline : IAsyncDisposable
 
             try
             {
-                Decide(batch);
+                DecideAsync(batch).GetAwaiter().GetResult();
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -379,7 +404,7 @@ public sealed class FramePipeline : IAsyncDisposable
         }
     }
 
-    private void Decide(List<EmbedRequest> batch)
+    private async Task DecideAsync(List<EmbedRequest> batch)
     {
         long start = Stopwatch.GetTimestamp();
         var embeddings = _embedder.EmbedMany(batch.Select(r => (r.Crop.Image, r.Crop.Landmarks)).ToList());
@@ -404,13 +429,44 @@ public sealed class FramePipeline : IAsyncDisposable
             if (verdict == Verdict.Known)
             {
                 _metrics.Matches.WithLabels(r.CameraId).Inc();
+                // One alert per track already; the cooldown also quiets a person who re-enters (a new track) right away.
+                var pair = (r.CameraId, evidence.Identity!.Id);
+                if (_lastMatch.TryGetValue(pair, out var last) && now - last < _settings.Events.Cooldown)
+                {
+                    _metrics.EventsSuppressed.WithLabels(r.CameraId).Inc();
+                    continue;
+                }
+
+                _lastMatch[pair] = now;
             }
 
             _metrics.FrameToDecision.Observe(Stopwatch.GetElapsedTime(r.DeliveredTicks).TotalSeconds);
+            var eventId = Guid.NewGuid();
+            var snapshot = await SaveSnapshotAsync(eventId, r, now);
             _events.Publish(new FaceEvent(
-                Guid.NewGuid(), verdict == Verdict.Known ? EventKind.Match : EventKind.Unknown, r.CameraId, r.Track.Id,
+                eventId, verdict == Verdict.Known ? EventKind.Match : EventKind.Unknown, r.CameraId, r.Track.Id,
                 evidence.Identity?.Id, evidence.Identity?.Name, evidence.Similarity, evidence.Margin, r.Face,
-                r.FrameTimestamp, r.MediaTime, now, gallery.ModelId, null, null, null));
+                r.FrameTimestamp, r.MediaTime, now, gallery.ModelId, null, null, snapshot));
+        }
+    }
+
+    private async Task<string?> SaveSnapshotAsync(Guid eventId, EmbedRequest r, DateTimeOffset now)
+    {
+        if (_snapshots is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var face = _settings.Events.Snapshots.Face ? FaceAnnotator.EncodeJpeg(r.Crop.Image, SnapshotJpegQuality) : null;
+            return await _snapshots.SaveAsync(eventId, r.CameraId, now, face, r.FrameJpeg);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or StackExchange.Redis.RedisException)
+        {
+            // The event matters more than its picture: publish without a snapshot.
+            _log.LogError("snapshot for event {EventId} not saved: {Reason}", eventId, e.Message);
+            return null;
         }
     }
 
@@ -450,5 +506,5 @@ public sealed class FramePipeline : IAsyncDisposable
     }
 
     /// <summary>A face view on its way to the embedder.</summary>
-    private sealed record EmbedRequest(string CameraId, Track Track, DetectedFace Face, float Quality, FaceCrop Crop, DateTimeOffset FrameTimestamp, TimeSpan MediaTime, long DeliveredTicks);
+    private sealed record EmbedRequest(string CameraId, Track Track, DetectedFace Face, float Quality, FaceCrop Crop, DateTimeOffset FrameTimestamp, TimeSpan MediaTime, long DeliveredTicks, byte[]? FrameJpeg);
 }

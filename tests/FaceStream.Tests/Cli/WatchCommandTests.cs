@@ -21,13 +21,14 @@ public class WatchCommandTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         var matches = lines.Where(l => l.GetProperty("kind").GetString() == "match").ToList();
-        Assert.Equal(["Blonde_Woman", "Blonde_Woman", "Woman_In_Green"], matches.Select(m => m.GetProperty("identity_id").GetString()!).Order());
+        // Her second appearance (sample3 segment) falls within the default 60 s cooldown.
+        Assert.Equal(["Blonde_Woman", "Woman_In_Green"], matches.Select(m => m.GetProperty("identity_id").GetString()!).ToArray());
         Assert.All(matches, m => Assert.Equal("faces-720p", m.GetProperty("camera_id").GetString()));
         var summary = lines[^1];
         Assert.Equal("summary", summary.GetProperty("kind").GetString());
         var camera = summary.GetProperty("cameras")[0];
         Assert.Equal(60, camera.GetProperty("frames_analysed").GetInt32());
-        Assert.Equal(3, camera.GetProperty("matches").GetInt32());
+        Assert.Equal(2, camera.GetProperty("matches").GetInt32());
     }
 
     [Fact]

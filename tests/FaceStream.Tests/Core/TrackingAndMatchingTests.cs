@@ -102,6 +102,17 @@ public class TrackingAndMatchingTests
     }
 
     [Fact]
+    public void Thresholds_come_from_config_then_per_model_then_the_manifest()
+    {
+        var o = new DecisionOptions { ModelThresholds = new() { ["mobilefacenet-192"] = 0.52f } };
+        Assert.Equal(0.52f, o.ThresholdFor("mobilefacenet-192", 0.49f));
+        Assert.Equal(0.40f, o.ThresholdFor("faceplugin-arcface-512", 0.40f));
+        o.KnownThreshold = 0.6f;
+        Assert.Equal(0.6f, o.ThresholdFor("mobilefacenet-192", 0.49f));
+        Assert.Contains(new DecisionOptions { ModelThresholds = new() { ["x"] = 1.5f } }.Validate(), p => p.Contains("ModelThresholds:x", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Pose_proxies_are_zero_for_a_frontal_face_and_signed_when_turned()
     {
         var (yaw, pitch) = FaceQuality.Pose(Face(0, 0, 100).Landmarks);

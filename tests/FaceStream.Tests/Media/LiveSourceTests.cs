@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using FaceStream.Media.Video;
 using FaceStream.Tests.Support;
 using Microsoft.Extensions.Logging;
+using FaceStream.Tests.Worker;
 using Xunit;
 
 namespace FaceStream.Tests.Media;
@@ -86,7 +87,7 @@ public sealed class LiveSourceTests
     private static VideoSourceOptions Camera(string id, string url) => LiveCamera.Options<VideoSourceOptions>(id, url, fps: 0);
 
     [Fact]
-    public async Task Streams_reports_a_killed_server_keeps_retrying_and_recovers_when_it_returns()
+    public Task Streams_reports_a_killed_server_keeps_retrying_and_recovers_when_it_returns() => Bounded.Run(async () =>
     {
         using var server = new RtspServer(VideoClips.Instance.H264_720);
         await using var cam = new Running(Camera("cam1", server.Url));
@@ -110,10 +111,10 @@ public sealed class LiveSourceTests
         await cam.StopAsync();
         Assert.Equal(SourceState.Stopped, cam.Source.State);
         Assert.Equal(0, cam.Pool.Outstanding);
-    }
+    });
 
     [Fact]
-    public async Task A_frozen_server_trips_the_read_deadline_and_the_source_reconnects_after_it_thaws()
+    public Task A_frozen_server_trips_the_read_deadline_and_the_source_reconnects_after_it_thaws() => Bounded.Run(async () =>
     {
         using var server = new RtspServer(VideoClips.Instance.H264_720);
         await using var cam = new Running(Camera("frozen", server.Url));
@@ -127,10 +128,10 @@ public sealed class LiveSourceTests
         var before = cam.Frames;
         server.Resume();
         await Eventually(() => cam.Frames >= before + 10 && cam.Source.State == SourceState.Streaming, "frames after the thaw");
-    }
+    });
 
     [Fact]
-    public async Task One_camera_dying_does_not_disturb_the_others()
+    public Task One_camera_dying_does_not_disturb_the_others() => Bounded.Run(async () =>
     {
         using var serverA = new RtspServer(VideoClips.Instance.H264_720);
         using var serverB = new RtspServer(VideoClips.Instance.H264_720);
@@ -147,10 +148,10 @@ public sealed class LiveSourceTests
         Assert.DoesNotContain(b.Changes, c => c.To is SourceState.Reconnecting or SourceState.Stalled);
         await Eventually(() => file.Source.State == SourceState.Completed, "the file camera completes");
         Assert.Equal(100, file.Frames);
-    }
+    });
 
     [Fact]
-    public async Task A_closed_port_is_retried_without_blocking_and_stops_promptly()
+    public Task A_closed_port_is_retried_without_blocking_and_stops_promptly() => Bounded.Run(async () =>
     {
         await using var cam = new Running(Camera("closed", "rtsp://127.0.0.1:9/cam"));
         await Eventually(() => cam.Changes.Count(c => c.To == SourceState.Reconnecting) >= 2, "retries against a closed port");
@@ -158,10 +159,10 @@ public sealed class LiveSourceTests
         await cam.StopAsync();
         Assert.Equal(SourceState.Stopped, cam.Source.State);
         Assert.Equal(0, cam.Frames);
-    }
+    });
 
     [Fact]
-    public async Task A_password_in_the_url_never_reaches_logs_errors_or_state_reasons()
+    public Task A_password_in_the_url_never_reaches_logs_errors_or_state_reasons() => Bounded.Run(async () =>
     {
         var logger = new CollectingLogger();
         using var server = new RtspServer(VideoClips.Instance.H264_720);
@@ -179,7 +180,7 @@ public sealed class LiveSourceTests
 
         Assert.NotEmpty(logger.Lines);
         Assert.All(logger.Lines, l => Assert.DoesNotContain(password, l, StringComparison.Ordinal));
-    }
+    });
 
     private sealed class CollectingLogger : ILogger
     {

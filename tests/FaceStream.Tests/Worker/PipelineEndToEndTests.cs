@@ -22,8 +22,12 @@ public class PipelineEndToEndTests(WorkerEngineFixture fixture) : IClassFixture<
 
         var settings = new WorkerSettings();
         settings.Pipeline.StopWhenSourcesEnd = true;
+        // Per-track behaviour only here; the cooldown (which would quiet her second appearance) has its own test.
+        settings.Events.Cooldown = TimeSpan.Zero;
+        settings.Events.Snapshots.Directory = TestAssets.TempDirectory();
         settings.Cameras.Add(new CameraOptions { Id = "lobby", Url = VideoClips.Instance.Faces, AnalysisFps = 5 });
-        await using var h = new Harness(settings, engine, gallery);
+        using var snapshots = new FileSnapshotStore(settings.Events.Snapshots, NullLogger.Instance);
+        await using var h = new Harness(settings, engine, gallery, snapshots: snapshots);
         await h.Pipeline.SyncCamerasAsync(settings.Cameras);
         await h.Pipeline.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(3));
 
@@ -59,7 +63,32 @@ public class PipelineEndToEndTests(WorkerEngineFixture fixture) : IClassFixture<
         }
 
         Assert.Contains(h.Events.Events, e => e.Kind == EventKind.CameraState && e.CameraState == "completed");
+        Assert.All(matches, m => Assert.True(File.Exists(new Uri(m.Snapshot!).LocalPath), $"snapshot {m.Snapshot}"));
+        using (var snapshot = SkiaSharp.SKBitmap.Decode(new Uri(first.Snapshot!).LocalPath))
+        {
+            Assert.True(snapshot.Width >= first.Face.Box.Width);
+        }
         Assert.Equal(0, h.Pipeline.FramePool.Outstanding);
+    }
+
+    [Fact]
+    public async Task The_cooldown_quiets_a_second_appearance_of_the_same_person_on_the_same_camera()
+    {
+        var galleryDir = TestAssets.TempDirectory();
+        DemoAssets.MakeGallery(fixture.Engine, TestAssets.Store, galleryDir);
+        var gallery = await GalleryLoader.LoadIndexAsync(galleryDir, fixture.Engine, new FaceStream.Watchlist.Enrollment.EnrollmentOptions(), NullLogger.Instance);
+        var settings = new WorkerSettings();
+        settings.Pipeline.StopWhenSourcesEnd = true;
+        settings.Events.CameraState = false;
+        settings.Cameras.Add(new CameraOptions { Id = "lobby", Url = VideoClips.Instance.Faces, AnalysisFps = 5 });
+        await using var h = new Harness(settings, fixture.Engine, gallery);
+        await h.Pipeline.SyncCamerasAsync(settings.Cameras);
+        await h.Pipeline.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(3));
+
+        // Default cooldown 60 s: her track in the sample3 segment is still recognised (counted) but not alerted again.
+        Assert.Equal(["Blonde_Woman", "Woman_In_Green"], h.Events.Events.Where(e => e.Kind == EventKind.Match).Select(e => e.IdentityId!).ToArray());
+        Assert.Equal(1, h.Metrics.EventsSuppressed.WithLabels("lobby").Value);
+        Assert.Equal(3, h.Metrics.Matches.WithLabels("lobby").Value);
     }
 
     [Fact]

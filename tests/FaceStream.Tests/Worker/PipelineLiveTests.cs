@@ -11,7 +11,7 @@ public class PipelineLiveTests(WorkerEngineFixture fixture) : IClassFixture<Work
     private static CameraOptions Camera(string id, string url, double fps) => LiveCamera.Options<CameraOptions>(id, url, fps);
 
     [Fact]
-    public async Task A_slow_stage_sheds_the_oldest_frames_counts_them_and_keeps_memory_bounded()
+    public Task A_slow_stage_sheds_the_oldest_frames_counts_them_and_keeps_memory_bounded() => Bounded.Run(async () =>
     {
         using var server = new RtspServer(VideoClips.Instance.H264_720);
         var settings = new WorkerSettings();
@@ -42,10 +42,10 @@ public class PipelineLiveTests(WorkerEngineFixture fixture) : IClassFixture<Work
         Assert.True(maxOutstanding <= 4, $"{maxOutstanding} frames held at once");
         Assert.True(h.Pipeline.FramePool.Allocated <= 8, $"{h.Pipeline.FramePool.Allocated} frame buffers allocated");
         Assert.Equal(0, camera().Stats.Reconnects);
-    }
+    });
 
     [Fact]
-    public async Task A_dead_camera_leaves_the_others_analysing_and_comes_back_by_itself()
+    public Task A_dead_camera_leaves_the_others_analysing_and_comes_back_by_itself() => Bounded.Run(async () =>
     {
         using var serverA = new RtspServer(VideoClips.Instance.H264_720);
         using var serverB = new RtspServer(VideoClips.Instance.H264_720);
@@ -75,5 +75,5 @@ public class PipelineLiveTests(WorkerEngineFixture fixture) : IClassFixture<Work
 
         await cancel.CancelAsync();
         await run.WaitAsync(TimeSpan.FromSeconds(30));
-    }
+    });
 }

@@ -44,7 +44,7 @@ public class WorkerHostTests
     }
 
     [Fact]
-    public async Task A_camera_added_by_editing_the_config_starts_without_restarting_the_others_and_metrics_move()
+    public Task A_camera_added_by_editing_the_config_starts_without_restarting_the_others_and_metrics_move() => Bounded.Run(async () =>
     {
         var dir = TestAssets.TempDirectory();
         var config = Path.Combine(dir, "facestream.json");
@@ -87,7 +87,7 @@ public class WorkerHostTests
         Assert.True(Counter(metrics2, "facestream_camera_frames_decoded_total{camera=\"a\"}") > Counter(metrics1, "facestream_camera_frames_decoded_total{camera=\"a\"}"));
         Assert.True(Counter(metrics2, "facestream_camera_frames_analysed_total{camera=\"b\"}") >= 3);
         await app.StopAsync();
-    }
+    });
 
     private static double Counter(string exposition, string series)
     {

@@ -24,12 +24,12 @@ public sealed class WorkerEngineFixture : IDisposable
 /// <summary>A pipeline with its own metrics registry and an in-memory event sink.</summary>
 internal sealed class Harness : IAsyncDisposable
 {
-    public Harness(WorkerSettings settings, FaceEngine engine, GalleryIndex? gallery = null, IFaceDetector? detector = null)
+    public Harness(WorkerSettings settings, FaceEngine engine, GalleryIndex? gallery = null, IFaceDetector? detector = null, ISnapshotStore? snapshots = null)
     {
         Settings = settings;
         Metrics = new PipelineMetrics(Prometheus.Metrics.NewCustomRegistry());
         Pipeline = new FramePipeline(settings, detector ?? engine.Detector, engine.Embedder, "cpu",
-            gallery ?? GalleryIndex.Empty(engine.Embedder.ModelId, engine.Embedder.Dimension), [Events], Metrics, NullLoggerFactory.Instance);
+            gallery ?? GalleryIndex.Empty(engine.Embedder.ModelId, engine.Embedder.Dimension), [Events], Metrics, NullLoggerFactory.Instance, snapshots);
     }
 
     public WorkerSettings Settings { get; }
@@ -82,5 +82,21 @@ internal static class Wait
 
             await Task.Delay(50);
         }
+    }
+}
+
+/// <summary>Runs a live test's body on the thread pool, off xUnit's synchronization context, and fails it (naming what hangs) instead of hanging.</summary>
+internal static class Bounded
+{
+    public static async Task Run(Func<Task> body, int minutes = 3)
+    {
+        var work = Task.Run(body);
+        var limit = TimeSpan.FromMinutes(minutes);
+        if (await Task.WhenAny(work, Task.Delay(limit)) != work)
+        {
+            throw new Xunit.Sdk.XunitException($"the test did not finish within {limit.TotalMinutes} minutes");
+        }
+
+        await work;
     }
 }

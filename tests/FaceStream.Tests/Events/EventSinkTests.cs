@@ -1,0 +1,214 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using FaceStream.Core.Faces;
+using FaceStream.Core.Geometry;
+using FaceStream.Tests.Support;
+using FaceStream.Tests.Worker;
+using FaceStream.Worker.Configuration;
+using FaceStream.Worker.Events;
+using FaceStream.Worker.Metrics;
+using Microsoft.Extensions.Logging.Abstractions;
+using MQTTnet;
+using StackExchange.Redis;
+using Xunit;
+
+namespace FaceStream.Tests.Events;
+
+/// <summary>Event delivery to real servers: Redis Streams through a Redis restart, a webhook that fails first, MQTT, and the buffer bound.</summary>
+public class EventSinkTests
+{
+    private static FaceEvent Match(int i, string camera = "door") => new(
+        Guid.NewGuid(), EventKind.Match, camera, i, "blonde", "Blonde Woman", 0.8f, 0.3f,
+        new DetectedFace(new BoxF(10, 10, 110, 110), 0.99f, new Landmarks5(new(40, 50), new(80, 50), new(60, 70), new(45, 90), new(75, 90))),
+        DateTimeOffset.UtcNow, TimeSpan.FromSeconds(i), DateTimeOffset.UtcNow, "faceplugin-arcface-512", null, null, null);
+
+    private static PipelineMetrics Metrics() => new(Prometheus.Metrics.NewCustomRegistry());
+
+    [Fact]
+    public Task No_event_is_lost_when_redis_restarts_while_events_flow() => Bounded.Run(async () =>
+    {
+        using var redis = new RedisServer();
+        var options = new RedisStreamOptions { Enabled = true, Key = "facestream:events", MaxLength = 10_000 };
+        await using var connection = await FaceStream.Watchlist.Store.WatchlistUri.Parse(redis.Uri).ConnectRedisAsync();
+        var metrics = Metrics();
+        var publisher = new EventPublisher([new RedisStreamSink(connection, options, "test")], metrics, NullLogger.Instance, bufferSize: 1000);
+        var delivering = publisher.RunAsync();
+
+        // A consumer group reader on its own connection, as a downstream service would run it; it recreates its group
+        // after the restart (this Redis keeps nothing, like CI's).
+        var received = new ConcurrentDictionary<string, bool>();
+        using var stop = new CancellationTokenSource();
+        var consumer = Task.Run(() => Consume(redis.Port, options.Key, received, stop.Token));
+
+        var sent = new List<string>();
+        for (int i = 0; i < 120; i++)
+        {
+            if (i == 30)
+            {
+                // This Redis keeps nothing across a restart (as in CI), so let the consumer catch up first: what this
+                // test checks is that nothing published while Redis is down or restarting goes missing.
+                await Wait.Until(() => sent.All(received.ContainsKey), "the consumer caught up before the restart");
+                redis.Kill();
+            }
+
+            if (i == 80)
+            {
+                redis.Start();
+            }
+
+            var e = Match(i);
+            sent.Add(e.EventId.ToString());
+            publisher.Publish(e);
+            await Task.Delay(25);
+        }
+
+        await Wait.Until(() => sent.All(received.ContainsKey), "every event read back from the stream", TimeSpan.FromSeconds(30),
+            () => $"{sent.Count(received.ContainsKey)} of {sent.Count}");
+        publisher.Complete();
+        await delivering.WaitAsync(TimeSpan.FromSeconds(10));
+        await stop.CancelAsync();
+        await consumer;
+        Assert.Equal(0, metrics.EventsLost.WithLabels("redis-stream:test/facestream:events").Value);
+        Assert.True(metrics.EventsFailed.WithLabels("redis-stream:test/facestream:events").Value >= 1, "the outage was seen and retried");
+    });
+
+    private static async Task Consume(int port, string key, ConcurrentDictionary<string, bool> received, CancellationToken stop)
+    {
+        var config = ConfigurationOptions.Parse($"127.0.0.1:{port}");
+        config.AbortOnConnectFail = false;
+        config.ConnectTimeout = 1000;
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(config);
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                var db = connection.GetDatabase();
+                try
+                {
+                    await db.StreamCreateConsumerGroupAsync(key, "alerts", "0-0", createStream: true);
+                }
+                catch (RedisServerException e) when (e.Message.Contains("BUSYGROUP", StringComparison.Ordinal))
+                {
+                    // the group exists
+                }
+
+                foreach (var entry in await db.StreamReadGroupAsync(key, "alerts", "test-consumer", ">", count: 100))
+                {
+                    var json = JsonDocument.Parse((string)entry["event"]!).RootElement;
+                    received[json.GetProperty("event_id").GetString()!] = true;
+                    await db.StreamAcknowledgeAsync(key, "alerts", entry.Id);
+                }
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                // Redis is restarting; keep trying
+            }
+
+            await Task.Delay(50, CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public Task A_webhook_that_fails_first_gets_the_event_on_retry() => Bounded.Run(async () =>
+    {
+        using var listener = new HttpListener();
+        int port = Random.Shared.Next(20000, 40000);
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/hook/");
+        listener.Start();
+        var bodies = new ConcurrentQueue<(string Body, string? Auth)>();
+        int calls = 0;
+        var server = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                HttpListenerContext ctx;
+                try
+                {
+                    ctx = await listener.GetContextAsync();
+                }
+                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                using var reader = new StreamReader(ctx.Request.InputStream);
+                var body = await reader.ReadToEndAsync();
+                // The first attempt fails like a receiver in the middle of a deploy.
+                ctx.Response.StatusCode = Interlocked.Increment(ref calls) == 1 ? 503 : 200;
+                if (ctx.Response.StatusCode == 200)
+                {
+                    bodies.Enqueue((body, ctx.Request.Headers["Authorization"]));
+                }
+
+                ctx.Response.Close();
+            }
+        });
+
+        var metrics = Metrics();
+        var sink = new WebhookSink(new WebhookOptions { Url = $"http://127.0.0.1:{port}/hook/", Token = "receiver-token-1234", Timeout = TimeSpan.FromSeconds(2) });
+        var publisher = new EventPublisher([sink], metrics, NullLogger.Instance);
+        var delivering = publisher.RunAsync();
+        var e = Match(7);
+        publisher.Publish(e);
+        await Wait.Until(() => !bodies.IsEmpty, "the webhook received the event");
+        publisher.Complete();
+        await delivering;
+        listener.Stop();
+        await server;
+
+        var (body, auth) = Assert.Single(bodies);
+        var json = JsonDocument.Parse(body).RootElement;
+        Assert.Equal(e.EventId.ToString(), json.GetProperty("event_id").GetString());
+        Assert.Equal("match", json.GetProperty("kind").GetString());
+        Assert.Equal("Bearer receiver-token-1234", auth);
+        Assert.Equal(1, metrics.EventsFailed.WithLabels(sink.Name).Value);
+    });
+
+    [Fact]
+    public Task Events_beyond_the_buffer_of_a_dead_sink_are_counted_as_lost() => Bounded.Run(async () =>
+    {
+        var metrics = Metrics();
+        var sink = new WebhookSink(new WebhookOptions { Url = "http://127.0.0.1:9/hook", Timeout = TimeSpan.FromSeconds(1) });
+        var publisher = new EventPublisher([sink], metrics, NullLogger.Instance, bufferSize: 5);
+        var delivering = publisher.RunAsync();
+        publisher.Publish(Match(0));
+        await Wait.Until(() => metrics.EventsFailed.WithLabels(sink.Name).Value >= 1, "the first delivery failed");
+        for (int i = 1; i < 10; i++)
+        {
+            publisher.Publish(Match(i));
+        }
+
+        // One event is being retried, five wait in the buffer, four did not fit.
+        Assert.Equal(4, metrics.EventsLost.WithLabels(sink.Name).Value);
+        publisher.Complete();
+        publisher.Abandon();
+        await delivering.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(10, metrics.EventsLost.WithLabels(sink.Name).Value);
+    });
+
+    [Fact]
+    public Task Mqtt_subscribers_receive_events_on_camera_and_kind_topics() => Bounded.Run(async () =>
+    {
+        var (host, port) = MosquittoServer.Shared;
+        using var subscriber = new MqttClientFactory().CreateMqttClient();
+        var messages = new ConcurrentQueue<(string Topic, string Payload)>();
+        subscriber.ApplicationMessageReceivedAsync += m =>
+        {
+            messages.Enqueue((m.ApplicationMessage.Topic, m.ApplicationMessage.ConvertPayloadToString()));
+            return Task.CompletedTask;
+        };
+        await subscriber.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(host, port).WithClientId($"test-{Guid.NewGuid():N}").Build());
+        var prefix = $"test{Guid.NewGuid():N}";
+        await subscriber.SubscribeAsync($"{prefix}/#");
+
+        await using var sink = new MqttSink(new MqttOptions { Host = host, Port = port, TopicPrefix = prefix });
+        var e = Match(3, camera: "gate");
+        await sink.PublishAsync(e, CancellationToken.None);
+        await Wait.Until(() => !messages.IsEmpty, "the MQTT subscriber got the event");
+        var (topic, payload) = Assert.Single(messages);
+        Assert.Equal($"{prefix}/gate/match", topic);
+        Assert.Equal(e.EventId.ToString(), JsonDocument.Parse(payload).RootElement.GetProperty("event_id").GetString());
+        await subscriber.DisconnectAsync();
+    });
+}

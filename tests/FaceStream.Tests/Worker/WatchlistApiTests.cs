@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FaceStream.Cli.Demo;
+using FaceStream.Tests.Support;
+using FaceStream.Worker.Hosting;
+using Xunit;
+
+namespace FaceStream.Tests.Worker;
+
+/// <summary>The worker's watchlist HTTP API: token, CRUD, enrollment of real photos, and every kind of bad upload.</summary>
+public class WatchlistApiTests
+{
+    private const string Token = "api-token-for-tests-0123456789";
+
+    [Fact]
+    public Task Identities_and_faces_are_managed_over_http_with_clear_refusals() => Bounded.Run(async () =>
+    {
+        var dir = TestAssets.TempDirectory();
+        var config = Path.Combine(dir, "facestream.json");
+        await File.WriteAllTextAsync(config, $$"""
+            { "Detector": { "Mtcnn": { "MinFaceSize": 40 } }, "Metrics": { "Port": 0 }, "Events": { "Console": false },
+              "Api": { "Token": "{{Token}}", "MaxUploadBytes": 400000 }, "Watchlist": { "Uri": "memory:" } }
+            """);
+        var gallery = TestAssets.TempDirectory();
+        using (var engine = TestAssets.Engine(minFace: 40))
+        {
+            DemoAssets.MakeGallery(engine, TestAssets.Store, gallery);
+        }
+
+        var face = await File.ReadAllBytesAsync(Directory.GetFiles(Path.Combine(gallery, "Blonde_Woman"))[0]);
+        await using var app = WorkerHost.Build(["--config", config], Prometheus.Metrics.NewCustomRegistry());
+        await app.StartAsync(CancellationToken.None);
+        using var http = new HttpClient { BaseAddress = app.BaseAddress };
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/identities")).StatusCode);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "wrong-token-wrong-token");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/identities")).StatusCode);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+
+        var created = await http.PostAsJsonAsync("/api/identities", new { id = "blonde", name = "Blonde Woman", metadata = new { note = "test" } });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await http.PostAsJsonAsync("/api/identities", new { id = "blonde", name = "Again" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsJsonAsync("/api/identities", new { id = "bad id/../x", name = "X" })).StatusCode);
+
+        var enrolled = await Upload(http, "blonde", face);
+        Assert.Equal(HttpStatusCode.Created, enrolled.StatusCode);
+        var templateId = JsonDocument.Parse(await enrolled.Content.ReadAsStringAsync()).RootElement.GetProperty("template_id").GetString();
+
+        var text = await Upload(http, "blonde", "this is not a photo"u8.ToArray());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, text.StatusCode);
+        var group = await Upload(http, "blonde", await File.ReadAllBytesAsync(TestAssets.Sample(2)));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, group.StatusCode);
+        Assert.Contains("faces found", await group.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await Upload(http, "nobody", face)).StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await Upload(http, "blonde", new byte[400_001])).StatusCode);
+
+        var one = JsonDocument.Parse(await http.GetStringAsync("/api/identities/blonde")).RootElement;
+        Assert.Equal("Blonde Woman", one.GetProperty("name").GetString());
+        Assert.Equal(1, one.GetProperty("templates").GetArrayLength());
+        // The worker's own cache follows the API's changes.
+        await Wait.Until(() => app.Watchlist.Index.Templates == 1, "the worker's watchlist has the uploaded face");
+
+        Assert.Equal(HttpStatusCode.NotFound, (await http.DeleteAsync("/api/identities/blonde/templates/nope")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync($"/api/identities/blonde/templates/{templateId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync("/api/identities/blonde")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/api/identities/blonde")).StatusCode);
+        await app.StopAsync();
+    });
+
+    private static Task<HttpResponseMessage> Upload(HttpClient http, string id, byte[] image)
+    {
+        var content = new ByteArrayContent(image);
+        content.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
+        return http.PostAsync($"/api/identities/{id}/faces", content);
+    }
+}
