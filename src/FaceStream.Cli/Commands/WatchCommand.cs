@@ -5,6 +5,8 @@ using FaceStream.Core.Matching;
 using FaceStream.Media.Video;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
+using FaceStream.Watchlist.Cache;
+using FaceStream.Watchlist.Store;
 using FaceStream.Worker.Gallery;
 using FaceStream.Worker.Hosting;
 using FaceStream.Worker.Metrics;
@@ -18,11 +20,11 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream watch SOURCE...: the worker's pipeline over files or URLs against a gallery folder, events on stdout.</summary>
 public static class WatchCommand
 {
-    public const string Usage = "facestream watch SOURCE... [--gallery DIR] [--config FILE] [--json] [--fps N] [--realtime]";
+    public const string Usage = "facestream watch SOURCE... [--gallery DIR | --watchlist URI] [--config FILE] [--json] [--fps N] [--realtime]";
 
     public static int Run(IEnumerable<string> argv)
     {
-        var args = CliArgs.Parse(argv, ["--gallery", "--fps"], ["--json", "--realtime"]);
+        var args = CliArgs.Parse(argv, ["--gallery", "--watchlist", "--fps"], ["--json", "--realtime"]);
         if (args.Positionals.Count == 0)
         {
             throw new UsageException($"watch needs at least one file or URL. Usage: {Usage}");
@@ -61,9 +63,30 @@ public static class WatchCommand
         settings.Events.CameraState = true;
         var ctx = CliContext.Create(args);
         using var engine = new FaceEngine(settings.Inference, settings.Mtcnn, ctx.Logs.CreateLogger("FaceStream.Engine"));
-        var gallery = args.Value("--gallery") is { } dir
-            ? GalleryLoader.LoadIndexAsync(Directory.Exists(dir) ? dir : throw new UsageException($"--gallery {dir}: folder not found"), engine, settings.Enrollment, ctx.Logs.CreateLogger("FaceStream.Gallery")).GetAwaiter().GetResult()
-            : GalleryIndex.Empty(engine.Embedder.ModelId, engine.Embedder.Dimension);
+        // A gallery folder, or the configured (or --watchlist) store, whose changes reach a running watch too.
+        WatchlistCache? cache = null;
+        IWatchlistStore? store = null;
+        GalleryIndex gallery;
+        if (args.Value("--gallery") is { } dir)
+        {
+            gallery = GalleryLoader.LoadIndexAsync(Directory.Exists(dir) ? dir : throw new UsageException($"--gallery {dir}: folder not found"), engine, settings.Enrollment, ctx.Logs.CreateLogger("FaceStream.Gallery")).GetAwaiter().GetResult();
+        }
+        else
+        {
+            try
+            {
+                store = settings.Watchlist.OpenAsync(args.Value("--watchlist")).GetAwaiter().GetResult();
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException($"--watchlist: {e.Message}");
+            }
+
+            cache = new WatchlistCache(store, engine.Embedder.ModelId, engine.Embedder.Dimension, settings.Watchlist.ResyncInterval, ctx.Logs.CreateLogger("FaceStream.Watchlist"));
+            cache.StartAsync().GetAwaiter().GetResult();
+            gallery = cache.Index;
+        }
+
         var memory = new MemorySink();
         var sinks = new List<IEventSink> { memory, json ? JsonLinesSink.Console() : new HumanSink() };
         var metrics = new PipelineMetrics(Metrics.NewCustomRegistry());
@@ -76,18 +99,25 @@ public static class WatchCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            return RunPipeline(settings, engine, gallery, sinks, metrics, ctx.Logs, memory, json, cancel.Token).GetAwaiter().GetResult();
+            return RunPipeline(settings, engine, gallery, cache, sinks, metrics, ctx.Logs, memory, json, cancel.Token).GetAwaiter().GetResult();
         }
         finally
         {
             Console.CancelKeyPress -= onCancel;
+            cache?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            store?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
     }
 
-    private static async Task<int> RunPipeline(WorkerSettings settings, FaceEngine engine, GalleryIndex gallery, List<IEventSink> sinks, PipelineMetrics metrics,
+    private static async Task<int> RunPipeline(WorkerSettings settings, FaceEngine engine, GalleryIndex gallery, WatchlistCache? cache, List<IEventSink> sinks, PipelineMetrics metrics,
         ILoggerFactory logs, MemorySink memory, bool json, CancellationToken cancel)
     {
         var pipeline = new FramePipeline(settings, engine, gallery, sinks, metrics, logs);
+        if (cache is not null)
+        {
+            cache.Changed += index => pipeline.Gallery = index;
+        }
+
         IReadOnlyList<CameraStatus> final;
         await using (pipeline)
         {

@@ -32,6 +32,28 @@ public class WatchCommandTests
     }
 
     [Fact]
+    public async Task Watch_without_a_gallery_uses_the_redis_watchlist()
+    {
+        using var redis = new RedisServer();
+        await using (var store = await FaceStream.Watchlist.Store.RedisWatchlistStore.ConnectAsync(FaceStream.Watchlist.Store.WatchlistUri.Parse(redis.Uri)))
+        {
+            using var engine = TestAssets.Engine(minFace: 40);
+            var gallery = TestAssets.TempDirectory();
+            DemoAssets.MakeGallery(engine, TestAssets.Store, gallery);
+            var enroller = new FaceStream.Watchlist.Enrollment.Enroller(engine, store, new FaceStream.Watchlist.Enrollment.EnrollmentOptions());
+            var person = await store.CreateIdentityAsync("Woman In Green", id: "green");
+            var photo = await File.ReadAllBytesAsync(Directory.GetFiles(Path.Combine(gallery, "Woman_In_Green"))[0]);
+            Assert.True((await enroller.EnrollAsync(person.Id, photo, "crop")).Accepted);
+        }
+
+        var r = CliRunner.Run("watch", VideoClips.Instance.Faces, "--watchlist", redis.Uri, "--json", "--min-face", "40");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var matches = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(l => l.GetProperty("kind").GetString() == "match").ToList();
+        Assert.Equal("green", Assert.Single(matches).GetProperty("identity_id").GetString());
+    }
+
+    [Fact]
     public void Watch_of_a_missing_file_fails_with_the_reason_and_run_rejects_a_bad_config_naming_the_key()
     {
         var r = CliRunner.Run("watch", "/nonexistent/lobby.mp4", "--json");
