@@ -53,7 +53,17 @@ public static class WorkerHost
 
         await using (app)
         {
-            await app.StartAsync(cancel);
+            try
+            {
+                await app.StartAsync(cancel);
+            }
+            catch (IOException e)
+            {
+                // Typically the metrics/API port is taken by another process (or another worker).
+                Console.Error.WriteLine($"error: {e.Message} (set Metrics:Host / Metrics:Port, or Metrics:Enabled false)");
+                return 1;
+            }
+
             started?.Invoke(app);
             await app.WaitForShutdownAsync(cancel);
         }
@@ -96,6 +106,8 @@ public static class WorkerHost
         });
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        // Start-up failures are reported by RunAsync in one line; the host would add a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         var settings = WorkerSettings.Load(builder.Configuration);
         var metricsOptions = settings.Metrics;
         builder.WebHost.UseKestrel(k =>

@@ -65,5 +65,15 @@ public class WatchCommandTests
         var run = CliRunner.Run("run", "--config", config);
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("Cameras:0:", run.Stderr, StringComparison.Ordinal);
+
+        // A taken metrics port is one clear line and exit code 1, not a stack trace.
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        File.WriteAllText(config, $$"""{ "Metrics": { "Port": {{port}} }, "Events": { "Console": false } }""");
+        var busy = CliRunner.Run("run", "--config", config);
+        Assert.Equal(1, busy.ExitCode);
+        Assert.Contains("address already in use", busy.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", busy.Stderr, StringComparison.Ordinal);
     }
 }
