@@ -64,6 +64,11 @@ public static class WorkerHost
                 return 1;
             }
 
+            if (app.BaseAddress is { } address)
+            {
+                app.Log.LogInformation("metrics on {Address}metrics, health on /healthz and /readyz, watchlist API on /api (bearer token)", address);
+            }
+
             started?.Invoke(app);
             await app.WaitForShutdownAsync(cancel);
         }
@@ -274,6 +279,8 @@ public sealed class WorkerApp(WebApplication web, FramePipeline pipeline, FaceEn
     WatchlistCache cache, IWatchlistStore store) : IAsyncDisposable
 {
     public WatchlistCache Watchlist { get; } = cache;
+
+    internal ILogger Log { get; } = logs.CreateLogger("FaceStream.Worker");
 
     public FramePipeline Pipeline { get; } = pipeline;
 
