@@ -86,7 +86,47 @@ public static class StillImageDecoder
             throw new ImageDecodeException($"{name}: corrupt image data ({result})");
         }
 
-        return new ImageFrame(imageInfo.Width, imageInfo.Height, imageInfo.RowBytes, PixelFormat.Bgra32, pixels);
+        var decoded = new ImageFrame(imageInfo.Width, imageInfo.Height, imageInfo.RowBytes, PixelFormat.Bgra32, pixels);
+        // Phone photos are stored sideways with an EXIF orientation tag; faces must be upright for the detector.
+        return Orient(decoded, codec.EncodedOrigin);
+    }
+
+    /// <summary>Applies an EXIF orientation (the transform that displays the stored pixels upright) to a BGRA image.</summary>
+    public static ImageFrame Orient(ImageFrame image, SKEncodedOrigin origin)
+    {
+        if (origin is SKEncodedOrigin.TopLeft || image.Format.BytesPerPixel() != 4)
+        {
+            return image;
+        }
+
+        int w = image.Width, h = image.Height;
+        bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        int ow = swap ? h : w, oh = swap ? w : h;
+        var src = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(image.Pixels.Span);
+        int srcStride = image.Stride / 4;
+        var pixels = new byte[ow * oh * 4];
+        var dst = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(pixels.AsSpan());
+        for (int y = 0; y < oh; y++)
+        {
+            for (int x = 0; x < ow; x++)
+            {
+                // Output pixel (x, y) comes from source pixel (sx, sy).
+                var (sx, sy) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (w - 1 - x, y),
+                    SKEncodedOrigin.BottomRight => (w - 1 - x, h - 1 - y),
+                    SKEncodedOrigin.BottomLeft => (x, h - 1 - y),
+                    SKEncodedOrigin.LeftTop => (y, x),
+                    SKEncodedOrigin.RightTop => (y, h - 1 - x),
+                    SKEncodedOrigin.RightBottom => (w - 1 - y, h - 1 - x),
+                    SKEncodedOrigin.LeftBottom => (w - 1 - y, x),
+                    _ => (x, y),
+                };
+                dst[(y * ow) + x] = src[(sy * srcStride) + sx];
+            }
+        }
+
+        return new ImageFrame(ow, oh, ow * 4, image.Format, pixels);
     }
 
     private static void CheckSize(int w, int h, string name, ImageLimits limits)
