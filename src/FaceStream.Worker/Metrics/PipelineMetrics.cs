@@ -66,3 +66,29 @@ public sealed class PipelineMetrics
     public Gauge Info { get; }
     public Gauge GalleryTemplates { get; }
 }
+
+/// <summary>One camera's metric series, looked up once when the camera starts so the per-frame path does no label lookups.</summary>
+public sealed class CameraMetrics(PipelineMetrics m, string camera)
+{
+    public Counter.Child FramesAnalysed { get; } = m.FramesAnalysed.WithLabels(camera);
+    public Counter.Child FramesDropped { get; } = m.FramesDropped.WithLabels(camera);
+    public Counter.Child FacesDetected { get; } = m.FacesDetected.WithLabels(camera);
+    public Counter.Child TracksStarted { get; } = m.TracksStarted.WithLabels(camera);
+    public Counter.Child TracksEnded { get; } = m.TracksEnded.WithLabels(camera);
+    public Histogram.Child FrameLatency { get; } = m.FrameLatency.WithLabels(camera);
+
+    /// <summary>Removes every series of this camera (it was removed from the config).</summary>
+    public void Remove()
+    {
+        foreach (var collector in new Collector[] { m.CameraUp, m.FramesDecoded, m.FramesAnalysed, m.FramesDropped, m.Reconnects, m.LastFrameAge,
+                     m.FacesDetected, m.TracksStarted, m.TracksEnded, m.FrameLatency })
+        {
+            switch (collector)
+            {
+                case Counter c: c.RemoveLabelled(camera); break;
+                case Gauge g: g.RemoveLabelled(camera); break;
+                case Histogram h: h.RemoveLabelled(camera); break;
+            }
+        }
+    }
+}

@@ -11,14 +11,13 @@ namespace FaceStream.Worker.Pipeline;
 internal sealed class CameraFeed
 {
     private readonly CancellationTokenSource _stop = new();
-    private readonly PipelineMetrics _metrics;
     private int _stopped;
 
     public CameraFeed(CameraOptions options, int queueCapacity, VideoFramePool pool, PipelineMetrics metrics, TrackerOptions tracking, Action frameArrived, ILogger logger)
     {
         Options = options;
         Fingerprint = WorkerSettings.Fingerprint(options);
-        _metrics = metrics;
+        Metrics = new CameraMetrics(metrics, options.Id);
         Source = new VideoSource(options, pool, logger);
         Tracker = new FaceTracker(tracking);
         // Live: keep the newest frames, return the dropped ones' buffers and count them. Files: wait (deterministic, complete).
@@ -31,13 +30,16 @@ internal sealed class CameraFeed
         var channel = Channel.CreateBounded<VideoFrame>(channelOptions, dropped =>
         {
             dropped.Dispose();
-            metrics.FramesDropped.WithLabels(options.Id).Inc();
+            Metrics.FramesDropped.Inc();
         });
         Frames = channel.Reader;
         Writer = new SignallingWriter(channel.Writer, frameArrived);
     }
 
     public CameraOptions Options { get; }
+
+    /// <summary>This camera's metric series.</summary>
+    public CameraMetrics Metrics { get; }
 
     public string Id => Options.Id;
 
@@ -76,7 +78,8 @@ internal sealed class CameraFeed
         });
     }
 
-    public async Task StopAsync(TimeSpan timeout)
+    /// <param name="forgetMetrics">Remove this camera's metric series (it left the config); at shutdown they stay readable.</param>
+    public async Task StopAsync(TimeSpan timeout, bool forgetMetrics = false)
     {
         if (Interlocked.Exchange(ref _stopped, 1) == 1)
         {
@@ -94,7 +97,10 @@ internal sealed class CameraFeed
             left.Dispose();
         }
 
-        _metrics.CameraUp.RemoveLabelled(Id);
+        if (forgetMetrics)
+        {
+            Metrics.Remove();
+        }
         _stop.Dispose();
     }
 

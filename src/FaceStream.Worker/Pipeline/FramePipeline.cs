@@ -43,6 +43,10 @@ public sealed class FramePipeline : IAsyncDisposable
     private readonly SemaphoreSlim _syncLock = new(1, 1);
     private readonly Channel<EmbedRequest> _embedQueue;
     private readonly ISnapshotStore? _snapshots;
+    private readonly Prometheus.Histogram.Child _detectLatency, _detectBatchSize, _embedLatency, _embedBatchSize;
+    private readonly Prometheus.Gauge.Child _detectQueueDepth, _embedQueueDepth;
+    private readonly Prometheus.Counter.Child[] _gateRejections;
+    private readonly List<ImageFrame> _images = [];
     private readonly Dictionary<(string Camera, string Identity), DateTimeOffset> _lastMatch = [];
     private volatile CameraFeed[] _cameras = [];
     private volatile GalleryIndex _gallery;
@@ -71,6 +75,13 @@ public sealed class FramePipeline : IAsyncDisposable
         _events = new EventPublisher(sinks, metrics, logs.CreateLogger("FaceStream.Events"), settings.Events.BufferSize);
         _embedQueue = Channel.CreateBounded<EmbedRequest>(new BoundedChannelOptions(settings.Pipeline.EmbedQueueCapacity) { SingleReader = true, SingleWriter = true });
         metrics.Info.WithLabels(executionProvider, "mtcnn", embedder.ModelId).Set(1);
+        _detectLatency = metrics.StageLatency.WithLabels(DetectStage);
+        _detectBatchSize = metrics.StageBatchSize.WithLabels(DetectStage);
+        _detectQueueDepth = metrics.QueueDepth.WithLabels(DetectStage);
+        _embedLatency = metrics.StageLatency.WithLabels(EmbedStage);
+        _embedBatchSize = metrics.StageBatchSize.WithLabels(EmbedStage);
+        _embedQueueDepth = metrics.QueueDepth.WithLabels(EmbedStage);
+        _gateRejections = Enum.GetValues<GateRejection>().Select(r => metrics.GateRejections.WithLabels(r.ToString().ToLowerInvariant())).ToArray();
         metrics.Registry.AddBeforeCollectCallback(UpdateCameraMetrics);
     }
 
@@ -115,8 +126,8 @@ public sealed class FramePipeline : IAsyncDisposable
             foreach (var feed in stopping)
             {
                 _log.LogInformation("camera {Camera}: {Action}", feed.Id, wanted.ContainsKey(feed.Id) ? "settings changed, restarting" : "removed, stopping");
-                await feed.StopAsync(_settings.Pipeline.DrainTimeout);
-                _metrics.TracksEnded.WithLabels(feed.Id).Inc(feed.Tracker.EndAll().Count);
+                await feed.StopAsync(_settings.Pipeline.DrainTimeout, forgetMetrics: true);
+                feed.Tracker.EndAll();
             }
 
             foreach (var options in wanted.Values.Where(w => keep.All(k => k.Id != w.Id)))
@@ -276,34 +287,42 @@ public sealed class FramePipeline : IAsyncDisposable
             _roundRobin = (_roundRobin + 1) % cameras.Length;
         }
 
-        _metrics.QueueDepth.WithLabels(DetectStage).Set(cameras.Sum(c => c.Frames.Count));
+        int waiting = 0;
+        foreach (var c in cameras)
+        {
+            waiting += c.Frames.Count;
+        }
+
+        _detectQueueDepth.Set(waiting);
     }
 
     private void ProcessFrames(List<(CameraFeed Feed, VideoFrame Frame)> batch, float[] scratch, CancellationToken cancel)
     {
         long start = Stopwatch.GetTimestamp();
-        var images = new ImageFrame[batch.Count];
-        for (int i = 0; i < batch.Count; i++)
+        // Reused across batches (the detect loop is the only user).
+        _images.Clear();
+        foreach (var (_, frame) in batch)
         {
-            images[i] = batch[i].Frame.Image;
+            _images.Add(frame.Image);
         }
 
-        var detections = _detector.DetectBatch(images);
-        _metrics.StageLatency.WithLabels(DetectStage).Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
-        _metrics.StageBatchSize.WithLabels(DetectStage).Observe(batch.Count);
+        var detections = _detector.DetectBatch(_images);
+        _detectLatency.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        _detectBatchSize.Observe(batch.Count);
         for (int i = 0; i < batch.Count; i++)
         {
             var (feed, frame) = batch[i];
             var faces = detections[i];
-            _metrics.FramesAnalysed.WithLabels(feed.Id).Inc();
-            _metrics.FacesDetected.WithLabels(feed.Id).Inc(faces.Count);
+            var m = feed.Metrics;
+            m.FramesAnalysed.Inc();
+            m.FacesDetected.Inc(faces.Count);
             var update = feed.Tracker.Update(faces, frame.Timestamp);
-            _metrics.TracksEnded.WithLabels(feed.Id).Inc(update.Ended.Count);
+            m.TracksEnded.Inc(update.Ended.Count);
             foreach (var (face, track, isNew) in update.Assigned)
             {
                 if (isNew)
                 {
-                    _metrics.TracksStarted.WithLabels(feed.Id).Inc();
+                    m.TracksStarted.Inc();
                 }
 
                 if (WorthEmbedding(frame.Image, face, track, scratch) is { } quality)
@@ -328,10 +347,10 @@ public sealed class FramePipeline : IAsyncDisposable
                 }
             }
 
-            _metrics.FrameLatency.WithLabels(feed.Id).Observe(Stopwatch.GetElapsedTime(frame.DeliveredTicks).TotalSeconds);
+            m.FrameLatency.Observe(Stopwatch.GetElapsedTime(frame.DeliveredTicks).TotalSeconds);
         }
 
-        _metrics.QueueDepth.WithLabels(EmbedStage).Set(_embedQueue.Reader.Count);
+        _embedQueueDepth.Set(_embedQueue.Reader.Count);
     }
 
     /// <summary>The view's quality when it should be embedded: on a track's first views (to reach a decision), then only clearly better ones.</summary>
@@ -345,7 +364,7 @@ public sealed class FramePipeline : IAsyncDisposable
         var report = FaceQuality.Assess(image, face, _settings.Quality, scratch);
         if (!report.Passed)
         {
-            _metrics.GateRejections.WithLabels(report.Rejection.ToString().ToLowerInvariant()).Inc();
+            _gateRejections[(int)report.Rejection].Inc();
             return null;
         }
 
@@ -408,8 +427,8 @@ public sealed class FramePipeline : IAsyncDisposable
     {
         long start = Stopwatch.GetTimestamp();
         var embeddings = _embedder.EmbedMany(batch.Select(r => (r.Crop.Image, r.Crop.Landmarks)).ToList());
-        _metrics.StageLatency.WithLabels(EmbedStage).Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
-        _metrics.StageBatchSize.WithLabels(EmbedStage).Observe(batch.Count);
+        _embedLatency.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        _embedBatchSize.Observe(batch.Count);
         var gallery = _gallery;
         float threshold = KnownThreshold;
         var d = _settings.Decision;
