@@ -2,6 +2,7 @@ using System.Buffers;
 using FaceStream.Core.Faces;
 using FaceStream.Core.Geometry;
 using FaceStream.Core.Imaging;
+using FaceStream.Media.Images;
 
 namespace FaceStream.Worker.Pipeline;
 
@@ -27,23 +28,12 @@ internal sealed class FaceCrop : IDisposable
 
     public static FaceCrop From(ImageFrame frame, DetectedFace face)
     {
-        var b = face.Box;
-        float mx = b.Width * Margin, my = b.Height * Margin;
-        int x1 = Math.Clamp((int)MathF.Floor(b.X1 - mx), 0, frame.Width - 1), y1 = Math.Clamp((int)MathF.Floor(b.Y1 - my), 0, frame.Height - 1);
-        int x2 = Math.Clamp((int)MathF.Ceiling(b.X2 + mx), x1 + 1, frame.Width), y2 = Math.Clamp((int)MathF.Ceiling(b.Y2 + my), y1 + 1, frame.Height);
-        int bpp = frame.Format.BytesPerPixel();
-        int w = x2 - x1, h = y2 - y1, stride = w * bpp;
-        var buffer = ArrayPool<byte>.Shared.Rent(stride * h);
-        var src = frame.Pixels.Span;
-        for (int y = 0; y < h; y++)
-        {
-            src.Slice(((y1 + y) * frame.Stride) + (x1 * bpp), stride).CopyTo(buffer.AsSpan(y * stride, stride));
-        }
-
+        var r = ImageCrop.Bounds(frame, face.Box, Margin);
+        var buffer = ArrayPool<byte>.Shared.Rent(r.Width * r.Height * frame.Format.BytesPerPixel());
+        var image = ImageCrop.Copy(frame, r, buffer);
         var l = face.Landmarks;
-        PointF Shift(PointF p) => new(p.X - x1, p.Y - y1);
-        return new FaceCrop(buffer, new ImageFrame(w, h, stride, frame.Format, buffer.AsMemory(0, stride * h)),
-            new Landmarks5(Shift(l.LeftEye), Shift(l.RightEye), Shift(l.Nose), Shift(l.MouthLeft), Shift(l.MouthRight)));
+        PointF Shift(PointF p) => new(p.X - r.X, p.Y - r.Y);
+        return new FaceCrop(buffer, image, new Landmarks5(Shift(l.LeftEye), Shift(l.RightEye), Shift(l.Nose), Shift(l.MouthLeft), Shift(l.MouthRight)));
     }
 
     public void Dispose()
