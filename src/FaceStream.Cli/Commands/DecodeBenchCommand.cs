@@ -97,15 +97,7 @@ public static class DecodeBenchCommand
         }
 
         Console.Error.WriteLine("making a camera-like 1080p25 H.264 clip with the ffmpeg CLI (about 10 s)…");
-        var psi = new ProcessStartInfo("ffmpeg", $"-v error -y -nostdin {ClipRecipe} \"{path}.tmp.mp4\"") { RedirectStandardError = true };
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start ffmpeg");
-        var err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-        {
-            throw new InvalidDataException($"ffmpeg could not make the benchmark clip: {err}");
-        }
-
+        Demo.FfmpegCli.Run($"{ClipRecipe} \"{path}.tmp.mp4\"", "make the benchmark clip");
         File.Move(path + ".tmp.mp4", path);
         return path;
     }

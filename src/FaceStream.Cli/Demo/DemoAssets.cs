@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FaceStream.Core.Geometry;
 using FaceStream.Core.Imaging;
 using FaceStream.Inference;
@@ -37,7 +36,7 @@ public static class DemoAssets
         var concat = string.Concat(photos.Select((_, i) => $"[v{i}]")) + $"concat=n={photos.Count}:v=1:a=0[out]";
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var tmp = path + ".tmp.mp4";
-        Ffmpeg($"{inputs} -filter_complex \"{chains};{concat}\" -map \"[out]\" -c:v libx264 -preset veryfast -g 25 -pix_fmt yuv420p -r 25 \"{tmp}\"");
+        FfmpegCli.Run($"{inputs} -filter_complex \"{chains};{concat}\" -map \"[out]\" -c:v libx264 -preset veryfast -g 25 -pix_fmt yuv420p -r 25 \"{tmp}\"", "make the demo video");
         File.Move(tmp, path, overwrite: true);
     }
 
@@ -52,30 +51,6 @@ public static class DemoAssets
             var personDir = Path.Combine(dir, person);
             Directory.CreateDirectory(personDir);
             File.WriteAllBytes(Path.Combine(personDir, Path.ChangeExtension(photo, ".jpg")), FaceAnnotator.EncodeJpeg(ImageCrop.Around(image, face.Box, 0.8f), 92));
-        }
-    }
-
-    private static void Ffmpeg(string arguments)
-    {
-        var psi = new ProcessStartInfo("ffmpeg", "-v error -y -nostdin " + arguments) { RedirectStandardError = true };
-        Process p;
-        try
-        {
-            p = Process.Start(psi) ?? throw new InvalidDataException("cannot start ffmpeg");
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            throw new InvalidDataException("the ffmpeg CLI is needed to make the demo video: apt-get install ffmpeg (scripts/setup.sh does)");
-        }
-
-        using (p)
-        {
-            var err = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            if (p.ExitCode != 0)
-            {
-                throw new InvalidDataException($"ffmpeg failed making the demo video: {err}");
-            }
         }
     }
 }

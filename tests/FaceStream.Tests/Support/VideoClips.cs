@@ -1,4 +1,3 @@
-using System.Diagnostics;
 
 namespace FaceStream.Tests.Support;
 
@@ -47,20 +46,7 @@ public sealed class VideoClips
     /// <summary>1280x720 25 fps: the six sample photos, 2 s each, each slowly panning; real faces in real H.264.</summary>
     public string Faces { get; }
 
-    public static string Ffmpeg(string arguments)
-    {
-        var psi = new ProcessStartInfo("ffmpeg", "-v error -y -nostdin " + arguments) { RedirectStandardError = true, RedirectStandardOutput = true };
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"ffmpeg {arguments} failed ({p.ExitCode}): {stderr.Result}");
-        }
-
-        return stderr.Result;
-    }
+    public static void Ffmpeg(string arguments) => FaceStream.Cli.Demo.FfmpegCli.Run(arguments, "make a test clip");
 
     /// <summary>Raw BGR24 bytes of frame <paramref name="index"/> as the ffmpeg CLI decodes it.</summary>
     public static byte[] CliFrameBgr24(string clip, int index, string swsFlags = "bilinear")
