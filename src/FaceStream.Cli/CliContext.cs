@@ -41,15 +41,7 @@ public sealed class CliContext
         builder.AddEnvironmentVariables("FACESTREAM__");
         var config = builder.Build();
         // Logs go to stderr so that --json output on stdout stays machine-readable.
-        var logs = LoggerFactory.Create(b => b
-            .AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss ";
-            })
-            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
-            .SetMinimumLevel(LogLevel.Information)
-            .AddFilter("Microsoft", LogLevel.Warning));
+        var logs = LoggerFactory.Create(b => Worker.Hosting.ConsoleLogging.Configure(b));
         var ctx = new CliContext(logs);
         try
         {

@@ -102,15 +102,7 @@ public static class WorkerHost
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddJsonFile(Path.GetFullPath(configPath), optional: false, reloadOnChange: true);
         builder.Configuration.AddEnvironmentVariables("FACESTREAM__");
-        // Standard output carries events as JSON lines; logs go to standard error.
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
-        });
-        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        ConsoleLogging.Configure(builder.Logging, builder.Configuration);
         // Start-up failures are reported by RunAsync in one line; the host would add a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         var settings = WorkerSettings.Load(builder.Configuration);
@@ -123,11 +115,8 @@ public static class WorkerHost
             }
         });
 
-        var logs = LoggerFactory.Create(l => l.AddConfiguration(builder.Configuration.GetSection("Logging")).AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
-        }).AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).AddFilter("Microsoft", LogLevel.Warning));
+        // Our own loggers exist before the host is built: the engine and the watchlist load first.
+        var logs = LoggerFactory.Create(l => ConsoleLogging.Configure(l, builder.Configuration));
         var versions = FfmpegLibrary.EnsureLoaded();
         logs.CreateLogger("FaceStream.Worker").LogInformation("FFmpeg: {Versions}", versions);
         var engine = new FaceEngine(settings.Inference, settings.Mtcnn, logs.CreateLogger("FaceStream.Engine"));
