@@ -26,10 +26,10 @@ public static class ProbeCommand
             OpenTimeout = timeout,
             ReadTimeout = timeout,
         };
-        var problems = options.Validate("--").ToList();
+        var problems = options.Validate().ToList();
         if (problems.Count > 0)
         {
-            throw new UsageException(string.Join("; ", problems).Replace("--Url: ", "", StringComparison.Ordinal));
+            throw new UsageException(string.Join("; ", problems));
         }
 
         bool json = args.Flag("--json");

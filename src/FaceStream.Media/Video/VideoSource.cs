@@ -288,21 +288,24 @@ public sealed class VideoSource
                 continue;
             }
 
+            bool written;
             try
             {
-                if (!WriteBlocking(output, delivered, cancel))
-                {
-                    delivered.Dispose();
-                    throw new OperationCanceledException("the frame consumer closed");
-                }
-
-                Stats.Delivered();
+                written = WriteBlocking(output, delivered, cancel);
             }
             catch
             {
                 delivered.Dispose();
                 throw;
             }
+
+            if (!written)
+            {
+                delivered.Dispose();
+                throw new OperationCanceledException("the frame consumer closed");
+            }
+
+            Stats.Delivered();
         }
     }
 

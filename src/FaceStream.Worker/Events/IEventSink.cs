@@ -9,10 +9,9 @@ public interface IEventSink : IAsyncDisposable
 }
 
 /// <summary>JSON lines to a text writer (standard output, or a file opened for appending).</summary>
+/// <remarks>No lock: the publisher delivers to each sink from one lane, one event at a time.</remarks>
 public sealed class JsonLinesSink(string name, TextWriter writer, bool ownsWriter) : IEventSink
 {
-    private readonly SemaphoreSlim _lock = new(1, 1);
-
     public string Name { get; } = name;
 
     public static JsonLinesSink Console() => new("console", System.Console.Out, ownsWriter: false);
@@ -30,17 +29,8 @@ public sealed class JsonLinesSink(string name, TextWriter writer, bool ownsWrite
 
     public async ValueTask PublishAsync(FaceEvent e, CancellationToken cancel)
     {
-        var line = EventJson.Serialize(e);
-        await _lock.WaitAsync(cancel);
-        try
-        {
-            await writer.WriteLineAsync(line.AsMemory(), cancel);
-            await writer.FlushAsync(cancel);
-        }
-        finally
-        {
-            _lock.Release();
-        }
+        await writer.WriteLineAsync(EventJson.Serialize(e).AsMemory(), cancel);
+        await writer.FlushAsync(cancel);
     }
 
     public async ValueTask DisposeAsync()
@@ -50,8 +40,6 @@ public sealed class JsonLinesSink(string name, TextWriter writer, bool ownsWrite
         {
             await writer.DisposeAsync();
         }
-
-        _lock.Dispose();
     }
 }
 

@@ -64,5 +64,9 @@ public class ExifOrientationTests(EngineFixture fixture) : IClassFixture<EngineF
             _ => 2, // LeftBottom
         };
         Assert.Equal(expectedTopLeft, At(0, 0));
+        bool turned = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        Assert.Equal(turned ? (2, 3) : (3, 2), (o.Width, o.Height));
+        // Every source pixel appears exactly once.
+        Assert.Equal(Enumerable.Range(0, 6), Enumerable.Range(0, o.Height).SelectMany(y => Enumerable.Range(0, o.Width).Select(x => (int)At(x, y))).Order());
     }
 }
