@@ -17,6 +17,7 @@ public sealed class WatchlistCache : IAsyncDisposable
     private readonly TimeSpan _resyncInterval;
     private readonly ILogger _log;
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
+    private readonly SemaphoreSlim _syncing = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly HashSet<string> _warnedModels = [];
     private Task? _loop;
@@ -71,6 +72,20 @@ public sealed class WatchlistCache : IAsyncDisposable
 
     /// <summary>Checks the version now and rebuilds if it moved (or always, with <paramref name="force"/>).</summary>
     public async Task<bool> SyncAsync(bool force = false, CancellationToken cancel = default)
+    {
+        // The follow loop and callers may sync at the same time; one rebuild at a time keeps the state consistent.
+        await _syncing.WaitAsync(cancel);
+        try
+        {
+            return await SyncCoreAsync(force, cancel);
+        }
+        finally
+        {
+            _syncing.Release();
+        }
+    }
+
+    private async Task<bool> SyncCoreAsync(bool force, CancellationToken cancel)
     {
         try
         {
