@@ -12,12 +12,7 @@ public sealed class Track(long id, DetectedFace face, DateTimeOffset at)
 
     public BoxF Box => Face.Box;
 
-    public DateTimeOffset FirstSeen { get; } = at;
-
     public DateTimeOffset LastSeen { get; internal set; } = at;
-
-    /// <summary>Frames in which this track was matched to a detection.</summary>
-    public int Hits { get; internal set; } = 1;
 
     /// <summary>Consecutive analysed frames without a detection.</summary>
     public int Missed { get; internal set; }
@@ -137,7 +132,6 @@ public sealed class FaceTracker(TrackerOptions options)
 
         track.Face = face;
         track.LastSeen = at;
-        track.Hits++;
         track.Missed = 0;
     }
 }

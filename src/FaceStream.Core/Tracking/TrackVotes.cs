@@ -7,8 +7,6 @@ public sealed class TrackVotes
 {
     private readonly List<Vote> _votes = [];
 
-    public IReadOnlyList<Vote> Recent => _votes;
-
     public Verdict Published { get; private set; } = Verdict.Undecided;
 
     /// <summary>Adds a vote and returns a new verdict when k of the last n votes agree (known), or n votes name nobody (unknown).</summary>

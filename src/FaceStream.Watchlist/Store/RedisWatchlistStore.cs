@@ -29,8 +29,6 @@ public sealed class RedisWatchlistStore : IWatchlistStore
 
     public string Describe => _uri.Safe;
 
-    public bool IsConnected => _redis.IsConnected;
-
     private IDatabase Db => _redis.GetDatabase();
 
     private RedisKey VersionKey => $"{_prefix}:version";

@@ -107,9 +107,6 @@ public sealed class FramePipeline : IAsyncDisposable
     public IReadOnlyList<CameraStatus> Cameras =>
         _cameras.Select(c => new CameraStatus(c.Id, c.Source.Url.Safe, c.Source.State, c.Source.Info, c.Source.Stats, c.Source.LastError)).ToList();
 
-    /// <summary>Faces waiting for the embedder (for tests and status).</summary>
-    public int EmbedQueueDepth => _embedQueue.Reader.Count;
-
     public VideoFramePool FramePool => _pool;
 
     /// <summary>Starts cameras that are new or changed, stops removed or changed ones; the others are not touched.</summary>
