@@ -113,13 +113,7 @@ public class EventSinkTests
     public Task A_webhook_that_fails_first_gets_the_event_on_retry() => Bounded.Run(async () =>
     {
         using var listener = new HttpListener();
-        int port;
-        using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-
+        int port = TestPorts.Free();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/hook/");
         listener.Start();
         var bodies = new ConcurrentQueue<(string Body, string? Auth)>();

@@ -9,16 +9,28 @@ namespace FaceStream.Tests.Support;
 public sealed class RtspServer : IDisposable
 {
     private readonly string _file;
+    private readonly System.Text.StringBuilder _stderr = new();
     private Process? _process;
 
     public RtspServer(string file)
     {
         _file = file;
-        Port = FreePort();
-        Start();
+        for (int attempt = 1; ; attempt++)
+        {
+            Port = TestPorts.Free();
+            try
+            {
+                Start();
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 5)
+            {
+                // Taken between the check and the server's bind: another port.
+            }
+        }
     }
 
-    public int Port { get; }
+    public int Port { get; private set; }
 
     public string Url => $"rtsp://127.0.0.1:{Port}/cam";
 
@@ -33,13 +45,41 @@ public sealed class RtspServer : IDisposable
         psi.ArgumentList.Add(Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         psi.ArgumentList.Add("/cam");
         _process = Process.Start(psi)!;
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            lock (_stderr)
+            {
+                _stderr.AppendLine(e.Data);
+            }
+        };
+        _process.BeginErrorReadLine();
         var line = _process.StandardOutput.ReadLineAsync();
         if (!line.Wait(TimeSpan.FromSeconds(20)) || line.Result is null || !line.Result.StartsWith("rtsp://", StringComparison.Ordinal))
         {
-            var err = _process.HasExited ? _process.StandardError.ReadToEnd() : "(still running)";
+            string why = Describe();
             Kill();
-            throw new InvalidOperationException($"RTSP test server did not start: {err}");
+            throw new InvalidOperationException($"RTSP test server did not start: {why}");
         }
+    }
+
+    /// <summary>For failure messages: whether the server process runs, and what it printed on stderr.</summary>
+    public string Describe()
+    {
+        string state = _process is null ? "not started" : _process.HasExited ? $"exited with {_process.ExitCode}" : $"pid {_process.Id} running";
+        lock (_stderr)
+        {
+            return $"server on port {Port}: {state}; stderr: {_stderr.ToString().Trim()}";
+        }
+    }
+
+    /// <summary>For failure messages: the TCP sockets on 127.0.0.1 that involve this server's port.</summary>
+    public string Sockets()
+    {
+        var psi = new ProcessStartInfo("ss", "-tanp") { RedirectStandardOutput = true };
+        using var ss = Process.Start(psi)!;
+        string all = ss.StandardOutput.ReadToEnd();
+        ss.WaitForExit();
+        return string.Join(" | ", all.Split('\n').Where(l => l.Contains($":{Port} ", StringComparison.Ordinal)).Select(l => string.Join(' ', l.Split(' ', StringSplitOptions.RemoveEmptyEntries))));
     }
 
     public void Kill()
@@ -70,13 +110,6 @@ public sealed class RtspServer : IDisposable
 
         using var kill = Process.Start("kill", $"-{name} {_process.Id}");
         kill.WaitForExit();
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }
 

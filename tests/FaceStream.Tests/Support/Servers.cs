@@ -9,7 +9,7 @@ public abstract class ServerProcess : IDisposable
 {
     private Process? _process;
 
-    protected ServerProcess() => Port = FreePort();
+    protected ServerProcess() => Port = TestPorts.Free();
 
     public int Port { get; }
 
@@ -67,13 +67,6 @@ public abstract class ServerProcess : IDisposable
         {
             return false;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }
 

@@ -57,17 +57,20 @@ public class PipelineLiveTests(WorkerEngineFixture fixture) : IClassFixture<Work
         await h.Pipeline.SyncCamerasAsync(settings.Cameras);
         var run = h.Pipeline.RunAsync(cancel.Token);
         SourceState State(string id) => h.Pipeline.Cameras.Single(c => c.Id == id).State;
+        string Diagnose() => string.Join("; ", h.Pipeline.Cameras.Select(c =>
+            $"{c.Id}: {c.State}, decoded {c.Stats.FramesDecoded}, analysed {h.Analysed(c.Id)}, reconnects {c.Stats.Reconnects}, last error {c.LastError}"))
+            + $"; a's {serverA.Describe()}; b's {serverB.Describe()}; sockets on a's port: {serverA.Sockets()}";
 
-        await Wait.Until(() => h.Analysed("a") >= 5 && h.Analysed("b") >= 5, "both cameras analysed");
+        await Wait.Until(() => h.Analysed("a") >= 5 && h.Analysed("b") >= 5, "both cameras analysed", diagnose: Diagnose);
         serverA.Kill();
-        await Wait.Until(() => State("a") is SourceState.Reconnecting or SourceState.Connecting, "camera a reported down");
+        await Wait.Until(() => State("a") is SourceState.Reconnecting or SourceState.Connecting, "camera a reported down", diagnose: Diagnose);
         double bBefore = h.Analysed("b");
-        await Wait.Until(() => h.Analysed("b") >= bBefore + 10, "camera b analysed while a is down");
+        await Wait.Until(() => h.Analysed("b") >= bBefore + 10, "camera b analysed while a is down", diagnose: Diagnose);
         Assert.Equal(SourceState.Streaming, State("b"));
 
         double aBefore = h.Analysed("a");
         serverA.Start();
-        await Wait.Until(() => h.Analysed("a") >= aBefore + 5, "camera a analysed again after its server returned");
+        await Wait.Until(() => h.Analysed("a") >= aBefore + 5, "camera a analysed again after its server returned", diagnose: Diagnose);
         await h.Metrics.Registry.CollectAndExportAsTextAsync(Stream.Null);
         Assert.True(h.Metrics.Reconnects.WithLabels("a").Value >= 1);
         Assert.Contains(h.Events.Events, e => e.CameraId == "a" && e.CameraState == "reconnecting");
