@@ -1,0 +1,130 @@
+using System.Numerics.Tensors;
+using FaceStream.Core.Matching;
+using Xunit;
+
+namespace FaceStream.Tests.Core;
+
+/// <summary>The bound scan of large galleries: its bound must hold for every template, and its answers must be the exhaustive scan's.</summary>
+public class GalleryIndexTests
+{
+    [Theory]
+    [InlineData(512)]
+    [InlineData(192)]
+    [InlineData(100)]
+    public void The_4_bit_bound_is_never_below_the_exact_similarity(int dimension)
+    {
+        var random = new Random(dimension);
+        var rows = Enumerable.Range(0, 3000).Select(i => i % 500 == 0 ? Spiky(random, dimension) : Unit(random, dimension)).ToList();
+        rows.Add(new float[dimension]);
+        var matrix = rows.SelectMany(r => r).ToArray();
+        var codes = NibbleCodes.Encode(matrix, dimension);
+        var upper = new float[rows.Count];
+        var dots = new int[rows.Count];
+        double slackSum = 0;
+        for (int q = 0; q < 20; q++)
+        {
+            // Queries at every distance: strangers, noisy copies, exact copies.
+            var query = q % 3 == 0 ? Unit(random, dimension) : Near(random, rows[random.Next(rows.Count - 1)], q % 3 == 1 ? 0.05f : 0.8f);
+            codes.UpperBounds(codes.Prepare(query), upper, dots);
+            for (int r = 0; r < rows.Count; r++)
+            {
+                float exact = TensorPrimitives.Dot(query, rows[r]);
+                Assert.True(upper[r] >= exact, $"row {r}: bound {upper[r]} < exact {exact}");
+                slackSum += upper[r] - exact;
+            }
+        }
+
+        // A bound that holds by being useless would also pass the loop above: it must be tight enough to prune.
+        double meanSlack = slackSum / (20.0 * rows.Count);
+        Assert.True(meanSlack < 0.25, $"mean slack {meanSlack:0.000}");
+    }
+
+    [Theory]
+    [InlineData(512, 1, 5)]
+    [InlineData(512, 5, 5)]
+    [InlineData(192, 3, 1)]
+    [InlineData(192, 1, 10)]
+    [InlineData(128, 4, 3)]
+    public void Searches_through_the_bound_scan_answer_exactly_as_the_exhaustive_scan(int dimension, int perIdentity, int k)
+    {
+        var random = new Random((dimension * 31) + perIdentity);
+        int n = GalleryIndex.PrefilterFromTemplates + 1000;
+        var templates = new List<(Identity, float[])>(n);
+        for (int i = 0; i < n; i++)
+        {
+            // Identities interleaved, not in blocks: the index groups them itself.
+            int person = i % (n / perIdentity);
+            var identity = new Identity($"p{person}", $"person {person}");
+            templates.Add((identity, i % 97 == 0 && i > 0 ? Near(random, templates[i - 1].Item2, 0.01f) : Unit(random, dimension)));
+        }
+
+        var bounded = new GalleryIndex("m", dimension, templates);
+        var exhaustive = new GalleryIndex("m", dimension, templates, prefilter: false);
+        Assert.True(bounded.Prefiltered || !NibbleCodes.IsSupported);
+        Assert.False(exhaustive.Prefiltered);
+        for (int q = 0; q < 60; q++)
+        {
+            var query = (q % 4) switch
+            {
+                0 => Unit(random, dimension),
+                1 => Near(random, templates[random.Next(n)].Item2, 0.3f),
+                2 => Near(random, templates[random.Next(n)].Item2, 1.2f),
+                _ => templates[random.Next(n)].Item2,
+            };
+            var expected = exhaustive.Search(query, k);
+            var actual = bounded.Search(query, k);
+            Assert.Equal(expected.Count, actual.Count);
+            for (int i = 0; i < expected.Count; i++)
+            {
+                Assert.Equal(expected[i].Identity.Id, actual[i].Identity.Id);
+                Assert.Equal(expected[i].Similarity, actual[i].Similarity);
+            }
+
+            Assert.Equal(exhaustive.Search(query, k, Aggregation.Mean).Select(h => (h.Identity.Id, h.Similarity)),
+                bounded.Search(query, k, Aggregation.Mean).Select(h => (h.Identity.Id, h.Similarity)));
+        }
+    }
+
+    [Fact]
+    public void Asking_for_more_identities_than_there_are_returns_all_of_them_ranked()
+    {
+        var random = new Random(7);
+        var templates = Enumerable.Range(0, GalleryIndex.PrefilterFromTemplates).Select(i => (new Identity($"p{i % 3}", "x"), Unit(random, 64))).ToList();
+        var index = new GalleryIndex("m", 64, templates);
+        var hits = index.Search(templates[4].Item2, 10);
+        Assert.Equal(3, hits.Count);
+        Assert.Equal("p1", hits[0].Identity.Id);
+        Assert.Equal(1f, hits[0].Similarity, 5);
+        Assert.True(hits[1].Similarity >= hits[2].Similarity);
+    }
+
+    private static float[] Unit(Random random, int dimension)
+    {
+        var v = new float[dimension];
+        for (int i = 0; i < dimension; i++)
+        {
+            v[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        TensorPrimitives.Divide(v, TensorPrimitives.Norm(v), v);
+        return v;
+    }
+
+    /// <summary>A unit vector with one dominant component: the case where clipping matters.</summary>
+    private static float[] Spiky(Random random, int dimension)
+    {
+        var v = Unit(random, dimension);
+        v[random.Next(dimension)] = 5;
+        TensorPrimitives.Divide(v, TensorPrimitives.Norm(v), v);
+        return v;
+    }
+
+    private static float[] Near(Random random, float[] of, float noise)
+    {
+        var n = Unit(random, of.Length);
+        var v = new float[of.Length];
+        TensorPrimitives.MultiplyAdd(n, noise, of, v);
+        TensorPrimitives.Divide(v, TensorPrimitives.Norm(v), v);
+        return v;
+    }
+}
