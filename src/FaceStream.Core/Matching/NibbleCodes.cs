@@ -67,12 +67,12 @@ internal sealed class NibbleCodes
     {
         int rows = matrix.Length / dimension;
         var codes = new NibbleCodes(rows, dimension);
-        var level = new float[dimension];
-        var scratch = new float[dimension];
-        var best = new float[dimension];
+        var scratch = new float[codes.Blocks * BlockDims];
+        // Padded to whole blocks; the padding stays 0 (the query's padding is 0 too).
+        var best = new float[codes.Blocks * BlockDims];
         for (int r = 0; r < rows; r++)
         {
-            codes.EncodeRow(r, matrix.Slice(r * dimension, dimension), level, scratch, best);
+            codes.EncodeRow(r, matrix.Slice(r * dimension, dimension), scratch, best);
         }
 
         return codes;
@@ -112,7 +112,8 @@ internal sealed class NibbleCodes
         }
     }
 
-    private void EncodeRow(int r, ReadOnlySpan<float> x, Span<float> level, Span<float> scratch, Span<float> best)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void EncodeRow(int r, ReadOnlySpan<float> x, Span<float> scratch, Span<float> best)
     {
         _norm[r] = TensorPrimitives.Norm(x) * (1 + RoundingSlack);
         float max = TensorPrimitives.MaxMagnitude(x);
@@ -120,7 +121,7 @@ internal sealed class NibbleCodes
         if (max == 0)
         {
             // Scale 0 reconstructs exactly zero whatever the code.
-            best.Fill(Offset);
+            best[..x.Length].Fill(Offset);
             bestError = 0;
         }
         else
@@ -128,14 +129,15 @@ internal sealed class NibbleCodes
             foreach (float clip in ClipCandidates)
             {
                 float scale = max * clip / Offset;
-                float error = Quantise(x, scale, level, scratch);
+                float error = SquaredError(x, scale);
                 if (error < bestError)
                 {
                     bestError = error;
                     _scale[r] = scale;
-                    level.CopyTo(best);
                 }
             }
+
+            bestError = Quantise(x, _scale[r], best[..x.Length], scratch[..x.Length]);
         }
 
         // Float sums of squares are off by a few ulps; the relative margin plus RoundingSlack keeps the bound a bound.
@@ -143,15 +145,13 @@ internal sealed class NibbleCodes
         var packed = _codes.AsSpan(r * _stride, _stride);
         for (int b = 0; b < Blocks; b++)
         {
-            for (int j = 0; j < BlockBytes; j++)
-            {
-                packed[(b * BlockBytes) + j] = (byte)(Code(best, (b * BlockDims) + j) | (Code(best, (b * BlockDims) + BlockBytes + j) << 4));
-            }
+            // byte j = low nibble c[j] + 16 × high nibble c[64 + j]; exact in float (0..255).
+            var block = best.Slice(b * BlockDims, BlockDims);
+            var pair = scratch[..BlockBytes];
+            TensorPrimitives.MultiplyAdd(block[BlockBytes..], 16f, block[..BlockBytes], pair);
+            TensorPrimitives.ConvertTruncating<float, byte>(pair, packed.Slice(b * BlockBytes, BlockBytes));
         }
     }
-
-    /// <summary>Padding dimensions get any code: the query's padding is zero.</summary>
-    private static int Code(ReadOnlySpan<float> level, int i) => i < level.Length ? (int)level[i] : 0;
 
     /// <summary>Nearest of the 16 levels scale·(c − 7.5) for each component; returns the squared reconstruction error.</summary>
     private static float Quantise(ReadOnlySpan<float> x, float scale, Span<float> level, Span<float> error)
@@ -169,6 +169,38 @@ internal sealed class NibbleCodes
         return TensorPrimitives.SumOfSquares(error);
     }
 
+    /// <summary>What <see cref="Quantise"/> would return, in one fused pass and without writing codes: for choosing the scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float SquaredError(ReadOnlySpan<float> x, float scale)
+    {
+        float inverse = 1 / scale;
+        int i = 0;
+        float sum = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var acc = Vector256<float>.Zero;
+            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var v = Vector256.Create(x.Slice(i, Vector256<float>.Count));
+                var c = Vector256.Clamp(Vector256.Round((v * inverse) + Vector256.Create(Offset)), Vector256<float>.Zero, Vector256.Create((float)Levels));
+                var e = v - ((c - Vector256.Create(Offset)) * scale);
+                acc += e * e;
+            }
+
+            sum = Vector256.Sum(acc);
+        }
+
+        for (; i < x.Length; i++)
+        {
+            float c = Math.Clamp(MathF.Round((x[i] * inverse) + Offset), 0, Levels);
+            float e = x[i] - ((c - Offset) * scale);
+            sum += e * e;
+        }
+
+        return sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Scan(ReadOnlySpan<sbyte> query, Span<int> dots)
     {
         ref byte codes = ref MemoryMarshal.GetArrayDataReference(_codes);
