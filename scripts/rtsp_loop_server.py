@@ -1,6 +1,11 @@
 """Serve an H.264 .mp4 over RTSP on 127.0.0.1, looping forever, for tests and demos.
 
-Usage: rtsp_loop_server.py FILE [PORT] [MOUNT]      (prints the URL once it listens)
+Usage: rtsp_loop_server.py FILE [PORT] [MOUNT] [--once]      (prints the URL once it listens)
+
+--once plays the file once per client, without the looping seek. The loop needs a flushing segment seek right after
+the media is prepared; a client's PLAY that arrives while that seek re-prerolls (likely on a busy machine) makes
+gst-rtsp-server 1.22 abort the whole process ("gst_rtsp_media_get_rates: assertion failed"). The tests therefore
+serve a long, already looped file with --once.
 
 Run it with Debian's python3 (it needs python3-gi and gir1.2-gst-rtsp-server-1.0).
 Each client gets its own pipeline (shared=False), so every client starts at an IDR frame and a new client never
@@ -39,18 +44,21 @@ def configure(_factory, media):
 
 
 def main():
-    if len(sys.argv) < 2:
+    args = [a for a in sys.argv[1:] if a != "--once"]
+    once = len(args) < len(sys.argv) - 1
+    if not args:
         sys.exit(__doc__)
-    path = sys.argv[1]
-    port = sys.argv[2] if len(sys.argv) > 2 else "8554"
-    mount = sys.argv[3] if len(sys.argv) > 3 else "/cam"
+    path = args[0]
+    port = args[1] if len(args) > 1 else "8554"
+    mount = args[2] if len(args) > 2 else "/cam"
     Gst.init(None)
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(
         f'( filesrc location="{path}" ! qtdemux ! h264parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=-1 )')
     factory.set_shared(False)
     factory.set_protocols(GstRtsp.RTSPLowerTrans.TCP)
-    factory.connect("media-configure", configure)
+    if not once:
+        factory.connect("media-configure", configure)
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(port)

@@ -21,12 +21,14 @@ public sealed class LiveSourceTests
         private readonly Task _consume;
         private long _frames;
 
-        public Running(VideoSourceOptions options, ILogger? logger = null)
+        /// <param name="fullMode">Live cameras drop the oldest frame when the consumer lags; a file waits (as in the worker), so
+        /// every frame of it arrives however busy the machine is.</param>
+        public Running(VideoSourceOptions options, ILogger? logger = null, BoundedChannelFullMode fullMode = BoundedChannelFullMode.DropOldest)
         {
             Pool = new VideoFramePool();
             Source = new VideoSource(options, Pool, logger);
             Source.StateChanged += c => Changes.Enqueue(c);
-            var channel = System.Threading.Channels.Channel.CreateBounded<VideoFrame>(new BoundedChannelOptions(2) { FullMode = BoundedChannelFullMode.DropOldest }, f => f.Dispose());
+            var channel = System.Threading.Channels.Channel.CreateBounded<VideoFrame>(new BoundedChannelOptions(2) { FullMode = fullMode }, f => f.Dispose());
             _run = Source.RunAsync(channel.Writer, _cancel.Token);
             _consume = Task.Run(async () =>
             {
@@ -51,6 +53,10 @@ public sealed class LiveSourceTests
 
         public bool Saw(SourceState state) => Changes.Any(c => c.To == state);
 
+        /// <summary>For failure messages.</summary>
+        public string Describe() =>
+            $"{Source.State}, {Frames} frames, last error '{Source.LastError}', changes: {string.Join(" → ", Changes.TakeLast(6).Select(c => $"{c.To} ({c.Reason})"))}";
+
         public async Task StopAsync()
         {
             await _cancel.CancelAsync();
@@ -70,19 +76,8 @@ public sealed class LiveSourceTests
         }
     }
 
-    private static async Task Eventually(Func<bool> condition, string what, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? Patience);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new Xunit.Sdk.XunitException($"not within {(within ?? Patience).TotalSeconds} s: {what}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    private static Task Eventually(Func<bool> condition, string what, TimeSpan? within = null, Func<string>? diagnose = null) =>
+        Wait.Until(condition, what, within ?? Patience, diagnose);
 
     private static VideoSourceOptions Camera(string id, string url) => LiveCamera.Options<VideoSourceOptions>(id, url, fps: 0);
 
@@ -137,8 +132,9 @@ public sealed class LiveSourceTests
         using var serverB = new RtspServer(VideoClips.Instance.H264_720);
         await using var a = new Running(Camera("a", serverA.Url));
         await using var b = new Running(Camera("b", serverB.Url));
-        await using var file = new Running(Camera("file", VideoClips.Instance.H264_720));
-        await Eventually(() => a.Frames >= 10 && b.Frames >= 10, "both cameras streaming");
+        await using var file = new Running(Camera("file", VideoClips.Instance.H264_720), fullMode: BoundedChannelFullMode.Wait);
+        string Diagnose() => $"a: {a.Describe()}; b: {b.Describe()}; a's {serverA.Describe()}; b's {serverB.Describe()}; sockets on a's port: {serverA.Sockets()}; on b's: {serverB.Sockets()}";
+        await Eventually(() => a.Frames >= 10 && b.Frames >= 10, "both cameras streaming", diagnose: Diagnose);
 
         serverA.Kill();
         await Eventually(() => a.Saw(SourceState.Reconnecting), "camera a down");

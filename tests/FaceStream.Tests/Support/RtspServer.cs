@@ -5,7 +5,8 @@ using System.Net.Sockets;
 namespace FaceStream.Tests.Support;
 
 /// <summary>The repository's gst-rtsp-server launcher (scripts/rtsp_loop_server.py) on a free 127.0.0.1 port; can be killed,
-/// restarted on the same port, frozen with SIGSTOP and resumed.</summary>
+/// restarted on the same port, frozen with SIGSTOP and resumed. It serves a 3-minute looped copy of the clip once per
+/// client (--once): the launcher's own looping seek can race a client's PLAY and abort gst-rtsp-server on a busy machine.</summary>
 public sealed class RtspServer : IDisposable
 {
     private readonly string _file;
@@ -14,7 +15,7 @@ public sealed class RtspServer : IDisposable
 
     public RtspServer(string file)
     {
-        _file = file;
+        _file = VideoClips.Looped(file);
         for (int attempt = 1; ; attempt++)
         {
             Port = TestPorts.Free();
@@ -44,6 +45,7 @@ public sealed class RtspServer : IDisposable
         psi.ArgumentList.Add(_file);
         psi.ArgumentList.Add(Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         psi.ArgumentList.Add("/cam");
+        psi.ArgumentList.Add("--once");
         _process = Process.Start(psi)!;
         _process.ErrorDataReceived += (_, e) =>
         {

@@ -46,6 +46,32 @@ public sealed class VideoClips
     /// <summary>1280x720 25 fps: the six sample photos, 2 s each, each slowly panning; real faces in real H.264.</summary>
     public string Faces { get; }
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<string>> LoopedClips = new(StringComparer.Ordinal);
+
+    /// <summary>The clip repeated for 3 minutes (the longest a live test may run), stream-copied: timestamps keep growing.</summary>
+    public static string Looped(string clip) => LoopedClips.GetOrAdd(clip, c => new Lazy<string>(() =>
+    {
+        var looped = Path.Combine(Path.GetDirectoryName(c)!, Path.GetFileNameWithoutExtension(c) + "-looped.mp4");
+        var seconds = DurationSeconds(c);
+        int repeats = (int)Math.Ceiling(TimeSpan.FromMinutes(3).TotalSeconds / seconds);
+        Ffmpeg($"-stream_loop {repeats - 1} -i \"{c}\" -c copy \"{looped}\"");
+        return looped;
+    })).Value;
+
+    private static double DurationSeconds(string clip)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("ffprobe") { RedirectStandardOutput = true };
+        foreach (var a in new[] { "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", clip })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        string text = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return double.Parse(text.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public static void Ffmpeg(string arguments) => FaceStream.Cli.Demo.FfmpegCli.Run(arguments, "make a test clip");
 
     /// <summary>Raw BGR24 bytes of frame <paramref name="index"/> as the ffmpeg CLI decodes it.</summary>
