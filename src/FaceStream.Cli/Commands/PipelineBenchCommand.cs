@@ -20,6 +20,9 @@ public static class PipelineBenchCommand
 
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(8);
 
+    /// <summary>Slack for connecting and stopping around each measured session.</summary>
+    private static readonly TimeSpan SessionMargin = TimeSpan.FromSeconds(30);
+
     public static int Run(IEnumerable<string> argv)
     {
         var args = CliArgs.Parse(argv, ["--cameras", "--seconds", "--fps", "--max-width", "--markdown"], []);
@@ -42,6 +45,16 @@ public static class PipelineBenchCommand
             DemoAssets.MakeVideo(store, clip, 1920, 1080);
         }
 
+        // Each camera's session must outlast warm-up + measurement without the launcher's looping seek, which can race
+        // a client's PLAY on a busy machine and abort gst-rtsp-server (see scripts/rtsp_loop_server.py): serve a long
+        // stream-copied loop of the clip once per client instead.
+        int repeats = (int)Math.Ceiling((WarmUp.TotalSeconds + seconds + SessionMargin.TotalSeconds) / (DemoAssets.SecondsPerPhoto * store.Manifest.Samples.Count));
+        var looped = Path.Combine(dir, $"faces1080-x{repeats}.mp4");
+        if (!File.Exists(looped))
+        {
+            FfmpegCli.Run($"-stream_loop {repeats - 1} -i \"{clip}\" -c copy \"{looped}\"", "loop the benchmark clip");
+        }
+
         using var engine = ctx.Engine();
         var galleryDir = Path.Combine(dir, "gallery");
         DemoAssets.MakeGallery(engine, store, galleryDir);
@@ -49,13 +62,13 @@ public static class PipelineBenchCommand
         var servers = new List<Process>();
         try
         {
-            var urls = Enumerable.Range(0, counts.Max()).Select(i => StartServer(clip, 18600 + i, servers)).ToList();
+            var urls = Enumerable.Range(0, counts.Max()).Select(i => StartServer(looped, 18600 + i, servers)).ToList();
             var lines = new List<string>
             {
                 $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; provider {engine.ExecutionProvider}, " +
                 $"detector min face {ctx.Mtcnn.MinFaceSize} px, embedder {engine.Embedder.ModelId}",
                 $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --fps {fps} --max-width {maxWidth} --embedder {engine.Embedder.ModelId} " +
-                $"(each camera: its own gst-rtsp-server on 127.0.0.1 looping a 1080p25 H.264 clip of the six sample photos; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
+                $"(each camera: its own gst-rtsp-server on 127.0.0.1 serving a looped 1080p25 H.264 clip of the six sample photos; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
                 "",
                 "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | detect ms per batch (frames per batch) | embed ms per batch | CPU (of all cores) | RSS |",
                 "|---|---|---|---|---|---|---|---|",
@@ -158,7 +171,7 @@ public static class PipelineBenchCommand
             ?? throw new InvalidDataException("scripts/rtsp_loop_server.py not found upward from here: run the bench from the repository");
         var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
         var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { script, clip, port.ToString(CultureInfo.InvariantCulture), "/cam" })
+        foreach (var a in new[] { script, clip, port.ToString(CultureInfo.InvariantCulture), "/cam", "--once" })
         {
             psi.ArgumentList.Add(a);
         }
