@@ -4,39 +4,46 @@ using Xunit;
 
 namespace FaceStream.Tests.Core;
 
-/// <summary>The bound scan of large galleries: its bound must hold for every template, and its answers must be the exhaustive scan's.</summary>
+/// <summary>The bound scan of large galleries: its bounds (4-bit and int8) must hold for every template, and its answers must be the exhaustive scan's.</summary>
 public class GalleryIndexTests
 {
     [Theory]
     [InlineData(512)]
     [InlineData(192)]
     [InlineData(100)]
-    public void The_4_bit_bound_is_never_below_the_exact_similarity(int dimension)
+    public void The_4_bit_and_int8_bounds_are_never_below_the_exact_similarity(int dimension)
     {
         var random = new Random(dimension);
         var rows = Enumerable.Range(0, 3000).Select(i => i % 500 == 0 ? Spiky(random, dimension) : Unit(random, dimension)).ToList();
         rows.Add(new float[dimension]);
         var matrix = rows.SelectMany(r => r).ToArray();
         var codes = NibbleCodes.Encode(matrix, dimension);
+        var fine = ByteCodes.Encode(matrix, dimension);
         var upper = new float[rows.Count];
         var dots = new int[rows.Count];
-        double slackSum = 0;
+        double slackSum = 0, fineSlackSum = 0;
         for (int q = 0; q < 20; q++)
         {
             // Queries at every distance: strangers, noisy copies, exact copies.
             var query = q % 3 == 0 ? Unit(random, dimension) : Near(random, rows[random.Next(rows.Count - 1)], q % 3 == 1 ? 0.05f : 0.8f);
-            codes.UpperBounds(codes.Prepare(query), upper, dots);
+            var quantised = codes.Prepare(query);
+            codes.UpperBounds(quantised, upper, dots);
             for (int r = 0; r < rows.Count; r++)
             {
                 float exact = TensorPrimitives.Dot(query, rows[r]);
-                Assert.True(upper[r] >= exact, $"row {r}: bound {upper[r]} < exact {exact}");
+                Assert.True(upper[r] >= exact, $"row {r}: 4-bit bound {upper[r]} < exact {exact}");
                 slackSum += upper[r] - exact;
+                float fineBound = fine.UpperBound(quantised, r);
+                Assert.True(fineBound >= exact, $"row {r}: int8 bound {fineBound} < exact {exact}");
+                fineSlackSum += fineBound - exact;
             }
         }
 
         // A bound that holds by being useless would also pass the loop above: it must be tight enough to prune.
         double meanSlack = slackSum / (20.0 * rows.Count);
-        Assert.True(meanSlack < 0.25, $"mean slack {meanSlack:0.000}");
+        Assert.True(meanSlack < 0.25, $"4-bit mean slack {meanSlack:0.000}");
+        double fineSlack = fineSlackSum / (20.0 * rows.Count);
+        Assert.True(fineSlack < 0.05, $"int8 mean slack {fineSlack:0.000}");
     }
 
     [Theory]
