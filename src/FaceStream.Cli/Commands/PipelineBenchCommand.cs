@@ -52,7 +52,7 @@ public static class PipelineBenchCommand
         var looped = Path.Combine(dir, $"faces1080-x{repeats}.mp4");
         if (!File.Exists(looped))
         {
-            FfmpegCli.Run($"-stream_loop {repeats - 1} -i \"{clip}\" -c copy \"{looped}\"", "loop the benchmark clip");
+            FfmpegCli.Loop(clip, repeats, looped);
         }
 
         using var engine = ctx.Engine();

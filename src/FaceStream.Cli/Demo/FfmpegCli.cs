@@ -5,6 +5,11 @@ namespace FaceStream.Cli.Demo;
 /// <summary>Runs Debian's ffmpeg command-line tool (demo video, benchmark clips, test clips); decoding itself never uses it.</summary>
 public static class FfmpegCli
 {
+    /// <summary>Writes <paramref name="times"/> copies of a clip back to back, stream-copied (timestamps keep growing): a long
+    /// stream for the RTSP launcher's --once mode, which serves a file without its looping seek.</summary>
+    public static void Loop(string clip, int times, string output) =>
+        Run($"-stream_loop {times - 1} -i \"{clip}\" -c copy \"{output}\"", "loop a clip");
+
     /// <summary>Runs <c>ffmpeg -v error -y -nostdin ARGUMENTS</c>; throws <see cref="InvalidDataException"/> with ffmpeg's message (saying <paramref name="purpose"/>) on failure.</summary>
     public static void Run(string arguments, string purpose)
     {

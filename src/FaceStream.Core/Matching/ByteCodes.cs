@@ -22,20 +22,21 @@ internal sealed class ByteCodes
     private readonly float[] _norm;
     private readonly int _stride;
 
-    private ByteCodes(int rows, int dimension)
+    private ByteCodes(int rows, int dimension, float[] norms)
     {
         // Rows padded to whole 256-bit loads; the padding stays 0.
         _stride = (dimension + Vector256<sbyte>.Count - 1) / Vector256<sbyte>.Count * Vector256<sbyte>.Count;
         _codes = new sbyte[rows * _stride];
         _scale = new float[rows];
         _errorNorm = new float[rows];
-        _norm = new float[rows];
+        _norm = norms;
     }
 
-    public static ByteCodes Encode(ReadOnlySpan<float> matrix, int dimension)
+    /// <param name="norms">The rows' norms as <see cref="NibbleCodes.Norms"/> keeps them.</param>
+    public static ByteCodes Encode(ReadOnlySpan<float> matrix, int dimension, float[] norms)
     {
         int rows = matrix.Length / dimension;
-        var codes = new ByteCodes(rows, dimension);
+        var codes = new ByteCodes(rows, dimension, norms);
         var level = new float[dimension];
         var error = new float[dimension];
         for (int r = 0; r < rows; r++)
@@ -43,21 +44,14 @@ internal sealed class ByteCodes
             var x = matrix.Slice(r * dimension, dimension);
             float max = TensorPrimitives.MaxMagnitude(x);
             float scale = max / sbyte.MaxValue;
-            codes._norm[r] = TensorPrimitives.Norm(x) * (1 + NibbleCodes.RoundingSlack);
             codes._scale[r] = scale;
             if (max == 0)
             {
                 continue;
             }
 
-            // c = round(x / scale), within ±127 by construction; error = x − scale·c
-            TensorPrimitives.Multiply(x, 1 / scale, level);
-            TensorPrimitives.Round(level, level);
-            TensorPrimitives.Max(level, -sbyte.MaxValue, level);
-            TensorPrimitives.Min(level, sbyte.MaxValue, level);
-            TensorPrimitives.Multiply(level, -scale, error);
-            TensorPrimitives.Add(error, x, error);
-            codes._errorNorm[r] = MathF.Sqrt(TensorPrimitives.SumOfSquares(error)) * (1 + NibbleCodes.RoundingSlack);
+            float squaredError = NibbleCodes.Quantise(x, scale, 0, -sbyte.MaxValue, sbyte.MaxValue, level, error);
+            codes._errorNorm[r] = MathF.Sqrt(squaredError) * (1 + NibbleCodes.RoundingSlack);
             var row = codes._codes.AsSpan(r * codes._stride, dimension);
             for (int i = 0; i < row.Length; i++)
             {

@@ -85,7 +85,7 @@ public sealed class GalleryIndex
         if (prefilter && templates.Count >= PrefilterFromTemplates && NibbleCodes.IsSupported)
         {
             _codes = NibbleCodes.Encode(_matrix, dimension);
-            _fineCodes = ByteCodes.Encode(_matrix, dimension);
+            _fineCodes = ByteCodes.Encode(_matrix, dimension, _codes.Norms);
         }
     }
 

@@ -28,7 +28,8 @@ internal sealed class NibbleCodes
     private const float Offset = 7.5f;
     private const int Levels = 15;
 
-    /// <summary>A u8 × s8 multiply-add gives at most 2·15·127 = 3810 per 16-bit lane, two per block: four blocks stay below 32767.</summary>
+    /// <summary>A u8 × s8 multiply-add gives at most 2·15·127 = 3810 per 16-bit lane, two per block: the 512-bit path sums four
+    /// blocks in 16 bits (below 32767).</summary>
     private const int BlocksPerInt16Sum = 4;
 
     /// <summary>Candidate clipping points (fractions of the row's largest component): clipping the rare large components buys a
@@ -40,11 +41,12 @@ internal sealed class NibbleCodes
     private readonly float[] _errorNorm;
     private readonly float[] _norm;
     private readonly int _stride;
+    private readonly bool _wide;
 
-    private NibbleCodes(int rows, int dimension)
+    private NibbleCodes(int rows, int dimension, bool wide)
     {
         Rows = rows;
-        Dimension = dimension;
+        _wide = wide;
         Blocks = (dimension + BlockDims - 1) / BlockDims;
         _stride = Blocks * BlockBytes;
         _codes = new byte[rows * _stride];
@@ -58,15 +60,17 @@ internal sealed class NibbleCodes
 
     public int Rows { get; }
 
-    public int Dimension { get; }
+    /// <summary>Each row's norm (slightly rounded up), which both bounds need.</summary>
+    public float[] Norms => _norm;
 
-    public int Blocks { get; }
+    private int Blocks { get; }
 
     /// <summary>Encodes every row of a row-major matrix.</summary>
-    public static NibbleCodes Encode(ReadOnlySpan<float> matrix, int dimension)
+    /// <param name="wide">Scan with AVX-512BW (the default where present); tests turn it off to check the AVX2 path.</param>
+    public static NibbleCodes Encode(ReadOnlySpan<float> matrix, int dimension, bool? wide = null)
     {
         int rows = matrix.Length / dimension;
-        var codes = new NibbleCodes(rows, dimension);
+        var codes = new NibbleCodes(rows, dimension, wide ?? Avx512BW.IsSupported);
         var scratch = new float[codes.Blocks * BlockDims];
         // Padded to whole blocks; the padding stays 0 (the query's padding is 0 too).
         var best = new float[codes.Blocks * BlockDims];
@@ -137,7 +141,7 @@ internal sealed class NibbleCodes
                 }
             }
 
-            bestError = Quantise(x, _scale[r], best[..x.Length], scratch[..x.Length]);
+            bestError = Quantise(x, _scale[r], Offset, 0, Levels, best[..x.Length], scratch[..x.Length]);
         }
 
         // Float sums of squares are off by a few ulps; the relative margin plus RoundingSlack keeps the bound a bound.
@@ -153,23 +157,26 @@ internal sealed class NibbleCodes
         }
     }
 
-    /// <summary>Nearest of the 16 levels scale·(c − 7.5) for each component; returns the squared reconstruction error.</summary>
-    private static float Quantise(ReadOnlySpan<float> x, float scale, Span<float> level, Span<float> error)
+    /// <summary>
+    /// Uniform quantiser shared by both code widths: c = clamp(round(x/scale + offset), lowest, highest) per component,
+    /// reconstruction scale·(c − offset); returns the squared reconstruction error.
+    /// </summary>
+    internal static float Quantise(ReadOnlySpan<float> x, float scale, float offset, float lowest, float highest, Span<float> level, Span<float> error)
     {
         TensorPrimitives.Multiply(x, 1 / scale, level);
-        TensorPrimitives.Add(level, Offset, level);
+        TensorPrimitives.Add(level, offset, level);
         TensorPrimitives.Round(level, level);
-        TensorPrimitives.Max(level, 0f, level);
-        TensorPrimitives.Min(level, (float)Levels, level);
+        TensorPrimitives.Max(level, lowest, level);
+        TensorPrimitives.Min(level, highest, level);
 
-        // error = x − scale·(c − 7.5)
+        // error = x − scale·(c − offset)
         TensorPrimitives.Multiply(level, -scale, error);
-        TensorPrimitives.Add(error, scale * Offset, error);
+        TensorPrimitives.Add(error, scale * offset, error);
         TensorPrimitives.Add(error, x, error);
         return TensorPrimitives.SumOfSquares(error);
     }
 
-    /// <summary>What <see cref="Quantise"/> would return, in one fused pass and without writing codes: for choosing the scale.</summary>
+    /// <summary>What <see cref="Quantise"/> would return for 4-bit codes, in one fused pass without writing codes: for choosing the scale.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float SquaredError(ReadOnlySpan<float> x, float scale)
     {
@@ -205,9 +212,9 @@ internal sealed class NibbleCodes
     {
         ref byte codes = ref MemoryMarshal.GetArrayDataReference(_codes);
         ref sbyte q = ref MemoryMarshal.GetReference(query);
-        if (Avx512BW.IsSupported && Blocks <= BlocksPerInt16Sum)
+        if (_wide && Blocks <= BlocksPerInt16Sum)
         {
-            // The common case (embeddings of up to 512 dimensions): the whole query lives in registers.
+            // Embeddings of up to 512 dimensions: the whole query lives in registers. Longer ones take the 256-bit path.
             var mask = Vector512.Create((byte)0x0F);
             var ones = Vector512.Create((short)1);
             var q0 = Vector512.LoadUnsafe(ref q, 0);
@@ -242,32 +249,6 @@ internal sealed class NibbleCodes
                 }
 
                 dots[r] = Vector512.Sum(Avx512BW.MultiplyAddAdjacent(sum, ones));
-            }
-        }
-        else if (Avx512BW.IsSupported)
-        {
-            var mask = Vector512.Create((byte)0x0F);
-            var ones = Vector512.Create((short)1);
-            for (int r = 0; r < dots.Length; r++)
-            {
-                nuint row = (nuint)(r * _stride);
-                var acc = Vector512<int>.Zero;
-                for (int b0 = 0; b0 < Blocks; b0 += BlocksPerInt16Sum)
-                {
-                    var sum16 = Vector512<short>.Zero;
-                    int end = Math.Min(Blocks, b0 + BlocksPerInt16Sum);
-                    for (int b = b0; b < end; b++)
-                    {
-                        var v = Vector512.LoadUnsafe(ref codes, row + (nuint)(b * BlockBytes));
-                        sum16 += Avx512BW.MultiplyAddAdjacent(v & mask, Vector512.LoadUnsafe(ref q, (nuint)(b * BlockDims)));
-                        sum16 += Avx512BW.MultiplyAddAdjacent(Vector512.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask,
-                            Vector512.LoadUnsafe(ref q, (nuint)((b * BlockDims) + BlockBytes)));
-                    }
-
-                    acc += Avx512BW.MultiplyAddAdjacent(sum16, ones);
-                }
-
-                dots[r] = Vector512.Sum(acc);
             }
         }
         else

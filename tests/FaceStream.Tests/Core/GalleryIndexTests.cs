@@ -8,17 +8,24 @@ namespace FaceStream.Tests.Core;
 public class GalleryIndexTests
 {
     [Theory]
-    [InlineData(512)]
-    [InlineData(192)]
-    [InlineData(100)]
-    public void The_4_bit_and_int8_bounds_are_never_below_the_exact_similarity(int dimension)
+    [InlineData(512, true)]
+    [InlineData(512, false)]
+    [InlineData(192, true)]
+    [InlineData(100, false)]
+    [InlineData(640, true)]
+    public void The_4_bit_and_int8_bounds_are_never_below_the_exact_similarity(int dimension, bool wide)
     {
+        if (wide && !System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
+        {
+            wide = false;
+        }
+
         var random = new Random(dimension);
         var rows = Enumerable.Range(0, 3000).Select(i => i % 500 == 0 ? Spiky(random, dimension) : Unit(random, dimension)).ToList();
         rows.Add(new float[dimension]);
         var matrix = rows.SelectMany(r => r).ToArray();
-        var codes = NibbleCodes.Encode(matrix, dimension);
-        var fine = ByteCodes.Encode(matrix, dimension);
+        var codes = NibbleCodes.Encode(matrix, dimension, wide);
+        var fine = ByteCodes.Encode(matrix, dimension, codes.Norms);
         var upper = new float[rows.Count];
         var dots = new int[rows.Count];
         double slackSum = 0, fineSlackSum = 0;

@@ -54,7 +54,7 @@ public sealed class VideoClips
         var looped = Path.Combine(Path.GetDirectoryName(c)!, Path.GetFileNameWithoutExtension(c) + "-looped.mp4");
         var seconds = DurationSeconds(c);
         int repeats = (int)Math.Ceiling(TimeSpan.FromMinutes(3).TotalSeconds / seconds);
-        Ffmpeg($"-stream_loop {repeats - 1} -i \"{c}\" -c copy \"{looped}\"");
+        FaceStream.Cli.Demo.FfmpegCli.Loop(c, repeats, looped);
         return looped;
     })).Value;
 
