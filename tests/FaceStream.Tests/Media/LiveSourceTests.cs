@@ -133,7 +133,7 @@ public sealed class LiveSourceTests
         await using var a = new Running(Camera("a", serverA.Url));
         await using var b = new Running(Camera("b", serverB.Url));
         await using var file = new Running(Camera("file", VideoClips.Instance.H264_720), fullMode: BoundedChannelFullMode.Wait);
-        string Diagnose() => $"a: {a.Describe()}; b: {b.Describe()}; a's {serverA.Describe()}; b's {serverB.Describe()}; sockets on a's port: {serverA.Sockets()}; on b's: {serverB.Sockets()}";
+        string Diagnose() => $"a: {a.Describe()}; b: {b.Describe()}; a's {serverA.Describe()}; b's {serverB.Describe()}";
         await Eventually(() => a.Frames >= 10 && b.Frames >= 10, "both cameras streaming", diagnose: Diagnose);
 
         serverA.Kill();

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace FaceStream.Tests.Support;
 
@@ -72,16 +70,6 @@ public sealed class RtspServer : IDisposable
         {
             return $"server on port {Port}: {state}; stderr: {_stderr.ToString().Trim()}";
         }
-    }
-
-    /// <summary>For failure messages: the TCP sockets on 127.0.0.1 that involve this server's port.</summary>
-    public string Sockets()
-    {
-        var psi = new ProcessStartInfo("ss", "-tanp") { RedirectStandardOutput = true };
-        using var ss = Process.Start(psi)!;
-        string all = ss.StandardOutput.ReadToEnd();
-        ss.WaitForExit();
-        return string.Join(" | ", all.Split('\n').Where(l => l.Contains($":{Port} ", StringComparison.Ordinal)).Select(l => string.Join(' ', l.Split(' ', StringSplitOptions.RemoveEmptyEntries))));
     }
 
     public void Kill()
