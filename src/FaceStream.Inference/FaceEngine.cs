@@ -31,10 +31,20 @@ public sealed class FaceEngine : IDisposable
         Detector = new MtcnnDetector(Models, factory, mtcnn);
         try
         {
-            Embedder = new OnnxFaceEmbedder(Models, factory, inference.Embedder);
+            var members = inference.Embedder.Split(EnsembleFaceEmbedder.Separator, StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(id => new OnnxFaceEmbedder(Models, factory, id, flipFusion: inference.FlipFusion, antialias: inference.AntialiasChips)).ToList();
+            Embedder = members.Count == 1 ? members[0] : new EnsembleFaceEmbedder(members);
+            string thresholds = string.IsNullOrWhiteSpace(inference.ThresholdsFile) ? ThresholdFile.DefaultPath() : inference.ThresholdsFile;
+            if (ThresholdFile.Load(thresholds).TryGetValue(Embedder.ModelId, out var calibrated))
+            {
+                Embedder.UseCalibratedThreshold(calibrated.Threshold);
+                log?.LogInformation("{Model}: known-person threshold {Threshold:F3} from {File} (FAR {Far:G2} on {Dataset}, {Condition}, {When:yyyy-MM-dd})",
+                    Embedder.ModelId, calibrated.Threshold, thresholds, calibrated.TargetFar, calibrated.Dataset, calibrated.Condition, calibrated.Measured);
+            }
         }
         catch
         {
+            Embedder?.Dispose();
             Detector.Dispose();
             throw;
         }
@@ -53,17 +63,11 @@ public sealed class FaceEngine : IDisposable
         return faces.Select((f, i) => new EmbeddedFace(f, embeddings[i])).ToList();
     }
 
-    /// <summary>The largest face (by box area) and its embedding, or null when there is none.</summary>
-    public EmbeddedFace? LargestFace(ImageFrame image)
+    /// <summary>The photo's subject (<see cref="SubjectFace.Pick"/>: the largest confident face) and its embedding, or null when there is none.</summary>
+    public EmbeddedFace? SubjectFaceOf(ImageFrame image)
     {
-        var faces = Detector.Detect(image);
-        if (faces.Count == 0)
-        {
-            return null;
-        }
-
-        var largest = faces.MaxBy(f => f.Box.Area)!;
-        return new EmbeddedFace(largest, Embedder.Embed(image, [largest.Landmarks])[0]);
+        var subject = SubjectFace.Pick(Detector.Detect(image));
+        return subject is null ? null : new EmbeddedFace(subject, Embedder.Embed(image, [subject.Landmarks])[0]);
     }
 
     public void Dispose()

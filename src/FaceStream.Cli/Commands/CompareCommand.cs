@@ -29,7 +29,7 @@ public static class CompareCommand
             int k = i;
             failures.Run(path, () =>
             {
-                faces[k] = engine.LargestFace(StillImageDecoder.DecodeFile(path))
+                faces[k] = engine.SubjectFaceOf(StillImageDecoder.DecodeFile(path))
                     ?? throw new ArgumentException("no face found");
             });
         }

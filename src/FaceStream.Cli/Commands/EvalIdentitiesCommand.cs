@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using FaceStream.Core.Embeddings;
 using FaceStream.Core.Evaluation;
+using FaceStream.Core.Faces;
+using FaceStream.Core.Imaging;
+using FaceStream.Core.Matching;
+using FaceStream.Inference.Models;
 using FaceStream.Media.Images;
 
 namespace FaceStream.Cli.Commands;
@@ -8,13 +12,13 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream eval identities DIR: verification and identification accuracy of the whole pipeline on labelled photos.</summary>
 public static class EvalIdentitiesCommand
 {
-    public const string Usage = "facestream eval identities DIR [--json] [--pad F] [--limit N] [--templates K] [--min-face PX] [--embedder ID]";
+    public const string Usage = "facestream eval identities DIR [--json] [--pad F] [--limit N] [--templates K] [--grey-probes] [--camera-gates] [--target-far F] [--calibrate [--thresholds FILE]] [--cohort DIR] [--dump FILE] [--min-face PX] [--embedder ID]";
 
     private static readonly string[] Extensions = [".jpg", ".jpeg", ".png", ".bmp", ".webp", ".pgm", ".ppm", ".gif"];
 
     public static int Run(IEnumerable<string> argv)
     {
-        var args = CliArgs.Parse(argv, ["--pad", "--limit", "--templates"], ["--json"]);
+        var args = CliArgs.Parse(argv, ["--pad", "--limit", "--templates", "--target-far", "--thresholds", "--dump", "--cohort"], ["--json", "--grey-probes", "--calibrate", "--camera-gates"]);
         if (args.Positionals.Count != 1)
         {
             throw new UsageException($"give one directory with a sub-folder per person. Usage: {Usage}");
@@ -44,8 +48,16 @@ public static class EvalIdentitiesCommand
             throw new UsageException($"{dir}: no images found in per-person sub-folders");
         }
 
+        bool grey = args.Flag("--grey-probes");
+        // --camera-gates: measure only the views the worker would embed (its default quality gates: size, score,
+        // pose, blur); a profile or a motion-blurred face never reaches the matcher on a camera.
+        bool applyGates = args.Flag("--camera-gates");
+        var gates = new Core.Quality.QualityOptions();
+        var scratch = new float[gates.SharpnessCropSize * gates.SharpnessCropSize];
+        int gated = 0;
+        double targetFar = args.Float("--target-far", 1e-6f, 0.5f) ?? 1e-3;
         using var engine = ctx.Engine();
-        var embeddings = new List<(FaceEmbedding E, int Label)>();
+        var embeddings = new List<(FaceEmbedding E, FaceEmbedding Probe, int Label, string Path, bool PassesGates)>();
         int notFound = 0, failed = 0;
         double engineMs = 0;
         using (var progress = new Progress("embedding", images.Count))
@@ -56,15 +68,26 @@ public static class EvalIdentitiesCommand
                 {
                     var image = StillImageDecoder.PadReplicate(StillImageDecoder.DecodeFile(path), pad);
                     var sw = Stopwatch.StartNew();
-                    var face = engine.LargestFace(image);
+                    var face = engine.SubjectFaceOf(image);
                     engineMs += sw.Elapsed.TotalMilliseconds;
-                    if (face is null)
+                    // Night condition: the probe is the same photo without colour, detected and embedded afresh.
+                    var probe = face is not null && grey ? engine.SubjectFaceOf(Greyscale.Of(image)) : face;
+                    if (face is null || probe is null)
                     {
                         notFound++;
                     }
                     else
                     {
-                        embeddings.Add((face.Embedding, label));
+                        bool passes = Core.Quality.FaceQuality.Assess(image, face.Face, gates, scratch).Passed
+                            && Core.Quality.FaceQuality.Assess(image, probe.Face, gates, scratch).Passed;
+                        if (applyGates && !passes)
+                        {
+                            gated++;
+                        }
+                        else
+                        {
+                            embeddings.Add((face.Embedding, probe.Embedding, label, path, passes));
+                        }
                     }
                 }
                 catch (ImageDecodeException e)
@@ -77,6 +100,11 @@ public static class EvalIdentitiesCommand
             }
         }
 
+        if (args.Value("--dump") is { } dump)
+        {
+            WriteDump(dump, embeddings.Select(e => (e.Path, e.Label, e.PassesGates, e.E.Vector, e.Probe.Vector)));
+        }
+
         int n = embeddings.Count;
         var sim = new float[n, n];
         var scores = new List<float>();
@@ -87,7 +115,8 @@ public static class EvalIdentitiesCommand
         {
             for (int j = i + 1; j < n; j++)
             {
-                float s = embeddings[i].E.Similarity(embeddings[j].E);
+                // Gallery photo against probe photo: with --grey-probes a colour enrollment against a grey camera frame.
+                float s = embeddings[i].E.Similarity(embeddings[j].Probe);
                 sim[i, j] = sim[j, i] = s;
                 bool isSame = embeddings[i].Label == embeddings[j].Label;
                 scores.Add(s);
@@ -100,11 +129,28 @@ public static class EvalIdentitiesCommand
         var best = VerificationMetrics.BestThreshold(scores, same);
         var far2 = VerificationMetrics.TarAt(genuine, impostor, 1e-2);
         var far3 = VerificationMetrics.TarAt(genuine, impostor, 1e-3);
+        var far4 = VerificationMetrics.TarAt(genuine, impostor, 1e-4);
+        var atTarget = VerificationMetrics.TarAt(genuine, impostor, targetFar);
         var (r1, probes) = VerificationMetrics.Rank1(sim, embeddings.Select(e => e.Label).ToList());
         double perImage = engineMs / Math.Max(1, images.Count - failed);
         string model = engine.Embedder.ModelId;
-        int templatesPerIdentity = args.Int("--templates", 1, 100) ?? 3;
-        var openSet = OpenSetEvaluation.Run(embeddings.Select(e => (e.E.Vector, e.Label)).ToList(), templatesPerIdentity, model);
+        int templatesPerIdentity = args.Int("--templates", 1, 100) ?? 5;
+        var op = new OpenSetEvaluation.OperatingPoint(engine.Embedder.Threshold, new Core.Matching.DecisionOptions().Margin, targetFar);
+        var labelled = embeddings.Select(e => new LabelledFace(e.Label, e.E.Vector, e.Probe.Vector)).ToList();
+        var openSet = OpenSetEvaluation.Run(labelled, templatesPerIdentity, model, op).Select(r => ("plain", r)).ToList();
+        if (args.Value("--cohort") is { } cohortDir)
+        {
+            var cohort = CohortFaces(engine, cohortDir);
+            Console.Error.WriteLine($"cohort: {cohort.Count} faces from {cohortDir}");
+            openSet.AddRange(OpenSetEvaluation.Run(labelled, templatesPerIdentity, model, op, new CohortNormaliser(cohort, op.Threshold)).Select(r => ($"cohort ({cohort.Count} faces)", r)));
+        }
+
+        if (args.Flag("--calibrate"))
+        {
+            Calibrate(args, engine, dir, people.Count, n, grey, atTarget);
+        }
+
+        string condition = (grey ? "grey probes, colour gallery" : "colour") + (applyGates ? ", camera quality gates" : "");
         if (json)
         {
             Console.Out.WriteLine(Json.Line(w =>
@@ -112,10 +158,13 @@ public static class EvalIdentitiesCommand
                 w.WriteStartObject();
                 w.WriteString("dataset", dir);
                 w.WriteString("model", model);
+                w.WriteString("condition", condition);
+                w.WriteBoolean("flipFusion", ctx.Inference.FlipFusion);
                 w.WriteNumber("identities", people.Count);
                 w.WriteNumber("images", images.Count);
                 w.WriteNumber("facesNotFound", notFound);
                 w.WriteNumber("unreadable", failed);
+                w.WriteNumber("leftOutByCameraGates", gated);
                 w.WriteNumber("genuinePairs", genuine.Count);
                 w.WriteNumber("impostorPairs", impostor.Count);
                 w.WriteNumber("accuracy", Math.Round(acc, 4));
@@ -123,21 +172,31 @@ public static class EvalIdentitiesCommand
                 w.WriteNumber("threshold", Math.Round(cvThreshold, 3));
                 WriteTar(w, "tarAtFar1e-2", far2);
                 WriteTar(w, "tarAtFar1e-3", far3);
+                WriteTar(w, "tarAtFar1e-4", far4);
+                WriteTar(w, "tarAtTargetFar", atTarget);
+                w.WriteNumber("targetFar", targetFar);
                 w.WriteNumber("rank1", probes == 0 ? 0 : Math.Round((double)r1 / probes, 4));
                 w.WriteNumber("rank1Probes", probes);
                 w.WriteNumber("msPerImage", Math.Round(perImage, 1));
+                w.WriteNumber("operatingThreshold", Math.Round(op.Threshold, 4));
+                w.WriteNumber("operatingMargin", Math.Round(op.Margin, 4));
                 w.WriteStartArray("watchlist");
-                foreach (var o in openSet)
+                foreach (var (scoring, o) in openSet)
                 {
                     w.WriteStartObject();
+                    w.WriteString("scoring", scoring);
                     w.WriteString("aggregation", o.Aggregation.ToString().ToLowerInvariant());
                     w.WriteNumber("templatesPerIdentity", templatesPerIdentity);
                     w.WriteNumber("identities", o.Identities);
                     w.WriteNumber("knownProbes", o.KnownProbes);
                     w.WriteNumber("strangerProbes", o.StrangerProbes);
                     w.WriteNumber("rank1", Math.Round(o.Rank1, 4));
-                    w.WriteNumber("dirAtFar1e-2", Math.Round(o.DirAtFar1, 4));
-                    w.WriteNumber("dirAtFar1e-3", Math.Round(o.DirAtFar01, 4));
+                    w.WriteNumber("strangerAlarmRate", Math.Round(o.StrangerAlarmRate, 4));
+                    w.WriteNumber("knownNamedRate", Math.Round(o.KnownNamedRate, 4));
+                    w.WriteNumber("knownMisnamedRate", Math.Round(o.KnownMisnamedRate, 4));
+                    w.WriteNumber("dirAtFar1e-2", Math.Round(o.DirAtFar1e2, 4));
+                    w.WriteNumber("dirAtFar1e-3", Math.Round(o.DirAtFar1e3, 4));
+                    w.WriteNumber("thresholdForTargetFar", Math.Round(o.ThresholdForTarget, 4));
                     w.WriteEndObject();
                 }
 
@@ -147,23 +206,84 @@ public static class EvalIdentitiesCommand
         }
         else
         {
-            Console.Out.WriteLine($"dataset        {dir}: {people.Count} identities, {images.Count} images (padding {pad:F2})");
-            Console.Out.WriteLine($"model          {model} ({engine.Embedder.Dimension}-d), detector min face {ctx.Mtcnn.MinFaceSize} px");
-            Console.Out.WriteLine($"faces          not found in {notFound} image(s), {failed} unreadable");
+            Console.Out.WriteLine($"dataset        {dir}: {people.Count} identities, {images.Count} images (padding {pad:F2}), {condition}");
+            Console.Out.WriteLine($"model          {model} ({engine.Embedder.Dimension}-d{(ctx.Inference.FlipFusion ? ", flip fusion" : "")}), detector min face {ctx.Mtcnn.MinFaceSize} px");
+            Console.Out.WriteLine($"faces          not found in {notFound} image(s), {failed} unreadable{(applyGates ? $", {gated} left out by the camera quality gates" : "")}");
             Console.Out.WriteLine($"pairs          {genuine.Count} genuine, {impostor.Count} impostor");
             Console.Out.WriteLine($"verification   accuracy {acc * 100:F2}% ± {std * 100:F2} (10-fold CV), mean threshold {cvThreshold:F3}; best single threshold {best.Threshold:F3} → {best.Accuracy * 100:F2}%");
-            Console.Out.WriteLine($"               TAR {Fmt(far2.Tar)} at FAR 1e-2 (threshold {far2.Threshold:F3}); TAR {Fmt(far3.Tar)} at FAR 1e-3 (threshold {far3.Threshold:F3})");
+            Console.Out.WriteLine($"               TAR {Fmt(far2.Tar)} at FAR 1e-2 (threshold {far2.Threshold:F3}); {Fmt(far3.Tar)} at 1e-3 ({far3.Threshold:F3}); {Fmt(far4.Tar)} at 1e-4 ({far4.Threshold:F3})");
+            Console.Out.WriteLine($"               threshold for FAR {targetFar:G3}: {atTarget.Threshold:F3} (TAR {Fmt(atTarget.Tar)})");
             Console.Out.WriteLine($"identification rank-1 {(probes == 0 ? 0 : 100.0 * r1 / probes):F2}% ({r1}/{probes}, leave-one-out)");
-            foreach (var o in openSet)
+            Console.Out.WriteLine($"watchlist      half the people enrolled with {templatesPerIdentity} photos each, the other half as strangers, then swapped; operating rule: similarity ≥ {op.Threshold:F3} and margin ≥ {op.Margin:F2}");
+            foreach (var (scoring, o) in openSet)
             {
-                Console.Out.WriteLine($"watchlist      {o.Aggregation.ToString().ToLowerInvariant(),-4} over {templatesPerIdentity} templates: {o.Identities} enrolled, {o.KnownProbes} known + {o.StrangerProbes} stranger probes: " +
-                    $"rank-1 {o.Rank1 * 100:F2}%, DIR {o.DirAtFar1 * 100:F2}% at FAR 1e-2 (threshold {o.ThresholdFar1:F3}), {o.DirAtFar01 * 100:F2}% at FAR 1e-3");
+                Console.Out.WriteLine($"  {o.Aggregation.ToString().ToLowerInvariant(),-4} {scoring}: {o.Identities} enrolled, {o.KnownProbes} known + {o.StrangerProbes} stranger probes: rank-1 {o.Rank1 * 100:F2}%; " +
+                    $"strangers named {o.StrangerAlarmRate * 100:F2}%, known named right {o.KnownNamedRate * 100:F2}% / wrong {o.KnownMisnamedRate * 100:F2}%; " +
+                    $"DIR {o.DirAtFar1e2 * 100:F2}% at FAR 1e-2, {o.DirAtFar1e3 * 100:F2}% at 1e-3; threshold for stranger FAR {targetFar:G3}: {o.ThresholdForTarget:F3}");
             }
 
             Console.Out.WriteLine($"speed          {perImage:F1} ms per image (detect + align + embed, decoding excluded)");
         }
 
         return failed > 0 ? 1 : 0;
+    }
+
+    /// <summary>Writes the threshold that gives the target FAR on this data into the thresholds file (other models' entries kept).</summary>
+    private static void Calibrate(CliArgs args, Inference.FaceEngine engine, string dir, int identities, int faces, bool grey, TarAtFar atTarget)
+    {
+        if (float.IsNaN(atTarget.Threshold))
+        {
+            throw new UsageException($"--calibrate: FAR {atTarget.Far:G3} needs at least {Math.Ceiling(1 / atTarget.Far)} impostor pairs; use more people or a larger --target-far");
+        }
+
+        string file = args.Value("--thresholds") ?? ThresholdFile.DefaultPath();
+        var entry = new CalibratedThreshold(engine.Embedder.ModelId, MathF.Round(atTarget.Threshold, 4), atTarget.Far, Math.Round(atTarget.Tar, 4),
+            Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir))), identities, faces, grey ? "grey probes" : "colour", DateTimeOffset.UtcNow);
+        ThresholdFile.Save(file, entry);
+        Console.Error.WriteLine($"calibrated {entry.ModelId}: threshold {entry.Threshold:F4} for FAR {entry.TargetFar:G3} (TAR {entry.Tar:P1}) written to {file}");
+    }
+
+    /// <summary>Every confident face in the images under <paramref name="dir"/>: people known not to be in the evaluated set.</summary>
+    private static List<float[]> CohortFaces(Inference.FaceEngine engine, string dir)
+    {
+        var cohort = new List<float[]>();
+        foreach (var file in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal))
+        {
+            var image = StillImageDecoder.DecodeFile(file);
+            cohort.AddRange(engine.DetectAndEmbed(image).Where(f => f.Face.Score >= SubjectFace.ConfidentScore).Select(f => f.Embedding.Vector));
+        }
+
+        return cohort;
+    }
+
+    private static void WriteDump(string path, IEnumerable<(string Path, int Label, bool PassesGates, float[] Gallery, float[] Probe)> rows)
+    {
+        using var w = new StreamWriter(path);
+        foreach (var (p, label, passes, gallery, probe) in rows)
+        {
+            w.WriteLine(Json.Line(j =>
+            {
+                j.WriteStartObject();
+                j.WriteString("path", p);
+                j.WriteNumber("label", label);
+                j.WriteBoolean("passesCameraGates", passes);
+                j.WriteStartArray("gallery");
+                foreach (var v in gallery)
+                {
+                    j.WriteNumberValue(v);
+                }
+
+                j.WriteEndArray();
+                j.WriteStartArray("probe");
+                foreach (var v in probe)
+                {
+                    j.WriteNumberValue(v);
+                }
+
+                j.WriteEndArray();
+                j.WriteEndObject();
+            }));
+        }
     }
 
     private static string Fmt(double v) => double.IsNaN(v) ? "n/a" : $"{v * 100:F2}%";

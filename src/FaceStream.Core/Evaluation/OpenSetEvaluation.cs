@@ -2,57 +2,110 @@ using FaceStream.Core.Matching;
 
 namespace FaceStream.Core.Evaluation;
 
-/// <summary>Watchlist simulation on labelled embeddings: some people enrolled, the rest strangers.</summary>
+/// <summary>One labelled photo's embeddings: as enrolled (gallery) and as seen by a camera (probe; greyscale in the night condition).</summary>
+public sealed record LabelledFace(int Label, float[] Gallery, float[] Probe);
+
+/// <summary>Watchlist simulation on labelled embeddings: half the people enrolled, the other half strangers.</summary>
 public static class OpenSetEvaluation
 {
-    /// <summary>Open-set identification quality of one aggregation rule.</summary>
+    /// <summary>Open-set identification quality of one aggregation rule, pooled over both halves.</summary>
     /// <param name="Rank1">Known probes whose best identity is theirs.</param>
-    /// <param name="DirAtFar1">Detection-and-identification rate (right identity and above the threshold) where 1 % of strangers would be accepted.</param>
-    /// <param name="DirAtFar01">The same at 0.1 %.</param>
-    public sealed record Result(Aggregation Aggregation, int Identities, int KnownProbes, int StrangerProbes, double Rank1, double DirAtFar1, double DirAtFar01, float ThresholdFar1);
+    /// <param name="StrangerAlarmRate">Stranger probes named as someone by the operating rule (threshold and margin).</param>
+    /// <param name="KnownNamedRate">Known probes named correctly by the operating rule (detection and identification rate).</param>
+    /// <param name="KnownMisnamedRate">Known probes named as somebody else by the operating rule.</param>
+    /// <param name="DirAtFar">Detection and identification rate where 1e-2 and 1e-3 of strangers would be accepted (threshold only).</param>
+    /// <param name="ThresholdForTarget">The threshold at which the target share of strangers is accepted.</param>
+    public sealed record Result(
+        Aggregation Aggregation, int Identities, int KnownProbes, int StrangerProbes, double Rank1,
+        double StrangerAlarmRate, double KnownNamedRate, double KnownMisnamedRate,
+        double DirAtFar1e2, double DirAtFar1e3, float ThresholdForTarget);
+
+    /// <summary>The operating rule measured: the open-set rule's threshold and margin.</summary>
+    public sealed record OperatingPoint(float Threshold, float Margin, double TargetFar);
 
     /// <summary>
-    /// Enrols the first <paramref name="templatesPerIdentity"/> embeddings of every other label (even labels), probes with
-    /// their remaining embeddings (known) and with every embedding of the odd labels (strangers).
+    /// Runs the simulation twice, with the even labels enrolled and the odd ones as strangers, then the other way
+    /// round, and pools the probes: with ~20 people one split alone swings by points. Each enrolled person gives
+    /// their first <paramref name="templatesPerIdentity"/> photos as templates and the rest as known probes.
     /// </summary>
-    public static IReadOnlyList<Result> Run(IReadOnlyList<(float[] Vector, int Label)> data, int templatesPerIdentity, string modelId)
+    public static IReadOnlyList<Result> Run(IReadOnlyList<LabelledFace> data, int templatesPerIdentity, string modelId, OperatingPoint op, IScoreNormaliser? normaliser = null)
     {
-        var byLabel = data.GroupBy(d => d.Label).OrderBy(g => g.Key).ToList();
-        var templates = new List<(Identity, float[])>();
-        var known = new List<(float[] Vector, string Id)>();
-        var strangers = new List<float[]>();
-        foreach (var g in byLabel)
+        var results = new List<Result>();
+        foreach (var aggregation in new[] { Aggregation.Max, Aggregation.Mean })
         {
-            var items = g.ToList();
-            if (g.Key % 2 == 0 && items.Count > templatesPerIdentity)
+            var knownTop = new List<(SearchHit[] Hits, string Id)>();
+            var strangerTop = new List<SearchHit[]>();
+            int identities = 0;
+            foreach (int enrolledParity in new[] { 0, 1 })
             {
-                var identity = new Identity(g.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), $"person {g.Key}");
-                templates.AddRange(items.Take(templatesPerIdentity).Select(i => (identity, i.Vector)));
-                known.AddRange(items.Skip(templatesPerIdentity).Select(i => (i.Vector, identity.Id)));
+                var split = Split(data, templatesPerIdentity, enrolledParity);
+                if (split is null)
+                {
+                    continue;
+                }
+
+                var (templates, known, strangers) = split.Value;
+                identities += templates.Select(t => t.Item1.Id).Distinct().Count();
+                var index = new GalleryIndex(modelId, templates[0].Item2.Length, templates, prefilter: false);
+                var norm = normaliser?.Fit(templates);
+                SearchHit[] Search(float[] v) => Normalise(norm, v, index.Search(v, 2, aggregation));
+                knownTop.AddRange(known.Select(k => (Search(k.Vector), k.Id)));
+                strangerTop.AddRange(strangers.Select(Search));
             }
-            else if (g.Key % 2 == 1)
+
+            if (knownTop.Count == 0 || strangerTop.Count == 0)
             {
-                strangers.AddRange(items.Select(i => i.Vector));
+                continue;
             }
+
+            results.Add(Evaluate(aggregation, identities, knownTop, strangerTop, op));
         }
 
-        if (templates.Count == 0 || known.Count == 0 || strangers.Count == 0)
-        {
-            return [];
-        }
-
-        var index = new GalleryIndex(modelId, templates[0].Item2.Length, templates);
-        return [Evaluate(index, known, strangers, Aggregation.Max), Evaluate(index, known, strangers, Aggregation.Mean)];
+        return results;
     }
 
-    private static Result Evaluate(GalleryIndex index, List<(float[] Vector, string Id)> known, List<float[]> strangers, Aggregation aggregation)
+    private static SearchHit[] Normalise(IFittedNormaliser? norm, float[] probe, IReadOnlyList<SearchHit> hits) =>
+        norm is null ? [.. hits] : [.. hits.Select(h => h with { Similarity = norm.Normalise(h.Identity, probe, h.Similarity) }).OrderByDescending(h => h.Similarity)];
+
+    private static ((Identity, float[])[] Templates, (float[] Vector, string Id)[] Known, float[][] Strangers)? Split(IReadOnlyList<LabelledFace> data, int k, int enrolledParity)
     {
-        var strangerTop = strangers.Select(s => index.Search(s, 1, aggregation)[0].Similarity).OrderDescending().ToList();
-        var knownTop = known.Select(k => (Hit: index.Search(k.Vector, 1, aggregation)[0], k.Id)).ToList();
-        float Threshold(double far) => strangerTop[Math.Min(strangerTop.Count - 1, (int)Math.Floor(far * strangerTop.Count))] + 1e-6f;
-        double Dir(float t) => knownTop.Count(k => k.Hit.Identity.Id == k.Id && k.Hit.Similarity >= t) / (double)knownTop.Count;
-        float t1 = Threshold(0.01), t01 = Threshold(0.001);
-        return new Result(aggregation, index.Identities, known.Count, strangers.Count,
-            knownTop.Count(k => k.Hit.Identity.Id == k.Id) / (double)knownTop.Count, Dir(t1), Dir(t01), t1);
+        var templates = new List<(Identity, float[])>();
+        var known = new List<(float[], string)>();
+        var strangers = new List<float[]>();
+        foreach (var g in data.GroupBy(d => d.Label).OrderBy(g => g.Key))
+        {
+            var items = g.ToList();
+            if (g.Key % 2 == enrolledParity)
+            {
+                if (items.Count <= k)
+                {
+                    continue;
+                }
+
+                var identity = new Identity(g.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), $"person {g.Key}");
+                templates.AddRange(items.Take(k).Select(i => (identity, i.Gallery)));
+                known.AddRange(items.Skip(k).Select(i => (i.Probe, identity.Id)));
+            }
+            else
+            {
+                strangers.AddRange(items.Select(i => i.Probe));
+            }
+        }
+
+        return templates.Count == 0 || known.Count == 0 || strangers.Count == 0 ? null : ([.. templates], [.. known], [.. strangers]);
+    }
+
+    private static Result Evaluate(Aggregation aggregation, int identities, List<(SearchHit[] Hits, string Id)> knownTop, List<SearchHit[]> strangerTop, OperatingPoint op)
+    {
+        var strangerBest = strangerTop.Select(s => s[0].Similarity).OrderDescending().ToList();
+        float ThresholdAt(double far) => MathF.BitIncrement(strangerBest[Math.Min(strangerBest.Count - 1, (int)Math.Floor(far * strangerBest.Count))]);
+        double Dir(float t) => knownTop.Count(k => k.Hits[0].Identity.Id == k.Id && k.Hits[0].Similarity >= t) / (double)knownTop.Count;
+        Identity? Named(SearchHit[] hits) => OpenSetRule.Judge(hits, op.Threshold, op.Margin, 1).Identity;
+        double alarms = strangerTop.Count(s => Named(s) is not null) / (double)strangerTop.Count;
+        double named = knownTop.Count(k => Named(k.Hits)?.Id == k.Id) / (double)knownTop.Count;
+        double misnamed = knownTop.Count(k => Named(k.Hits) is { } n && n.Id != k.Id) / (double)knownTop.Count;
+        double rank1 = knownTop.Count(k => k.Hits[0].Identity.Id == k.Id) / (double)knownTop.Count;
+        return new Result(aggregation, identities, knownTop.Count, strangerTop.Count, rank1, alarms, named, misnamed,
+            Dir(ThresholdAt(1e-2)), Dir(ThresholdAt(1e-3)), ThresholdAt(op.TargetFar));
     }
 }

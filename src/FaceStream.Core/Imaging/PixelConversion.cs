@@ -32,3 +32,28 @@ public static class PixelConversion
         }
     }
 }
+
+/// <summary>Colour removal, for evaluating how recognition holds up on night (IR, monochrome) camera frames.</summary>
+public static class Greyscale
+{
+    /// <summary>A copy of <paramref name="src"/> in the same pixel format whose colour channels all hold the BT.601 luma.</summary>
+    public static ImageFrame Of(ImageFrame src)
+    {
+        int bpp = src.Format.BytesPerPixel();
+        var (r, g, b) = src.Format.ChannelOffsets();
+        var dst = new byte[src.Stride * src.Height];
+        src.Pixels.Span[..Math.Min(dst.Length, src.Pixels.Length)].CopyTo(dst);
+        for (int y = 0; y < src.Height; y++)
+        {
+            var row = dst.AsSpan(y * src.Stride, src.Width * bpp);
+            for (int x = 0; x < src.Width; x++)
+            {
+                int o = x * bpp;
+                byte luma = (byte)(((299 * row[o + r]) + (587 * row[o + g]) + (114 * row[o + b]) + 500) / 1000);
+                row[o + r] = row[o + g] = row[o + b] = luma;
+            }
+        }
+
+        return src with { Pixels = dst };
+    }
+}

@@ -153,6 +153,11 @@ public sealed class MtcnnDetector : IFaceDetector
 
             BoxRegression.Apply(stage, inclusive: true);
             kept = NonMaxSuppression.Apply(stage, _o.NmsAfterONet, NmsMode.Min);
+            if (_o.RefineLandmarks && kept > 0)
+            {
+                RefineLandmarks(pyramids, stage.AsSpan(0, kept), points);
+            }
+
             var perFrame = new List<DetectedFace>[n];
             for (int k = 0; k < n; k++)
             {
@@ -180,6 +185,31 @@ public sealed class MtcnnDetector : IFaceDetector
                 {
                     ArrayPool<byte>.Shared.Return(c);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A second O-Net pass on each final box, squared: O-Net placed the landmarks relative to the R-Net box it was
+    /// given, which is often off-centre and of the wrong size; on the final box the face sits where O-Net was trained
+    /// to see it. The landmarks drive alignment, so their error becomes embedding error.
+    /// </summary>
+    private void RefineLandmarks(SkiaPyramid[] pyramids, Span<Candidate> final, PointF[][] points)
+    {
+        var boxes = final.ToArray();
+        BoxRegression.Square(boxes);
+        BoxRegression.Truncate(boxes);
+        var again = Refine(pyramids, boxes, _onet, _oSize, _oProb, _oReg, _oLandmarks, _o.ONetBatchSize, float.NegativeInfinity, out var landmarks);
+        foreach (var r in again)
+        {
+            // Refine keeps the input order in Tag: boxes[r.Tag] is final[r.Tag] squared.
+            ref readonly var box = ref boxes[r.Tag];
+            float bw = box.X2 - box.X1 + 1, bh = box.Y2 - box.Y1 + 1;
+            var lm = landmarks.AsSpan(r.Tag * 10, 10);
+            var pts = points[final[r.Tag].Tag];
+            for (int j = 0; j < 5; j++)
+            {
+                pts[j] = new PointF((bw * lm[j]) + box.X1 - 1, (bh * lm[5 + j]) + box.Y1 - 1);
             }
         }
     }

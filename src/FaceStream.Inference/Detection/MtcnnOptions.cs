@@ -51,6 +51,9 @@ public sealed class MtcnnOptions
     /// <summary>Largest image side accepted (protects memory: the float frame tensor is 12 bytes per pixel).</summary>
     public int MaxImageSide { get; set; } = 8192;
 
+    /// <summary>Run O-Net once more on each final box to place the five landmarks (better alignment; one O-Net crop per face).</summary>
+    public bool RefineLandmarks { get; set; }
+
     public int EffectiveParallelism => Parallelism > 0 ? Parallelism : Environment.ProcessorCount;
 
     public IEnumerable<string> Validate()

@@ -15,6 +15,9 @@ public interface IFaceEmbedder : IDisposable
     /// <summary>Default same-person cosine threshold for this model (from the manifest, measured on real faces).</summary>
     float Threshold { get; }
 
+    /// <summary>Replaces the default threshold with one calibrated for this deployment (config/thresholds.json).</summary>
+    void UseCalibratedThreshold(float threshold);
+
     /// <summary>Aligns each face by its landmarks and embeds all of them in batches.</summary>
     IReadOnlyList<FaceEmbedding> Embed(ImageFrame image, IReadOnlyList<Landmarks5> faces);
 

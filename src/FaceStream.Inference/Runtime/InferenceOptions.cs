@@ -24,6 +24,15 @@ public sealed class InferenceOptions
     /// <summary>Embedder model id from models/manifest.json.</summary>
     public string Embedder { get; set; } = "faceplugin-arcface-512";
 
+    /// <summary>Per-model calibrated thresholds (`eval identities --calibrate`); empty = config/thresholds.json beside the config.</summary>
+    public string ThresholdsFile { get; set; } = "";
+
+    /// <summary>Embed each face and its mirror image and average the two (costs a second embedder run per face).</summary>
+    public bool FlipFusion { get; set; }
+
+    /// <summary>Prefilter face chips when the face is larger than the embedder's input (box-averaged samples).</summary>
+    public bool AntialiasChips { get; set; }
+
     public IEnumerable<string> Validate()
     {
         if (!Providers.Contains(ExecutionProvider))

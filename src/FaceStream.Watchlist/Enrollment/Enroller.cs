@@ -118,7 +118,7 @@ public sealed class Enroller(FaceEngine engine, IWatchlistStore store, Enrollmen
         int redone = 0, impossible = 0, done = 0;
         foreach (var t in stale)
         {
-            var face = t.Crop is null ? null : engine.LargestFace(StillImageDecoder.Decode(t.Crop, $"template {t.Id}"));
+            var face = t.Crop is null ? null : engine.SubjectFaceOf(StillImageDecoder.Decode(t.Crop, $"template {t.Id}"));
             if (face is null)
             {
                 impossible++;

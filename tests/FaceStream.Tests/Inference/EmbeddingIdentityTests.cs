@@ -10,7 +10,7 @@ namespace FaceStream.Tests.Inference;
 /// <summary>A face stays itself under everyday image changes; other people stay other people.</summary>
 public class EmbeddingIdentityTests
 {
-    private static ImageFrame Mirror(ImageFrame f)
+    internal static ImageFrame Mirror(ImageFrame f)
     {
         var src = f.Pixels.Span;
         var dst = new byte[f.Stride * f.Height];
@@ -46,7 +46,7 @@ public class EmbeddingIdentityTests
     {
         using var engine = TestAssets.Engine(embedder);
         var original = StillImageDecoder.DecodeFile(TestAssets.Sample(1));
-        var reference = engine.LargestFace(original)!;
+        var reference = engine.SubjectFaceOf(original)!;
         float threshold = engine.Embedder.Threshold;
         var c = reference.Face.Box.Center;
         // Each variant with where the reference face's centre lands in it.
@@ -126,8 +126,8 @@ public class EmbeddingIdentityTests
         using var a = TestAssets.Engine("faceplugin-arcface-512");
         using var b = TestAssets.Engine("mobilefacenet-192");
         var image = StillImageDecoder.DecodeFile(TestAssets.Sample(2));
-        var ea = a.LargestFace(image)!.Embedding;
-        var eb = b.LargestFace(image)!.Embedding;
+        var ea = a.SubjectFaceOf(image)!.Embedding;
+        var eb = b.SubjectFaceOf(image)!.Embedding;
         Assert.Equal(512, ea.Dimension);
         Assert.Equal(192, eb.Dimension);
         Assert.Equal(1f, System.Numerics.Tensors.TensorPrimitives.Norm(ea.Vector), 4);
