@@ -52,15 +52,24 @@ public class WatchlistApiTests
         Assert.Equal(HttpStatusCode.UnprocessableEntity, text.StatusCode);
         var group = await Upload(http, "blonde", await File.ReadAllBytesAsync(TestAssets.Sample(2)));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, group.StatusCode);
-        Assert.Contains("faces found", await group.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // The refusal names every face seen so the caller can pick one (face=N or box=x1,y1,x2,y2).
+        var refusal = JsonDocument.Parse(await group.Content.ReadAsStringAsync()).RootElement;
+        Assert.StartsWith("3 faces found and none is clearly the subject", refusal.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("#3 (", refusal.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal([1, 2, 3], refusal.GetProperty("faces").EnumerateArray().Select(f => f.GetProperty("face").GetInt32()));
+        Assert.Equal(4, refusal.GetProperty("faces")[0].GetProperty("box").GetArrayLength());
+        var picked = await Upload(http, "blonde?face=2", await File.ReadAllBytesAsync(TestAssets.Sample(1)));
+        Assert.Equal(HttpStatusCode.Created, picked.StatusCode);
+        Assert.Equal(2, JsonDocument.Parse(await picked.Content.ReadAsStringAsync()).RootElement.GetProperty("face").GetInt32());
+        Assert.Equal(HttpStatusCode.BadRequest, (await Upload(http, "blonde?face=0", face)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await Upload(http, "nobody", face)).StatusCode);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await Upload(http, "blonde", new byte[400_001])).StatusCode);
 
         var one = JsonDocument.Parse(await http.GetStringAsync("/api/identities/blonde")).RootElement;
         Assert.Equal("Blonde Woman", one.GetProperty("name").GetString());
-        Assert.Equal(1, one.GetProperty("templates").GetArrayLength());
+        Assert.Equal(2, one.GetProperty("templates").GetArrayLength());
         // The worker's own cache follows the API's changes.
-        await Wait.Until(() => app.Watchlist.Index.Templates == 1, "the worker's watchlist has the uploaded face");
+        await Wait.Until(() => app.Watchlist.Index.Templates == 2, "the worker's watchlist has the uploaded faces");
 
         Assert.Equal(HttpStatusCode.NotFound, (await http.DeleteAsync("/api/identities/blonde/templates/nope")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync($"/api/identities/blonde/templates/{templateId}")).StatusCode);
