@@ -151,6 +151,11 @@ public static class EnrollCommand
             throw new UsageException($"--face and --box pick a face of one photo: give exactly one IMAGE (with --name). Usage: {Usage}");
         }
 
+        if (face is not null && box is not null)
+        {
+            throw new UsageException("give either --face or --box, not both");
+        }
+
         try
         {
             return FacePick.Parse(face, box);

@@ -17,8 +17,8 @@ public sealed class EnrollmentOptions
     /// <remarks>
     /// Pose limits measured on 373 real portraits (docs/benchmarks.md, "Enrollment on real photos"): the pitch proxy of
     /// frontal faces has a median of +0.09 and a smile pushes it to 0.3–0.38 (the mouth corners rise), so 0.25 refused
-    /// 21 frontal smiling faces; |yaw| 0.35–0.40 were portraits turned by about 30° with both eyes visible, beyond 0.40
-    /// three-quarter views and profiles, which stay refused.
+    /// 18 frontal, mostly smiling portraits; |yaw| 0.35–0.40 were portraits turned by 25–40° with both eyes visible,
+    /// beyond 0.40 three-quarter views and profiles, which stay refused.
     /// </remarks>
     public QualityOptions Quality { get; set; } = new() { MinFaceSize = 60, MinScore = 0.95f, MinSharpness = 20, MaxYaw = 0.40f, MaxPitch = 0.40f };
 
@@ -45,15 +45,15 @@ public sealed class EnrollmentOptions
 }
 
 /// <summary>Outcome for one photo: a template, or the reason it was refused.</summary>
-/// <param name="Faces">The faces seen, numbered as they may be picked (largest first); empty when none or not decoded.</param>
-/// <param name="Face">Number of the enrolled face in <paramref name="Faces"/>; 0 when refused before one was chosen.</param>
-/// <param name="Note">What the user should know about an accepted photo, e.g. the smaller faces that were ignored.</param>
 public sealed record EnrollResult(string Source, bool Accepted, string? TemplateId, string? Reason, float Quality)
 {
+    /// <summary>The faces seen, numbered as they may be picked (largest first); empty when none or not decoded.</summary>
     public IReadOnlyList<FaceSeen> Faces { get; init; } = [];
 
+    /// <summary>Number of the chosen face in <see cref="Faces"/>; 0 when refused before one was chosen.</summary>
     public int Face { get; init; }
 
+    /// <summary>What the user should know besides the verdict, e.g. the smaller faces that were ignored.</summary>
     public string? Note { get; init; }
 }
 
