@@ -226,6 +226,10 @@ public static class EnrollCommand
         else
         {
             Console.Error.WriteLine($"refused: {r.Source}: {r.Reason}");
+            if (r.Faces.Count > 1)
+            {
+                Console.Error.WriteLine("  enrol one of these faces with --face N (its number above) or --box X1,Y1,X2,Y2");
+            }
         }
     }
 }

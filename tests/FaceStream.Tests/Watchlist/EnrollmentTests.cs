@@ -92,6 +92,7 @@ public class EnrollmentTests(EngineFixture fixture) : IClassFixture<EngineFixtur
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("3 faces found and none is clearly the subject", refused.Stderr, StringComparison.Ordinal);
         Assert.Contains("#3 (", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("with --face N", refused.Stderr, StringComparison.Ordinal);
 
         var misuse = CliRunner.Run("enroll", "--folders", TestAssets.TempDirectory(), "--face", "1", "--watchlist", "memory:");
         Assert.Equal(2, misuse.ExitCode);
