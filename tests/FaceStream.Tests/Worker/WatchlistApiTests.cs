@@ -68,6 +68,12 @@ public class WatchlistApiTests
         Assert.Equal(3, pickedFace.GetProperty("faces").GetArrayLength());
         Assert.StartsWith($"enrolled face #{pickedFace.GetProperty("face").GetInt32()} of 3 as asked", pickedFace.GetProperty("note").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, (await Upload(http, "blonde", face, "?face=0")).StatusCode);
+        using (var form = new MultipartFormDataContent { { new ByteArrayContent(face), "file", "face.jpg" }, { new StringContent("10,10,5,5"), "box" } })
+        {
+            var badBox = await http.PostAsync("/api/identities/blonde/faces", form);
+            Assert.Equal(HttpStatusCode.BadRequest, badBox.StatusCode);
+            Assert.Contains("box must be x1,y1,x2,y2", await badBox.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
         Assert.Equal(HttpStatusCode.NotFound, (await Upload(http, "nobody", face)).StatusCode);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await Upload(http, "blonde", new byte[400_001])).StatusCode);
 
