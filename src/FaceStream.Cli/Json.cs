@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using FaceStream.Core.Faces;
+using FaceStream.Core.Geometry;
+using FaceStream.Watchlist.Enrollment;
 
 namespace FaceStream.Cli;
 
@@ -20,12 +22,17 @@ public static class Json
 
     private static double R(float v) => Math.Round(v, 2);
 
+    private static void Box(Utf8JsonWriter w, BoxF b)
+    {
+        w.WriteStartArray("box");
+        w.WriteNumberValue(R(b.X1)); w.WriteNumberValue(R(b.Y1)); w.WriteNumberValue(R(b.X2)); w.WriteNumberValue(R(b.Y2));
+        w.WriteEndArray();
+    }
+
     public static void Face(Utf8JsonWriter w, DetectedFace f, float[]? embedding = null)
     {
         w.WriteStartObject();
-        w.WriteStartArray("box");
-        w.WriteNumberValue(R(f.Box.X1)); w.WriteNumberValue(R(f.Box.Y1)); w.WriteNumberValue(R(f.Box.X2)); w.WriteNumberValue(R(f.Box.Y2));
-        w.WriteEndArray();
+        Box(w, f.Box);
         w.WriteNumber("score", Math.Round(f.Score, 4));
         w.WriteStartArray("landmarks");
         foreach (var p in f.Landmarks.Points)
@@ -47,6 +54,16 @@ public static class Json
             w.WriteEndArray();
         }
 
+        w.WriteEndObject();
+    }
+
+    /// <summary>A face of an enrollment photo as the user may pick it: {"face":N,"box":[x1,y1,x2,y2],"score":S}.</summary>
+    public static void WriteFaceSeen(Utf8JsonWriter w, FaceSeen f)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("face", f.Number);
+        Box(w, f.Box);
+        w.WriteNumber("score", Math.Round(f.Score, 4));
         w.WriteEndObject();
     }
 

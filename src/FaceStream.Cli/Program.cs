@@ -28,6 +28,9 @@ namespace FaceStream.Cli
 
             Watchlist (every command takes --watchlist memory: | redis://[user[:password]@]host:port[/db])
               facestream enroll --name NAME [--id ID] IMAGE... [--json]
+                                                       each photo's dominant face (≥ 2.5× the area of the next)
+              facestream enroll --name NAME [--id ID] IMAGE [--face N | --box X1,Y1,X2,Y2]
+                                                       the face picked: N as a refusal lists them (1 = largest)
               facestream enroll --folders DIR [--json]  one sub-folder per person (folder name = id)
               facestream identify IMAGE... [--json] [--threshold T] [--margin M]
               facestream watchlist list | show ID | delete ID | delete-template ID TEMPLATE_ID | reembed
@@ -39,7 +42,7 @@ namespace FaceStream.Cli
 
             Evaluation and speed
               facestream eval identities DIR [--json] [--pad F] [--limit N]
-              facestream eval detection --images DIR --wider-gt FILE [--min-face PX] [--json]
+              facestream eval detection --images DIR --wider-gt FILE [--min-face PX] [--plausible] [--json]
               facestream bench [--iterations N] [--image FILE] [--markdown FILE]
               facestream bench decode [--clip FILE] [--runs N] [--markdown FILE]
                                                        FFmpeg decode + conversion fps and CPU per camera

@@ -50,10 +50,10 @@ public sealed class FaceEngine : IDisposable
         }
     }
 
-    /// <summary>Detects every face and embeds each one.</summary>
-    public IReadOnlyList<EmbeddedFace> DetectAndEmbed(ImageFrame image)
+    /// <summary>Detects every face (those <paramref name="keep"/> accepts, when given) and embeds each one.</summary>
+    public IReadOnlyList<EmbeddedFace> DetectAndEmbed(ImageFrame image, Func<DetectedFace, bool>? keep = null)
     {
-        var faces = Detector.Detect(image);
+        var faces = keep is null ? Detector.Detect(image) : Detector.Detect(image).Where(keep).ToList();
         if (faces.Count == 0)
         {
             return [];

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FaceStream.Core.Evaluation;
+using FaceStream.Core.Faces;
 using FaceStream.Media.Images;
 
 namespace FaceStream.Cli.Commands;
@@ -7,11 +8,13 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream eval detection --images DIR --wider-gt FILE: recall and precision of the detector.</summary>
 public static class EvalDetectionCommand
 {
-    public const string Usage = "facestream eval detection --images DIR --wider-gt FILE [--min-face PX] [--json]";
+    public const string Usage = "facestream eval detection --images DIR --wider-gt FILE [--min-face PX] [--plausible] [--json]";
 
     public static int Run(IEnumerable<string> argv)
     {
-        var args = CliArgs.Parse(argv, ["--images", "--wider-gt"], ["--json"]);
+        var args = CliArgs.Parse(argv, ["--images", "--wider-gt"], ["--json", "--plausible"]);
+        // --plausible scores only detections that pass the landmark-geometry check (as enrollment and matching use them).
+        bool plausibleOnly = args.Flag("--plausible");
         string images = args.Value("--images") ?? throw new UsageException($"--images is required. Usage: {Usage}");
         string gtPath = args.Value("--wider-gt") ?? throw new UsageException($"--wider-gt is required. Usage: {Usage}");
         if (!File.Exists(gtPath))
@@ -35,7 +38,7 @@ public static class EvalDetectionCommand
         using var engine = ctx.Engine();
         var tally = new DetectionTally();
         double ms = 0;
-        int failed = 0;
+        int failed = 0, implausible = 0;
         using (var progress = new Progress("detecting", truth.Count))
         {
             foreach (var (name, faces) in truth)
@@ -47,6 +50,13 @@ public static class EvalDetectionCommand
                     var sw = Stopwatch.StartNew();
                     var found = engine.Detector.Detect(image);
                     ms += sw.Elapsed.TotalMilliseconds;
+                    int implausibleHere = found.Count(f => !LandmarkGeometry.IsPlausible(f));
+                    implausible += implausibleHere;
+                    if (plausibleOnly && implausibleHere > 0)
+                    {
+                        found = found.Where(LandmarkGeometry.IsPlausible).ToList();
+                    }
+
                     DetectionMetrics.Match(faces, found.Select(f => (f.Box, f.Score)).ToList(), tally);
                 }
                 catch (ImageDecodeException e)
@@ -69,6 +79,7 @@ public static class EvalDetectionCommand
                 w.WriteNumber("unreadable", failed);
                 w.WriteNumber("minFace", ctx.Mtcnn.MinFaceSize);
                 w.WriteNumber("groundTruthFaces", tally.GroundTruth);
+                w.WriteNumber("implausibleDetections", implausible);
                 Json.NumberOrNull(w, "recall", tally.Recall);
                 Json.NumberOrNull(w, "recall20", tally.Recall20);
                 Json.NumberOrNull(w, "recall40", tally.Recall40);
@@ -83,6 +94,7 @@ public static class EvalDetectionCommand
             Console.Out.WriteLine($"recall         {P(tally.Recall)} of {tally.GroundTruth} faces; {P(tally.Recall20)} of {tally.GroundTruth20} faces ≥ 20 px tall; {P(tally.Recall40)} of {tally.GroundTruth40} ≥ 40 px");
             Console.Out.WriteLine($"precision      {P(tally.Precision40)} of {tally.Detections40} detections ≥ 40 px tall");
             Console.Out.WriteLine($"speed          {perImage:F1} ms per image (detection only)");
+            Console.Out.WriteLine($"geometry       {implausible} detections with implausible landmarks{(plausibleOnly ? " left out" : "")}");
         }
 
         return failed > 0 ? 1 : 0;

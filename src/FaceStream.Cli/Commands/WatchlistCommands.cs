@@ -47,16 +47,17 @@ internal sealed class WatchlistSession : IAsyncDisposable
     public ValueTask DisposeAsync() => Store.DisposeAsync();
 }
 
-/// <summary>facestream enroll: adds people's photos to the watchlist (each photo: exactly one usable face).</summary>
+/// <summary>facestream enroll: adds people's photos to the watchlist (each photo: its dominant face, or the one picked).</summary>
 public static class EnrollCommand
 {
-    public const string Usage = "facestream enroll --name NAME [--id ID] IMAGE... | facestream enroll --folders DIR  [--watchlist URI] [--json]";
+    public const string Usage = "facestream enroll --name NAME [--id ID] IMAGE... [--face N | --box X1,Y1,X2,Y2] | facestream enroll --folders DIR  [--watchlist URI] [--json]";
 
     public static int Run(IEnumerable<string> argv) => RunAsync(argv).GetAwaiter().GetResult();
 
     private static async Task<int> RunAsync(IEnumerable<string> argv)
     {
-        var args = CliArgs.Parse(argv, ["--name", "--id", "--folders", "--watchlist"], ["--json"]);
+        var args = CliArgs.Parse(argv, ["--name", "--id", "--folders", "--watchlist", "--face", "--box"], ["--json"]);
+        var pick = Pick(args);
         var people = new List<(string? Id, string Name, List<string> Images)>();
         if (args.Value("--folders") is { } root)
         {
@@ -108,7 +109,7 @@ public static class EnrollCommand
                 foreach (var path in images)
                 {
                     var (r, template) = File.Exists(path)
-                        ? enroller.Prepare(await File.ReadAllBytesAsync(path), path)
+                        ? enroller.Prepare(await File.ReadAllBytesAsync(path), path, pick)
                         : (new EnrollResult(path, false, null, "file not found", 0), null);
                     if (template is not null)
                     {
@@ -134,6 +135,35 @@ public static class EnrollCommand
         }
 
         return refused > 0 ? 1 : 0;
+    }
+
+    /// <summary>--face N or --box: which face of the one photo given (faces are numbered largest first, as refusals list them).</summary>
+    private static FacePick Pick(CliArgs args)
+    {
+        string? face = args.Value("--face"), box = args.Value("--box");
+        if (face is null && box is null)
+        {
+            return FacePick.Dominant;
+        }
+
+        if (args.Value("--folders") is not null || args.Positionals.Count != 1)
+        {
+            throw new UsageException($"--face and --box pick a face of one photo: give exactly one IMAGE (with --name). Usage: {Usage}");
+        }
+
+        if (face is not null && box is not null)
+        {
+            throw new UsageException("give either --face or --box, not both");
+        }
+
+        try
+        {
+            return FacePick.Parse(face, box);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--{e.Message}");
+        }
     }
 
     private static async Task<IdentityRecord?> Find(IWatchlistStore store, string? id, string name)
@@ -167,22 +197,39 @@ public static class EnrollCommand
                 {
                     w.WriteString("template_id", r.TemplateId);
                     w.WriteNumber("quality", Math.Round(r.Quality, 3));
+                    w.WriteNumber("face", r.Face);
                 }
                 else
                 {
                     w.WriteString("reason", r.Reason);
                 }
 
+                if (r.Note is not null)
+                {
+                    w.WriteString("note", r.Note);
+                }
+
+                w.WriteStartArray("faces");
+                foreach (var f in r.Faces)
+                {
+                    Json.WriteFaceSeen(w, f);
+                }
+
+                w.WriteEndArray();
                 w.WriteEndObject();
             }));
         }
         else if (r.Accepted)
         {
-            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Source}: enrolled as {name} ({identityId}), template {r.TemplateId}, quality {r.Quality:0.00}"));
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Source}: enrolled as {name} ({identityId}), template {r.TemplateId}, quality {r.Quality:0.00}{(r.Note is null ? "" : $"; {r.Note}")}"));
         }
         else
         {
             Console.Error.WriteLine($"refused: {r.Source}: {r.Reason}");
+            if (r.Faces.Count > 1)
+            {
+                Console.Error.WriteLine("  enrol one of these faces with --face N (its number above) or --box X1,Y1,X2,Y2");
+            }
         }
     }
 }

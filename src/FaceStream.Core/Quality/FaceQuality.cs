@@ -14,6 +14,9 @@ public enum GateRejection
     Blur,
     Yaw,
     Pitch,
+
+    /// <summary>The landmarks cannot belong to a face (<see cref="LandmarkGeometry"/>): hair, fabric, a pattern.</summary>
+    Geometry,
 }
 
 /// <summary>Measured quality of one face view and the verdict of the gates.</summary>
@@ -43,13 +46,14 @@ public static class FaceQuality
         return (yaw, pitch);
     }
 
-    /// <summary>Measures a view and applies the gates in order of cost (size, score, pose, then blur).</summary>
+    /// <summary>Measures a view and applies the gates in order of cost (size, score, landmark geometry, pose, then blur).</summary>
     public static QualityReport Assess(ImageFrame image, DetectedFace face, QualityOptions o, Span<float> scratch)
     {
         float size = MathF.Min(face.Box.Width, face.Box.Height);
         var (yaw, pitch) = Pose(face.Landmarks);
         var rejection = size < o.MinFaceSize ? GateRejection.Size
             : face.Score < o.MinScore ? GateRejection.Score
+            : LandmarkGeometry.Check(face.Box, face.Landmarks) != GeometryFault.None ? GateRejection.Geometry
             : MathF.Abs(yaw) > o.MaxYaw ? GateRejection.Yaw
             : MathF.Abs(pitch) > o.MaxPitch ? GateRejection.Pitch
             : GateRejection.None;

@@ -13,18 +13,49 @@ public sealed class EnrollmentOptions
 {
     public const string Section = "Enrollment";
 
-    /// <summary>Gates for enrollment photos (stricter than for camera views: a bad template hurts every later search).</summary>
-    public QualityOptions Quality { get; set; } = new() { MinFaceSize = 60, MinScore = 0.95f, MinSharpness = 20, MaxYaw = 0.35f, MaxPitch = 0.25f };
+    /// <summary>Gates for enrollment photos (larger, clearer faces than for camera views: a bad template hurts every later search).</summary>
+    /// <remarks>
+    /// Pose limits measured on 373 real portraits (docs/benchmarks.md, "Enrollment on real photos"): the pitch proxy of
+    /// frontal faces has a median of +0.09 and a smile pushes it to 0.3–0.38 (the mouth corners rise), so 0.25 refused
+    /// 18 frontal, mostly smiling portraits; |yaw| 0.35–0.40 were portraits turned by 25–40° with both eyes visible,
+    /// beyond 0.40 three-quarter views and profiles, which stay refused.
+    /// </remarks>
+    public QualityOptions Quality { get; set; } = new() { MinFaceSize = 60, MinScore = 0.95f, MinSharpness = 20, MaxYaw = 0.40f, MaxPitch = 0.40f };
 
     /// <summary>Keep a JPEG crop of each enrolled face so templates can be recomputed for another model (biometric data: see README).</summary>
     public bool KeepCrops { get; set; } = true;
 
     /// <summary>Largest upload or file accepted.</summary>
     public int MaxImageBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>
+    /// A photo with several faces is enrolled without being told which one when its largest face's box has at least
+    /// this many times the area of the next (background people, a face-like pattern); otherwise it is refused with the
+    /// faces listed. Measured on real photos: docs/benchmarks.md, "Enrollment on real photos".
+    /// </summary>
+    public float DominantAreaRatio { get; set; } = 2.5f;
+
+    public IEnumerable<string> Validate()
+    {
+        if (!(DominantAreaRatio >= 1) || DominantAreaRatio > 100)
+        {
+            yield return $"{Section}:DominantAreaRatio = {DominantAreaRatio} must be between 1 and 100";
+        }
+    }
 }
 
 /// <summary>Outcome for one photo: a template, or the reason it was refused.</summary>
-public sealed record EnrollResult(string Source, bool Accepted, string? TemplateId, string? Reason, float Quality);
+public sealed record EnrollResult(string Source, bool Accepted, string? TemplateId, string? Reason, float Quality)
+{
+    /// <summary>The faces seen, numbered as they may be picked (largest first); empty when none or not decoded.</summary>
+    public IReadOnlyList<FaceSeen> Faces { get; init; } = [];
+
+    /// <summary>Number of the chosen face in <see cref="Faces"/>; 0 when refused before one was chosen.</summary>
+    public int Face { get; init; }
+
+    /// <summary>What the user should know besides the verdict, e.g. the smaller faces that were ignored.</summary>
+    public string? Note { get; init; }
+}
 
 /// <summary>A checked, embedded enrollment photo not stored yet.</summary>
 public sealed record PreparedTemplate(string ModelId, float[] Vector, float Quality, byte[]? Crop, DetectedFace Face);
@@ -32,7 +63,7 @@ public sealed record PreparedTemplate(string ModelId, float[] Vector, float Qual
 /// <summary>One face found in a still image and what the watchlist says about it.</summary>
 public sealed record IdentifiedFace(DetectedFace Face, bool Known, Identity? Identity, float Similarity, float Margin);
 
-/// <summary>Turns photos into templates (exactly one usable face each) and answers 1:N questions about photos.</summary>
+/// <summary>Turns photos into templates (one usable face each: the dominant one or the one picked) and answers 1:N questions about photos.</summary>
 public sealed class Enroller(FaceEngine engine, IWatchlistStore store, EnrollmentOptions options)
 {
     // Margin around the face box kept in the stored crop, so re-embedding can detect and align the face again.
@@ -42,9 +73,13 @@ public sealed class Enroller(FaceEngine engine, IWatchlistStore store, Enrollmen
     public FaceEngine Engine => engine;
 
     /// <summary>Enrols one photo for an existing identity; a refused photo returns its reason and stores nothing.</summary>
-    public async Task<EnrollResult> EnrollAsync(string identityId, byte[] image, string source, CancellationToken cancel = default)
+    public async Task<EnrollResult> EnrollAsync(string identityId, byte[] image, string source, CancellationToken cancel = default) =>
+        await EnrollAsync(identityId, image, source, FacePick.Dominant, cancel);
+
+    /// <summary>Enrols the picked face of one photo; a refused photo returns its reason and stores nothing.</summary>
+    public async Task<EnrollResult> EnrollAsync(string identityId, byte[] image, string source, FacePick pick, CancellationToken cancel = default)
     {
-        var (result, template) = Prepare(image, source);
+        var (result, template) = Prepare(image, source, pick);
         if (template is null)
         {
             return result;
@@ -54,8 +89,11 @@ public sealed class Enroller(FaceEngine engine, IWatchlistStore store, Enrollmen
         return result with { TemplateId = stored.Id };
     }
 
-    /// <summary>Checks and embeds a photo without storing anything: the template to store, or the refusal.</summary>
-    public (EnrollResult Result, PreparedTemplate? Template) Prepare(byte[] image, string source)
+    /// <summary>Checks and embeds a photo's dominant face without storing anything: the template to store, or the refusal.</summary>
+    public (EnrollResult Result, PreparedTemplate? Template) Prepare(byte[] image, string source) => Prepare(image, source, FacePick.Dominant);
+
+    /// <summary>Checks and embeds the picked face of a photo without storing anything: the template to store, or the refusal.</summary>
+    public (EnrollResult Result, PreparedTemplate? Template) Prepare(byte[] image, string source, FacePick pick)
     {
         if (image.Length > options.MaxImageBytes)
         {
@@ -72,22 +110,25 @@ public sealed class Enroller(FaceEngine engine, IWatchlistStore store, Enrollmen
             return (new EnrollResult(source, false, null, e.Message, 0), null);
         }
 
-        var faces = engine.Detector.Detect(frame);
-        if (faces.Count != 1)
+        var choice = SubjectSelector.Choose(engine.Detector.Detect(frame), pick, options.DominantAreaRatio);
+        if (choice.Face is not { } face)
         {
-            return (new EnrollResult(source, false, null, faces.Count == 0 ? "no face found" : $"{faces.Count} faces found; an enrollment photo must show exactly one person", 0), null);
+            return (new EnrollResult(source, false, null, choice.Refusal, 0) { Faces = choice.Seen }, null);
         }
 
-        var face = faces[0];
         var report = FaceQuality.Assess(frame, face, options.Quality, new float[options.Quality.SharpnessCropSize * options.Quality.SharpnessCropSize]);
         if (!report.Passed)
         {
-            return (new EnrollResult(source, false, null, Refusal(report), report.Quality), null);
+            // With several faces the refused one may not be the one meant (a large low-score detection on clothing):
+            // list them all so the user can pick.
+            string reason = choice.Seen.Count == 1 ? Refusal(report) : $"face #{choice.Number} of {choice.Seen.Count}: {Refusal(report)}; faces seen: {string.Join("; ", choice.Seen)}";
+            return (new EnrollResult(source, false, null, reason, report.Quality) { Faces = choice.Seen, Face = choice.Number, Note = choice.Note }, null);
         }
 
         var embedding = engine.Embedder.Embed(frame, [face.Landmarks])[0];
         var crop = options.KeepCrops ? FaceAnnotator.EncodeJpeg(ImageCrop.Around(frame, face.Box, CropMargin), CropJpegQuality) : null;
-        return (new EnrollResult(source, true, null, null, report.Quality), new PreparedTemplate(embedding.ModelId, embedding.Vector, report.Quality, crop, face));
+        var accepted = new EnrollResult(source, true, null, null, report.Quality) { Faces = choice.Seen, Face = choice.Number, Note = choice.Note };
+        return (accepted, new PreparedTemplate(embedding.ModelId, embedding.Vector, report.Quality, crop, face));
     }
 
     /// <summary>Stores a prepared template.</summary>
@@ -95,9 +136,10 @@ public sealed class Enroller(FaceEngine engine, IWatchlistStore store, Enrollmen
         (await store.AddTemplateAsync(identityId, t.ModelId, t.Vector, t.Quality, t.Crop, cancel)).Id;
 
     /// <summary>Every face in the image with the open-set decision (same rule as the worker, one view).</summary>
+    /// <remarks>Detections whose landmarks cannot be a face's are left out: they would be reported as unknown people.</remarks>
     public IReadOnlyList<IdentifiedFace> Identify(ImageFrame image, GalleryIndex index, float threshold, float margin)
     {
-        var faces = engine.DetectAndEmbed(image);
+        var faces = engine.DetectAndEmbed(image, LandmarkGeometry.IsPlausible);
         return faces.Select(f =>
         {
             var vote = OpenSetRule.Judge(index.Search(f.Embedding.Vector, 2), threshold, margin, 1);
@@ -142,6 +184,7 @@ public sealed class Enroller(FaceEngine engine, IWatchlistStore store, Enrollmen
         GateRejection.Yaw => $"head turned sideways (yaw proxy {r.Yaw:0.00}); use a frontal photo",
         GateRejection.Pitch => $"head tilted up or down (pitch proxy {r.Pitch:0.00}); use a frontal photo",
         GateRejection.Blur => $"photo too blurred (sharpness {r.Sharpness:0}); use a sharper photo",
+        GateRejection.Geometry => "the detected landmarks are not a face's",
         _ => "face not usable",
     };
 }

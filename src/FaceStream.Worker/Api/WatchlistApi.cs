@@ -110,10 +110,21 @@ public static class WatchlistApi
                 return TooLarge(options);
             }
 
-            var result = await enroller.EnrollAsync(id, image, "upload");
+            FacePick pick;
+            try
+            {
+                pick = FacePick.Parse(Field(request, "face"), Field(request, "box"));
+            }
+            catch (FormatException e)
+            {
+                return Results.Json(new { error = e.Message }, statusCode: 400);
+            }
+
+            var result = await enroller.EnrollAsync(id, image, "upload", pick);
+            var faces = result.Faces.Select(f => new { face = f.Number, box = new[] { f.Box.X1, f.Box.Y1, f.Box.X2, f.Box.Y2 }.Select(v => Math.Round(v, 1)), score = Math.Round(f.Score, 4) });
             return result.Accepted
-                ? Results.Json(new { template_id = result.TemplateId, quality = Math.Round(result.Quality, 3) }, statusCode: 201)
-                : Results.Json(new { error = result.Reason }, statusCode: 422);
+                ? Results.Json(new { template_id = result.TemplateId, quality = Math.Round(result.Quality, 3), face = result.Face, note = result.Note, faces }, statusCode: 201)
+                : Results.Json(new { error = result.Reason, faces }, statusCode: 422);
         });
     }
 
@@ -142,6 +153,13 @@ public static class WatchlistApi
 
         // Constant-time comparison: response timing must not reveal how much of a guess was right.
         return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[scheme.Length..].Trim()), Encoding.UTF8.GetBytes(token));
+    }
+
+    /// <summary>A form field of a multipart upload, else the query string's (a raw-image upload has no form).</summary>
+    private static string? Field(HttpRequest request, string name)
+    {
+        string? value = request.HasFormContentType ? request.Form[name].FirstOrDefault() : null;
+        return string.IsNullOrEmpty(value) ? request.Query[name].FirstOrDefault() : value;
     }
 
     /// <summary>The body (raw image, or the first file of a multipart form), or null when over the limit.</summary>

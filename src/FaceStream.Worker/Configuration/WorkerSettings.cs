@@ -82,7 +82,7 @@ public sealed class WorkerSettings
     public IEnumerable<string> Validate()
     {
         var problems = Inference.Validate().Concat(Mtcnn.Validate()).Concat(Pipeline.Validate()).Concat(Tracking.Validate())
-            .Concat(Quality.Validate()).Concat(Decision.Validate()).Concat(Metrics.Validate()).Concat(Watchlist.Validate()).Concat(Api.Validate()).Concat(Events.Validate()).ToList();
+            .Concat(Quality.Validate()).Concat(Decision.Validate()).Concat(Metrics.Validate()).Concat(Watchlist.Validate()).Concat(Enrollment.Validate()).Concat(Api.Validate()).Concat(Events.Validate()).ToList();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < Cameras.Count; i++)
         {

@@ -52,15 +52,36 @@ public class WatchlistApiTests
         Assert.Equal(HttpStatusCode.UnprocessableEntity, text.StatusCode);
         var group = await Upload(http, "blonde", await File.ReadAllBytesAsync(TestAssets.Sample(2)));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, group.StatusCode);
-        Assert.Contains("faces found", await group.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // The refusal names every face seen so the caller can pick one (face=N or box=x1,y1,x2,y2).
+        var refusal = JsonDocument.Parse(await group.Content.ReadAsStringAsync()).RootElement;
+        // sample2 shows three people; at this minimum face size the detector finds two or three of them.
+        var seen = refusal.GetProperty("faces").EnumerateArray().Select(f => f.GetProperty("face").GetInt32()).ToList();
+        Assert.True(seen.Count >= 2, $"{seen.Count} faces listed");
+        Assert.Equal(Enumerable.Range(1, seen.Count), seen);
+        Assert.StartsWith($"{seen.Count} faces found and none is clearly the subject", refusal.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains($"#{seen.Count} (", refusal.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(4, refusal.GetProperty("faces")[0].GetProperty("box").GetArrayLength());
+        // A face of a group photo picked by its box (numbers depend on the detector's sizes, which depend on its settings).
+        var picked = await Upload(http, "blonde", await File.ReadAllBytesAsync(TestAssets.Sample(1)), "?box=400,340,610,610");
+        Assert.True(picked.StatusCode == HttpStatusCode.Created, await picked.Content.ReadAsStringAsync());
+        var pickedFace = JsonDocument.Parse(await picked.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(3, pickedFace.GetProperty("faces").GetArrayLength());
+        Assert.StartsWith($"enrolled face #{pickedFace.GetProperty("face").GetInt32()} of 3 as asked", pickedFace.GetProperty("note").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Upload(http, "blonde", face, "?face=0")).StatusCode);
+        using (var form = new MultipartFormDataContent { { new ByteArrayContent(face), "file", "face.jpg" }, { new StringContent("10,10,5,5"), "box" } })
+        {
+            var badBox = await http.PostAsync("/api/identities/blonde/faces", form);
+            Assert.Equal(HttpStatusCode.BadRequest, badBox.StatusCode);
+            Assert.Contains("box must be x1,y1,x2,y2", await badBox.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
         Assert.Equal(HttpStatusCode.NotFound, (await Upload(http, "nobody", face)).StatusCode);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await Upload(http, "blonde", new byte[400_001])).StatusCode);
 
         var one = JsonDocument.Parse(await http.GetStringAsync("/api/identities/blonde")).RootElement;
         Assert.Equal("Blonde Woman", one.GetProperty("name").GetString());
-        Assert.Equal(1, one.GetProperty("templates").GetArrayLength());
+        Assert.Equal(2, one.GetProperty("templates").GetArrayLength());
         // The worker's own cache follows the API's changes.
-        await Wait.Until(() => app.Watchlist.Index.Templates == 1, "the worker's watchlist has the uploaded face");
+        await Wait.Until(() => app.Watchlist.Index.Templates == 2, "the worker's watchlist has the uploaded faces");
 
         Assert.Equal(HttpStatusCode.NotFound, (await http.DeleteAsync("/api/identities/blonde/templates/nope")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync($"/api/identities/blonde/templates/{templateId}")).StatusCode);
@@ -69,10 +90,10 @@ public class WatchlistApiTests
         await app.StopAsync();
     });
 
-    private static Task<HttpResponseMessage> Upload(HttpClient http, string id, byte[] image)
+    private static Task<HttpResponseMessage> Upload(HttpClient http, string id, byte[] image, string query = "")
     {
         var content = new ByteArrayContent(image);
         content.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
-        return http.PostAsync($"/api/identities/{id}/faces", content);
+        return http.PostAsync($"/api/identities/{id}/faces{query}", content);
     }
 }

@@ -1,0 +1,100 @@
+using System.Text.Json;
+using FaceStream.Core.Geometry;
+using FaceStream.Tests.Support;
+using FaceStream.Watchlist.Enrollment;
+using FaceStream.Watchlist.Store;
+using SkiaSharp;
+using Xunit;
+
+namespace FaceStream.Tests.Watchlist;
+
+/// <summary>Which face of a real photo is enrolled: the dominant one, the one picked, or none when it is ambiguous.</summary>
+public class EnrollmentTests(EngineFixture fixture) : IClassFixture<EngineFixture>
+{
+    // Regions around faces found by `facestream detect`: sample1's left face (409,353)-(600,601), square, and sample3's
+    // middle face (582,326)-(795,598) with a quarter of its size around it.
+    private static readonly SKRectI Sample1LeftFace = new(255, 227, 755, 727);
+    private static readonly SKRectI Sample3MiddleFace = new(529, 258, 848, 666);
+
+    private Enroller Enroller() => new(fixture.Engine, new MemoryWatchlistStore(), new EnrollmentOptions());
+
+    [Fact]
+    public void A_portrait_with_a_small_face_in_the_background_enrols_the_large_face_and_reports_the_small_one()
+    {
+        // A 640×640 portrait (face ≈ 245×317 px) with another person's face (≈ 80×102 px) pasted into the bottom-right corner.
+        using var portrait = new SKBitmap(640, 640);
+        using (var canvas = new SKCanvas(portrait))
+        using (var sample1 = SKBitmap.Decode(TestAssets.Sample(1)))
+        using (var sample3 = SKBitmap.Decode(TestAssets.Sample(3)))
+        {
+            canvas.DrawBitmap(sample1, Sample1LeftFace, new SKRect(0, 0, 640, 640));
+            canvas.DrawBitmap(sample3, Sample3MiddleFace, new SKRect(500, 480, 620, 634));
+        }
+
+        using var jpeg = portrait.Encode(SKEncodedImageFormat.Jpeg, 92);
+        var (result, template) = Enroller().Prepare(jpeg.ToArray(), "portrait.jpg");
+
+        Assert.True(result.Accepted, result.Reason);
+        Assert.NotNull(template);
+        Assert.Equal(2, result.Faces.Count);
+        Assert.Equal(1, result.Face);
+        Assert.True(template.Face.Box.Contains(new(320, 300)), $"enrolled {template.Face.Box}");
+        var small = result.Faces[1];
+        Assert.True(small.Box.Contains(new(560, 550)), $"second face {small.Box}");
+        Assert.StartsWith("enrolled the largest of 2 faces (#1); ignored 1 smaller face: #2 (", result.Note, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_group_photo_is_refused_with_every_face_listed_largest_first()
+    {
+        var (result, template) = Enroller().Prepare(File.ReadAllBytes(TestAssets.Sample(1)), "sample1.jpg");
+
+        Assert.False(result.Accepted);
+        Assert.Null(template);
+        Assert.Equal(3, result.Faces.Count);
+        Assert.Equal([1, 2, 3], result.Faces.Select(f => f.Number));
+        Assert.True(result.Faces.Zip(result.Faces.Skip(1)).All(p => p.First.Box.Area >= p.Second.Box.Area), "listed largest first");
+        Assert.StartsWith("3 faces found and none is clearly the subject", result.Reason, StringComparison.Ordinal);
+        foreach (var face in result.Faces)
+        {
+            Assert.Contains(face.ToString(), result.Reason, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void The_user_picks_a_face_of_a_group_photo_by_number_or_by_box()
+    {
+        var photo = File.ReadAllBytes(TestAssets.Sample(1));
+        var byNumber = Enroller().Prepare(photo, "sample1.jpg", new FacePick(Number: 2)).Template;
+        Assert.NotNull(byNumber);
+        Assert.True(byNumber.Face.Box.Contains(new(500, 480)), $"face 2 is the one on the left, got {byNumber.Face.Box}");
+
+        var (byBox, template) = Enroller().Prepare(photo, "sample1.jpg", new FacePick(Box: new BoxF(400, 340, 610, 610)));
+        Assert.True(byBox.Accepted, byBox.Reason);
+        Assert.Equal(2, byBox.Face);
+        Assert.Equal(byNumber.Face.Box, template!.Face.Box);
+        Assert.StartsWith("enrolled face #2 of 3 as asked", byBox.Note, StringComparison.Ordinal);
+
+        Assert.StartsWith("face 4 requested but only 3 faces were found", Enroller().Prepare(photo, "sample1.jpg", new FacePick(Number: 4)).Result.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_cli_enrols_the_face_given_by_face_and_lists_the_faces_when_it_refuses()
+    {
+        var picked = CliRunner.Run("enroll", "--name", "Left Face", "--face", "2", "--json", "--watchlist", "memory:", TestAssets.Sample(1));
+        Assert.Equal(0, picked.ExitCode);
+        var json = JsonDocument.Parse(picked.Stdout.Trim()).RootElement;
+        Assert.True(json.GetProperty("accepted").GetBoolean());
+        Assert.Equal(2, json.GetProperty("face").GetInt32());
+        Assert.Equal(3, json.GetProperty("faces").GetArrayLength());
+
+        var refused = CliRunner.Run("enroll", "--name", "Someone", "--watchlist", "memory:", TestAssets.Sample(1));
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("3 faces found and none is clearly the subject", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("#3 (", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("with --face N", refused.Stderr, StringComparison.Ordinal);
+
+        var misuse = CliRunner.Run("enroll", "--folders", TestAssets.TempDirectory(), "--face", "1", "--watchlist", "memory:");
+        Assert.Equal(2, misuse.ExitCode);
+    }
+}
