@@ -55,7 +55,8 @@ public static class EvalIdentitiesCommand
         var gates = new Core.Quality.QualityOptions();
         var scratch = new float[gates.SharpnessCropSize * gates.SharpnessCropSize];
         int gated = 0;
-        double targetFar = args.Float("--target-far", 1e-6f, 0.5f) ?? 1e-3;
+        // Through the float's shortest text, so 1e-3 is written as 0.001 rather than 0.0010000000474974513.
+        double targetFar = args.Float("--target-far", 1e-6f, 0.5f) is { } far ? double.Parse(far.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture) : 1e-3;
         using var engine = ctx.Engine();
         var embeddings = new List<(FaceEmbedding E, FaceEmbedding Probe, int Label, string Path, bool PassesGates)>();
         int notFound = 0, failed = 0;
@@ -147,7 +148,7 @@ public static class EvalIdentitiesCommand
 
         if (args.Flag("--calibrate"))
         {
-            Calibrate(args, engine, dir, people.Count, n, grey, atTarget);
+            Calibrate(args, engine, dir, people.Count, n, (grey ? "grey probes" : "colour") + (applyGates ? ", camera quality gates" : ""), atTarget);
         }
 
         string condition = (grey ? "grey probes, colour gallery" : "colour") + (applyGates ? ", camera quality gates" : "");
@@ -229,7 +230,7 @@ public static class EvalIdentitiesCommand
     }
 
     /// <summary>Writes the threshold that gives the target FAR on this data into the thresholds file (other models' entries kept).</summary>
-    private static void Calibrate(CliArgs args, Inference.FaceEngine engine, string dir, int identities, int faces, bool grey, TarAtFar atTarget)
+    private static void Calibrate(CliArgs args, Inference.FaceEngine engine, string dir, int identities, int faces, string condition, TarAtFar atTarget)
     {
         if (float.IsNaN(atTarget.Threshold))
         {
@@ -238,7 +239,7 @@ public static class EvalIdentitiesCommand
 
         string file = args.Value("--thresholds") ?? ThresholdFile.DefaultPath();
         var entry = new CalibratedThreshold(engine.Embedder.ModelId, MathF.Round(atTarget.Threshold, 4), atTarget.Far, Math.Round(atTarget.Tar, 4),
-            Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir))), identities, faces, grey ? "grey probes" : "colour", DateTimeOffset.UtcNow);
+            Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir))), identities, faces, condition, DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
         ThresholdFile.Save(file, entry);
         Console.Error.WriteLine($"calibrated {entry.ModelId}: threshold {entry.Threshold:F4} for FAR {entry.TargetFar:G3} (TAR {entry.Tar:P1}) written to {file}");
     }

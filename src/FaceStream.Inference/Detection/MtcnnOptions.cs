@@ -52,7 +52,7 @@ public sealed class MtcnnOptions
     public int MaxImageSide { get; set; } = 8192;
 
     /// <summary>Run O-Net once more on each final box to place the five landmarks (better alignment; one O-Net crop per face).</summary>
-    public bool RefineLandmarks { get; set; }
+    public bool RefineLandmarks { get; set; } = true;
 
     public int EffectiveParallelism => Parallelism > 0 ? Parallelism : Environment.ProcessorCount;
 

@@ -25,6 +25,8 @@ public static class ThresholdFile
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // Ensemble ids contain '+': keep the file readable (it is configuration, never embedded in HTML).
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     private sealed record Document(int Schema, Dictionary<string, CalibratedThreshold> Models);
