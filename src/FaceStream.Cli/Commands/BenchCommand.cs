@@ -8,7 +8,7 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream bench: detector speed at camera resolutions and per-face align+embed speed.</summary>
 public static class BenchCommand
 {
-    public const string Usage = "facestream bench [--iterations N] [--image FILE] [--markdown FILE] [--threads N]";
+    public const string Usage = "facestream bench [--iterations N] [--image FILE] [--markdown FILE] [--threads N] [--embedders-only]";
 
     public static int Run(IEnumerable<string> argv)
     {
@@ -22,7 +22,7 @@ public static class BenchCommand
                 return WatchlistBenchCommand.Run(argv.Skip(1));
         }
 
-        var args = CliArgs.Parse(argv, ["--iterations", "--image", "--markdown"], []);
+        var args = CliArgs.Parse(argv, ["--iterations", "--image", "--markdown"], ["--embedders-only"]);
         var ctx = CliContext.Create(args);
         int iterations = args.Int("--iterations", 1, 10_000) ?? 10;
         var store = ctx.Store();
@@ -37,7 +37,8 @@ public static class BenchCommand
             "| frame | min face | faces | mean ms | p50 ms | p95 ms |",
             "|---|---|---|---|---|---|",
         };
-        foreach (var (w, h) in new[] { (1920, 1080), (1280, 720), (640, 360) })
+        (int W, int H)[] sizes = args.Flag("--embedders-only") ? [] : [(1920, 1080), (1280, 720), (640, 360)];
+        foreach (var (w, h) in sizes)
         {
             var frame = FrameResizer.CoverTo(source, w, h);
             foreach (int minFace in new[] { 20, 40 })
@@ -52,9 +53,10 @@ public static class BenchCommand
         }
 
         lines.Add("");
-        lines.Add("| embedder | faces per call | ms per face (align + embed), mean | p95 |");
+        lines.Add($"| embedder (flip fusion {(ctx.Inference.FlipFusion ? "on" : "off")}, antialiased chips {(ctx.Inference.AntialiasChips ? "on" : "off")}) | faces per call | ms per face (align + embed), mean | p95 |");
         lines.Add("|---|---|---|---|");
-        foreach (var embedder in ctx.Store().Manifest.Embedders.Select(e => e.Id))
+        // Every model alone, then the default ensemble.
+        foreach (var embedder in ctx.Store().Manifest.Embedders.Select(e => e.Id).Append(Inference.Runtime.InferenceOptions.DefaultEmbedder).Distinct())
         {
             ctx.Inference.Embedder = embedder;
             ctx.Mtcnn.MinFaceSize = 40;

@@ -136,7 +136,7 @@ public static class EvalIdentitiesCommand
         double perImage = engineMs / Math.Max(1, images.Count - failed);
         string model = engine.Embedder.ModelId;
         int templatesPerIdentity = args.Int("--templates", 1, 100) ?? 5;
-        var op = new OpenSetEvaluation.OperatingPoint(engine.Embedder.Threshold, new Core.Matching.DecisionOptions().Margin, targetFar);
+        var op = new OpenSetEvaluation.OperatingPoint(engine.Embedder.Threshold, new DecisionOptions().Margin, targetFar);
         var labelled = embeddings.Select(e => new LabelledFace(e.Label, e.E.Vector, e.Probe.Vector)).ToList();
         var openSet = OpenSetEvaluation.Run(labelled, templatesPerIdentity, model, op).Select(r => ("plain", r)).ToList();
         if (args.Value("--cohort") is { } cohortDir)
@@ -146,6 +146,8 @@ public static class EvalIdentitiesCommand
             openSet.AddRange(OpenSetEvaluation.Run(labelled, templatesPerIdentity, model, op, new CohortNormaliser(cohort, op.Threshold)).Select(r => ($"cohort ({cohort.Count} faces)", r)));
         }
 
+        var decision = new DecisionOptions();
+        var tracks = TrackSimulation.Run(labelled, templatesPerIdentity, model, decision, op.Threshold);
         if (args.Flag("--calibrate"))
         {
             Calibrate(args, engine, dir, people.Count, n, (grey ? "grey probes" : "colour") + (applyGates ? ", camera quality gates" : ""), atTarget);
@@ -202,6 +204,19 @@ public static class EvalIdentitiesCommand
                 }
 
                 w.WriteEndArray();
+                w.WriteStartArray("tracks");
+                foreach (var t in tracks)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("rule", t.Rule);
+                    w.WriteNumber("knownTracks", t.KnownTracks);
+                    w.WriteNumber("strangerTracks", t.StrangerTracks);
+                    Json.NumberOrNull(w, "knownTracksNamed", Math.Round(t.KnownTracksNamed, 4));
+                    Json.NumberOrNull(w, "strangerTracksNamed", Math.Round(t.StrangerTracksNamed, 4));
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
                 w.WriteEndObject();
             }));
         }
@@ -221,6 +236,11 @@ public static class EvalIdentitiesCommand
                 Console.Out.WriteLine($"  {o.Aggregation.ToString().ToLowerInvariant(),-4} {scoring}: {o.Identities} enrolled, {o.KnownProbes} known + {o.StrangerProbes} stranger probes: rank-1 {o.Rank1 * 100:F2}%; " +
                     $"strangers named {o.StrangerAlarmRate * 100:F2}%, known named right {o.KnownNamedRate * 100:F2}% / wrong {o.KnownMisnamedRate * 100:F2}%; " +
                     $"DIR {o.DirAtFar1e2 * 100:F2}% at FAR 1e-2, {o.DirAtFar1e3 * 100:F2}% at 1e-3; threshold for stranger FAR {targetFar:G3}: {o.ThresholdForTarget:F3}");
+            }
+
+            foreach (var t in tracks)
+            {
+                Console.Out.WriteLine($"tracks         {t.Rule}: {t.KnownTracks} known tracks named {t.KnownTracksNamed * 100:F2}%, {t.StrangerTracks} stranger tracks named {t.StrangerTracksNamed * 100:F2}% (photos of one person as a track's views)");
             }
 
             Console.Out.WriteLine($"speed          {perImage:F1} ms per image (detect + align + embed, decoding excluded)");

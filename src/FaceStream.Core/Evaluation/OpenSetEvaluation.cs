@@ -109,3 +109,90 @@ public static class OpenSetEvaluation
             Dir(ThresholdAt(1e-2)), Dir(ThresholdAt(1e-3)), ThresholdAt(op.TargetFar));
     }
 }
+
+/// <summary>
+/// How a track's decision rule fares when a track is several photos of one person: the worker's per-view votes
+/// (k of n, <see cref="Tracking.TrackVotes"/>) against one decision on the mean of the track's embeddings (the
+/// FaceNet paper's video protocol). Photos stand in for a track's views, which makes the views less alike than
+/// video frames: a hard case for both rules.
+/// </summary>
+public static class TrackSimulation
+{
+    /// <param name="KnownTracksNamed">Tracks of enrolled people named correctly.</param>
+    /// <param name="StrangerTracksNamed">Tracks of strangers named as someone (false alarms).</param>
+    public sealed record Result(string Rule, int KnownTracks, int StrangerTracks, double KnownTracksNamed, double StrangerTracksNamed);
+
+    public static IReadOnlyList<Result> Run(IReadOnlyList<LabelledFace> data, int templatesPerIdentity, string modelId, DecisionOptions decision, float threshold)
+    {
+        int views = decision.VoteWindow;
+        var votes = new List<(string? Named, string? Truth)>();
+        var means = new List<(string? Named, string? Truth)>();
+        foreach (int enrolledParity in new[] { 0, 1 })
+        {
+            var templates = new List<(Identity, float[])>();
+            var tracks = new List<(float[][] Views, string? Truth)>();
+            foreach (var g in data.GroupBy(d => d.Label).OrderBy(g => g.Key))
+            {
+                var items = g.ToList();
+                bool enrolled = g.Key % 2 == enrolledParity;
+                if (enrolled && items.Count <= templatesPerIdentity)
+                {
+                    continue;
+                }
+
+                var identity = new Identity(g.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), $"person {g.Key}");
+                if (enrolled)
+                {
+                    templates.AddRange(items.Take(templatesPerIdentity).Select(i => (identity, i.Gallery)));
+                }
+
+                var probes = (enrolled ? items.Skip(templatesPerIdentity) : items).Select(i => i.Probe).ToList();
+                for (int s = 0; s + views <= probes.Count; s += views)
+                {
+                    tracks.Add((probes.Skip(s).Take(views).ToArray(), enrolled ? identity.Id : null));
+                }
+            }
+
+            if (templates.Count == 0)
+            {
+                continue;
+            }
+
+            var index = new GalleryIndex(modelId, templates[0].Item2.Length, templates, prefilter: false);
+            foreach (var (trackViews, truth) in tracks)
+            {
+                var state = new Tracking.TrackVotes();
+                string? named = null;
+                foreach (var v in trackViews)
+                {
+                    var (verdict, evidence) = state.Add(OpenSetRule.Judge(index.Search(v, 2), threshold, decision.Margin, 1), decision);
+                    if (verdict == Verdict.Known)
+                    {
+                        named = evidence.Identity!.Id;
+                    }
+                }
+
+                votes.Add((named, truth));
+                var mean = new float[trackViews[0].Length];
+                foreach (var v in trackViews)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Add(mean, v, mean);
+                }
+
+                System.Numerics.Tensors.TensorPrimitives.Divide(mean, System.Numerics.Tensors.TensorPrimitives.Norm(mean), mean);
+                means.Add((OpenSetRule.Judge(index.Search(mean, 2), threshold, decision.Margin, 1).Identity?.Id, truth));
+            }
+        }
+
+        return [Summarise($"{decision.VotesNeeded} of {views} views agree", votes), Summarise($"mean of {views} views", means)];
+    }
+
+    private static Result Summarise(string rule, List<(string? Named, string? Truth)> outcomes)
+    {
+        var known = outcomes.Where(o => o.Truth is not null).ToList();
+        var strangers = outcomes.Where(o => o.Truth is null).ToList();
+        return new Result(rule, known.Count, strangers.Count,
+            known.Count == 0 ? double.NaN : known.Count(o => o.Named == o.Truth) / (double)known.Count,
+            strangers.Count == 0 ? double.NaN : strangers.Count(o => o.Named is not null) / (double)strangers.Count);
+    }
+}
