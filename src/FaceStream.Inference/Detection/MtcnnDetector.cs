@@ -42,9 +42,9 @@ public sealed class MtcnnDetector : IFaceDetector
         var r = store.Manifest.Get("mtcnn-rnet");
         var o = store.Manifest.Get("mtcnn-onet");
         // Each net takes BGRA bytes; the normalisation from its manifest entry runs inside ONNX Runtime.
-        InferenceSession Load(ModelEntry m) => factory.Create(
-            OnnxImagePrefix.Prepend(File.ReadAllBytes(store.Resolve(m.Id)), m.Input.Name, PixelFormat.Bgra32, m.Input.Mean, m.Input.Scale), m.Id, m.GraphOptimization);
-        _pnet = Load(p);
+        InferenceSession Load(ModelEntry m, bool arena = true) => factory.Create(
+            OnnxImagePrefix.Prepend(File.ReadAllBytes(store.Resolve(m.Id)), m.Input.Name, PixelFormat.Bgra32, m.Input.Mean, m.Input.Scale), m.Id, m.GraphOptimization, arena);
+        _pnet = Load(p, arena: false);
         _rnet = Load(r);
         _onet = Load(o);
         (_pProb, _pReg) = (p.Output("prob"), p.Output("reg"));
@@ -85,7 +85,7 @@ public sealed class MtcnnDetector : IFaceDetector
         }
 
         var empty = Enumerable.Range(0, n).Select(_ => (IReadOnlyList<DetectedFace>)Array.Empty<DetectedFace>()).ToArray();
-        var scales = _o.Scales(Math.Min(w, h));
+        var scales = _o.Scales(Math.Min(w, h), _o.EffectiveMinFace(w, h));
         if (scales.Count == 0)
         {
             return empty;
