@@ -42,9 +42,9 @@ public sealed class Enroller(FaceEngine engine, IWatchlistStore store, Enrollmen
     public FaceEngine Engine => engine;
 
     /// <summary>Enrols one photo for an existing identity; a refused photo returns its reason and stores nothing.</summary>
-    public async Task<EnrollResult> EnrollAsync(string identityId, byte[] image, string source, CancellationToken cancel = default)
+    public async Task<EnrollResult> EnrollAsync(string identityId, byte[] image, string source, CancellationToken cancel = default, ImageLimits? limits = null)
     {
-        var (result, template) = Prepare(image, source);
+        var (result, template) = Prepare(image, source, limits);
         if (template is null)
         {
             return result;
@@ -55,7 +55,7 @@ public sealed class Enroller(FaceEngine engine, IWatchlistStore store, Enrollmen
     }
 
     /// <summary>Checks and embeds a photo without storing anything: the template to store, or the refusal.</summary>
-    public (EnrollResult Result, PreparedTemplate? Template) Prepare(byte[] image, string source)
+    public (EnrollResult Result, PreparedTemplate? Template) Prepare(byte[] image, string source, ImageLimits? limits = null)
     {
         if (image.Length > options.MaxImageBytes)
         {
@@ -65,7 +65,7 @@ public sealed class Enroller(FaceEngine engine, IWatchlistStore store, Enrollmen
         ImageFrame frame;
         try
         {
-            frame = StillImageDecoder.Decode(image, source);
+            frame = StillImageDecoder.Decode(image, source, limits);
         }
         catch (ImageDecodeException e)
         {
