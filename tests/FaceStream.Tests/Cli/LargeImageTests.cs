@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using FaceStream.Core.Geometry;
 using FaceStream.Inference.Detection;
@@ -35,7 +34,7 @@ public class LargeImageTests
 
         float minFace = new MtcnnOptions().EffectiveMinFace(8000, 8000);
         Assert.InRange(minFace, 47f, 49f); // the documented rule: 12·√(64 MP / 4 MP) = 48 px
-        var (exit, stdout, peak) = RunMeasured("detect", big, "--json", "--threads", "2");
+        var (exit, stdout, peak) = CliRunner.RunMeasured(TimeSpan.FromMinutes(5), "detect", big, "--json", "--threads", "2");
         Assert.Equal(0, exit);
         var line = JsonDocument.Parse(stdout.Trim()).RootElement;
         Assert.Equal(8000, line.GetProperty("width").GetInt32());
@@ -79,42 +78,5 @@ public class LargeImageTests
         using var jpeg = snapshot.Encode(SKEncodedImageFormat.Jpeg, 90);
         File.WriteAllBytes(destination, jpeg.ToArray());
         return k;
-    }
-
-    /// <summary>Runs the real CLI and samples its peak working set (VmHWM, a high-water mark) until it exits.</summary>
-    internal static (int Exit, string Stdout, long PeakBytes) RunMeasured(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestAssets.RepositoryRoot };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "facestream.dll"));
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        _ = p.StandardError.ReadToEndAsync();
-        long peak = 0;
-        var deadline = Stopwatch.StartNew();
-        while (!p.WaitForExit(50))
-        {
-            try
-            {
-                p.Refresh();
-                peak = Math.Max(peak, p.PeakWorkingSet64);
-            }
-            catch (InvalidOperationException)
-            {
-                // Exited between the wait and the read.
-            }
-
-            if (deadline.Elapsed > TimeSpan.FromMinutes(5))
-            {
-                p.Kill(true);
-                throw new TimeoutException($"facestream {string.Join(' ', args)} did not finish within 5 minutes");
-            }
-        }
-
-        return (p.ExitCode, stdout.Result, peak);
     }
 }
