@@ -102,7 +102,7 @@ public sealed class MtcnnDetector : IFaceDetector
                 int stride = f.Stride;
                 if (f.Format != PixelFormat.Bgra32)
                 {
-                    converted[k] = ArrayPool<byte>.Shared.Rent(PixelConversion.BgraSize(f));
+                    converted[k] = LargeBufferPool.Rent(PixelConversion.BgraSize(f));
                     PixelConversion.ToBgra(f, converted[k]);
                     bgra = converted[k];
                     stride = w * 4;
@@ -178,7 +178,7 @@ public sealed class MtcnnDetector : IFaceDetector
             {
                 if (c is not null)
                 {
-                    ArrayPool<byte>.Shared.Return(c);
+                    LargeBufferPool.Return(c);
                 }
             }
         }
@@ -195,7 +195,7 @@ public sealed class MtcnnDetector : IFaceDetector
             float scale = scales[s];
             int hs = (int)Math.Ceiling(h * scale), ws = (int)Math.Ceiling(w * scale);
             int levelBytes = hs * ws * 4;
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(n * levelBytes);
+            byte[] buffer = LargeBufferPool.Rent(n * levelBytes);
             try
             {
                 for (int k = 0; k < n; k++)
@@ -209,7 +209,7 @@ public sealed class MtcnnDetector : IFaceDetector
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                LargeBufferPool.Return(buffer);
             }
         });
 
