@@ -127,13 +127,20 @@ public static class WatchlistApi
                 return ApiProblems.BadRequest("no image: send the image as the body, or a multipart form with one file");
             }
 
+            // The header alone says whether the image is over the budget: refused at once, without queueing for a slot.
+            long? pixels = StillImageDecoder.PixelCount(image);
+            if (pixels > options.MaxImagePixels)
+            {
+                return ApiProblems.Of(422, $"image has {pixels / 1_000_000.0:F0} MP, over the {options.MaxImagePixels / 1_000_000.0:F0} MP limit (Api:MaxImagePixels)");
+            }
+
             using var slot = await gate.EnterAsync(cancel);
             if (slot is null)
             {
                 return ApiProblems.Of(429, $"{options.MaxConcurrentUploads} uploads are being analysed; try again later", gate.RetryAfterSeconds);
             }
 
-            if (StillImageDecoder.PixelCount(image) is null or > UploadGate.LargeImagePixels)
+            if (pixels is null or > UploadGate.LargeImagePixels)
             {
                 gate.NoteLargeImage();
             }

@@ -84,11 +84,20 @@ public class WatchlistApiFailureTests
     });
 
     [Fact]
-    public Task Uploads_racing_a_delete_or_each_other_get_404_or_429_never_a_5xx() => Bounded.Run(async () =>
+    public Task Uploads_over_the_pixel_budget_racing_a_delete_or_each_other_get_422_404_or_429_never_a_5xx() => Bounded.Run(async () =>
     {
-        await using var app = await Start("""{ "Uri": "memory:" }""", """{ "MaxConcurrentUploads": 1, "UploadQueueTimeout": "00:00:00" }""");
+        await using var app = await Start("""{ "Uri": "memory:" }""", """{ "MaxConcurrentUploads": 1, "UploadQueueTimeout": "00:00:00", "MaxImagePixels": 10000000 }""");
         using var http = Client(app);
         var face = BlondeFace();
+
+        // Over the per-upload pixel budget (read from the header): refused before any decoding or queueing.
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/api/identities", new { id = "huge", name = "Huge" })).StatusCode);
+        using (var bitmap = new SkiaSharp.SKBitmap(4000, 3000))
+        using (var jpeg = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Jpeg, 50))
+        {
+            var problem = await AssertProblem(await WatchlistApiTests.Upload(http, "huge", jpeg.ToArray()), HttpStatusCode.UnprocessableEntity);
+            Assert.Contains("Api:MaxImagePixels", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
 
         // A delete while the photo is being analysed: the identity is gone when the template is stored.
         for (int i = 0; i < 4; i++)
