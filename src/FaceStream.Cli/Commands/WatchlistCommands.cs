@@ -71,7 +71,7 @@ public static class EnrollCommand
                 var id = Path.GetFileName(dir);
                 if (!WatchlistIds.IsValid(id))
                 {
-                    throw new UsageException($"folder name '{id}' is not usable as an identity id (letters, digits, _ - . only)");
+                    throw new UsageException($"folder name '{id}' is not usable as an identity id ({WatchlistIds.Grammar})");
                 }
 
                 people.Add((id, id.Replace('_', ' '), Directory.GetFiles(dir).Order(StringComparer.Ordinal).ToList()));
@@ -87,7 +87,12 @@ public static class EnrollCommand
 
             if (args.Value("--id") is { } givenId && !WatchlistIds.IsValid(givenId))
             {
-                throw new UsageException($"--id '{givenId}' may only hold letters, digits, _ - . (at most 64)");
+                throw new UsageException($"--id '{givenId}' must be {WatchlistIds.Grammar}");
+            }
+
+            if (IdentityFields.Check(name, null) is { } refusal)
+            {
+                throw new UsageException($"--name: {refusal}");
             }
 
             people.Add((args.Value("--id"), name, args.Positionals.ToList()));

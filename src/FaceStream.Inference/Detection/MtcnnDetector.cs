@@ -42,9 +42,9 @@ public sealed class MtcnnDetector : IFaceDetector
         var r = store.Manifest.Get("mtcnn-rnet");
         var o = store.Manifest.Get("mtcnn-onet");
         // Each net takes BGRA bytes; the normalisation from its manifest entry runs inside ONNX Runtime.
-        InferenceSession Load(ModelEntry m) => factory.Create(
-            OnnxImagePrefix.Prepend(File.ReadAllBytes(store.Resolve(m.Id)), m.Input.Name, PixelFormat.Bgra32, m.Input.Mean, m.Input.Scale), m.Id, m.GraphOptimization);
-        _pnet = Load(p);
+        InferenceSession Load(ModelEntry m, bool arena = true) => factory.Create(
+            OnnxImagePrefix.Prepend(File.ReadAllBytes(store.Resolve(m.Id)), m.Input.Name, PixelFormat.Bgra32, m.Input.Mean, m.Input.Scale), m.Id, m.GraphOptimization, arena);
+        _pnet = Load(p, arena: false);
         _rnet = Load(r);
         _onet = Load(o);
         (_pProb, _pReg) = (p.Output("prob"), p.Output("reg"));
@@ -85,7 +85,7 @@ public sealed class MtcnnDetector : IFaceDetector
         }
 
         var empty = Enumerable.Range(0, n).Select(_ => (IReadOnlyList<DetectedFace>)Array.Empty<DetectedFace>()).ToArray();
-        var scales = _o.Scales(Math.Min(w, h));
+        var scales = _o.Scales(Math.Min(w, h), _o.EffectiveMinFace(w, h));
         if (scales.Count == 0)
         {
             return empty;
@@ -102,7 +102,7 @@ public sealed class MtcnnDetector : IFaceDetector
                 int stride = f.Stride;
                 if (f.Format != PixelFormat.Bgra32)
                 {
-                    converted[k] = ArrayPool<byte>.Shared.Rent(PixelConversion.BgraSize(f));
+                    converted[k] = LargeBufferPool.Rent(PixelConversion.BgraSize(f));
                     PixelConversion.ToBgra(f, converted[k]);
                     bgra = converted[k];
                     stride = w * 4;
@@ -183,7 +183,7 @@ public sealed class MtcnnDetector : IFaceDetector
             {
                 if (c is not null)
                 {
-                    ArrayPool<byte>.Shared.Return(c);
+                    LargeBufferPool.Return(c);
                 }
             }
         }
@@ -225,7 +225,7 @@ public sealed class MtcnnDetector : IFaceDetector
             float scale = scales[s];
             int hs = (int)Math.Ceiling(h * scale), ws = (int)Math.Ceiling(w * scale);
             int levelBytes = hs * ws * 4;
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(n * levelBytes);
+            byte[] buffer = LargeBufferPool.Rent(n * levelBytes);
             try
             {
                 for (int k = 0; k < n; k++)
@@ -239,7 +239,7 @@ public sealed class MtcnnDetector : IFaceDetector
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                LargeBufferPool.Return(buffer);
             }
         });
 

@@ -51,6 +51,13 @@ public sealed class MtcnnOptions
     /// <summary>Largest image side accepted (protects memory: the float frame tensor is 12 bytes per pixel).</summary>
     public int MaxImageSide { get; set; } = 8192;
 
+    /// <summary>
+    /// Most pixels of P-Net's largest pyramid level (the first, at scale 12 / min face). P-Net's activations cost
+    /// about 60 bytes per pixel of that level, so without a cap an 8000×8000 photo at min face 20 took 5.6 GB and 45 s.
+    /// Larger images have their smallest face raised to 12·√(pixels / this) px (see <see cref="EffectiveMinFace"/>).
+    /// </summary>
+    public long MaxPyramidPixels { get; set; } = 4_000_000;
+
     /// <summary>Run O-Net once more on each final box to place the five landmarks (better alignment; one O-Net crop per face).</summary>
     public bool RefineLandmarks { get; set; } = true;
 
@@ -90,17 +97,34 @@ public sealed class MtcnnOptions
             yield return $"{Section}:Parallelism = {Parallelism} must be between 0 (one per core) and 256";
         }
 
+        if (MaxPyramidPixels is < 100_000 or > 1_000_000_000)
+        {
+            yield return $"{Section}:MaxPyramidPixels = {MaxPyramidPixels} must be between 100000 and 1000000000";
+        }
+
         if (MaxImageSide < 64)
         {
             yield return $"{Section}:MaxImageSide = {MaxImageSide} must be at least 64";
         }
     }
 
+    /// <summary>
+    /// The smallest face (px, in the image's own pixels) searched for in a <paramref name="width"/>×<paramref name="height"/>
+    /// image: <see cref="MinFaceSize"/>, raised for very large images so that P-Net's first level (pixels × (12 / min face)²)
+    /// stays within <see cref="MaxPyramidPixels"/>. Work and memory per image are then bounded whatever its size, at
+    /// the price of faces smaller than about 0.6 % of the side of an 8000×8000 photo (48 px there).
+    /// </summary>
+    public float EffectiveMinFace(int width, int height) =>
+        MathF.Max(MinFaceSize, (float)(PNetWindow * Math.Sqrt((double)width * height / MaxPyramidPixels)));
+
     /// <summary>Pyramid scales for an image whose shorter side is <paramref name="minSide"/> (reference algorithm).</summary>
-    public IReadOnlyList<float> Scales(int minSide)
+    public IReadOnlyList<float> Scales(int minSide) => Scales(minSide, MinFaceSize);
+
+    /// <summary>Pyramid scales for the smallest face <paramref name="minFace"/> (px).</summary>
+    public IReadOnlyList<float> Scales(int minSide, float minFace)
     {
         var scales = new List<float>();
-        float m = (float)PNetWindow / MinFaceSize;
+        float m = PNetWindow / minFace;
         float minl = minSide * m;
         float scale = m;
         while (minl >= PNetWindow)

@@ -27,10 +27,15 @@ public sealed class OnnxSessionFactory
 
     public InferenceSession Create(string modelPath, string optimization = "all") => Create(File.ReadAllBytes(modelPath), Path.GetFileName(modelPath), optimization);
 
-    public InferenceSession Create(byte[] model, string name, string optimization = "all")
+    /// <param name="memoryArena">
+    /// False for a model whose input size varies without bound (P-Net's pyramid levels): ONNX Runtime's CPU arena
+    /// keeps its high-water mark for the life of the session, so one huge image would pin its peak in the worker for good.
+    /// </param>
+    public InferenceSession Create(byte[] model, string name, string optimization = "all", bool memoryArena = true)
     {
         var so = new SessionOptions
         {
+            EnableCpuMemArena = memoryArena,
             IntraOpNumThreads = _options.IntraOpNumThreads,
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,

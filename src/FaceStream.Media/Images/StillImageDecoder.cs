@@ -91,6 +91,19 @@ public static class StillImageDecoder
         return Orient(decoded, codec.EncodedOrigin);
     }
 
+    /// <summary>Width × height from the header alone (nothing decoded), or null when the header cannot be read.</summary>
+    public static long? PixelCount(byte[] data)
+    {
+        if (data.Length == 0 || NetpbmDecoder.IsNetpbm(data))
+        {
+            return null;
+        }
+
+        using var stream = new SKMemoryStream(data);
+        using var codec = SKCodec.Create(stream);
+        return codec is null ? null : (long)codec.Info.Width * codec.Info.Height;
+    }
+
     /// <summary>Applies an EXIF orientation (the transform that displays the stored pixels upright) to a BGRA image.</summary>
     public static ImageFrame Orient(ImageFrame image, SKEncodedOrigin origin)
     {

@@ -77,9 +77,9 @@ public sealed class Enroller(FaceEngine engine, IWatchlistStore store, Enrollmen
         await EnrollAsync(identityId, image, source, FacePick.Dominant, cancel);
 
     /// <summary>Enrols the picked face of one photo; a refused photo returns its reason and stores nothing.</summary>
-    public async Task<EnrollResult> EnrollAsync(string identityId, byte[] image, string source, FacePick pick, CancellationToken cancel = default)
+    public async Task<EnrollResult> EnrollAsync(string identityId, byte[] image, string source, FacePick pick, CancellationToken cancel = default, ImageLimits? limits = null)
     {
-        var (result, template) = Prepare(image, source, pick);
+        var (result, template) = Prepare(image, source, pick, limits);
         if (template is null)
         {
             return result;
@@ -93,7 +93,7 @@ public sealed class Enroller(FaceEngine engine, IWatchlistStore store, Enrollmen
     public (EnrollResult Result, PreparedTemplate? Template) Prepare(byte[] image, string source) => Prepare(image, source, FacePick.Dominant);
 
     /// <summary>Checks and embeds the picked face of a photo without storing anything: the template to store, or the refusal.</summary>
-    public (EnrollResult Result, PreparedTemplate? Template) Prepare(byte[] image, string source, FacePick pick)
+    public (EnrollResult Result, PreparedTemplate? Template) Prepare(byte[] image, string source, FacePick pick, ImageLimits? limits = null)
     {
         if (image.Length > options.MaxImageBytes)
         {
@@ -103,7 +103,7 @@ public sealed class Enroller(FaceEngine engine, IWatchlistStore store, Enrollmen
         ImageFrame frame;
         try
         {
-            frame = StillImageDecoder.Decode(image, source);
+            frame = StillImageDecoder.Decode(image, source, limits);
         }
         catch (ImageDecodeException e)
         {

@@ -159,12 +159,3 @@ public sealed class MemoryWatchlistStore : IWatchlistStore
         }
     }
 }
-
-/// <summary>Identifier format shared by the stores: 16 hex digits, random (ids never reveal order or count).</summary>
-public static class WatchlistIds
-{
-    public static string NewId() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
-
-    /// <summary>Ids given by users (folder names, API) must be safe as Redis key parts and URL segments.</summary>
-    public static bool IsValid(string id) => id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.');
-}

@@ -1,55 +1,50 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
+using FaceStream.Media.Images;
 using FaceStream.Watchlist.Enrollment;
 using FaceStream.Watchlist.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 
 namespace FaceStream.Worker.Api;
-
-/// <summary>Config section "Api": the watchlist HTTP API on the worker's HTTP listener (Metrics:Host/Port).</summary>
-public sealed class ApiOptions
-{
-    public const string Section = "Api";
-
-    /// <summary>Bearer token every /api call must present. Empty = the API answers 503 (set it through FACESTREAM__Api__Token, not in a file).</summary>
-    public string Token { get; set; } = "";
-
-    /// <summary>Largest image upload accepted.</summary>
-    public int MaxUploadBytes { get; set; } = 10 * 1024 * 1024;
-
-    public IEnumerable<string> Validate()
-    {
-        if (Token.Length is > 0 and < 16)
-        {
-            yield return $"{Section}:Token is too short (at least 16 characters)";
-        }
-
-        if (MaxUploadBytes is < 1024 or > 100 * 1024 * 1024)
-        {
-            yield return $"{Section}:MaxUploadBytes = {MaxUploadBytes} must be between 1 KiB and 100 MiB";
-        }
-    }
-}
 
 /// <summary>Watchlist CRUD and enrollment over HTTP: /api/identities[/{id}[/faces|/templates/{tid}]].</summary>
 public static class WatchlistApi
 {
     private sealed record CreateIdentity(string? Id, string? Name, Dictionary<string, string>? Metadata);
 
+    /// <summary>Largest JSON body of a create call: a name and metadata within <see cref="IdentityFields"/> fit many times over.</summary>
+    private const int MaxJsonBytes = 64 * 1024;
+
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+
     public static void Map(IEndpointRouteBuilder app, IWatchlistStore store, Enroller enroller, ApiOptions options)
     {
+        var gate = new UploadGate(options.MaxConcurrentUploads, options.UploadQueueTimeout);
+        var limits = ImageLimits.Default with { MaxPixels = options.MaxImagePixels };
         var api = app.MapGroup("/api").AddEndpointFilter(async (context, next) =>
         {
             if (options.Token.Length == 0)
             {
-                return Results.Json(new { error = "the API is disabled: set Api:Token (e.g. FACESTREAM__Api__Token)" }, statusCode: 503);
+                return ApiProblems.Of(503, "the API is disabled: set Api:Token (e.g. FACESTREAM__Api__Token)");
             }
 
-            return Authorized(context.HttpContext.Request, options.Token)
-                ? await next(context)
-                : Results.Json(new { error = "missing or wrong bearer token" }, statusCode: 401);
+            if (!Authorized(context.HttpContext.Request, options.Token))
+            {
+                return ApiProblems.Of(401, "missing or wrong bearer token");
+            }
+
+            try
+            {
+                return await next(context);
+            }
+            catch (Exception e) when (ApiProblems.FromException(e, RetryAfterSeconds) is { } answer)
+            {
+                return answer;
+            }
         });
 
         api.MapGet("/identities", async () =>
@@ -59,26 +54,43 @@ public static class WatchlistApi
             return Results.Json(counted);
         });
 
-        api.MapPost("/identities", async (CreateIdentity body) =>
+        api.MapPost("/identities", async (HttpRequest request) =>
         {
-            if (string.IsNullOrWhiteSpace(body.Name))
+            if (request.ContentLength > MaxJsonBytes)
             {
-                return Results.Json(new { error = "name is required" }, statusCode: 400);
+                return ApiProblems.Of(413, $"request body larger than {MaxJsonBytes} bytes");
+            }
+
+            var json = await ReadLimited(request.Body, MaxJsonBytes);
+            if (json is null)
+            {
+                return ApiProblems.Of(413, $"request body larger than {MaxJsonBytes} bytes");
+            }
+
+            var body = json.Length == 0 ? null : JsonSerializer.Deserialize<CreateIdentity>(json, Web);
+            if (body is null)
+            {
+                return ApiProblems.BadRequest("expected a JSON object {\"name\", \"id\"?, \"metadata\"?}");
+            }
+
+            if (IdentityFields.Check(body.Name, body.Metadata) is { } refusal)
+            {
+                return ApiProblems.BadRequest(refusal);
             }
 
             if (body.Id is not null && !WatchlistIds.IsValid(body.Id))
             {
-                return Results.Json(new { error = "id may only hold letters, digits, _ - . (at most 64)" }, statusCode: 400);
+                return ApiProblems.BadRequest($"id must be {WatchlistIds.Grammar}");
             }
 
             try
             {
-                var created = await store.CreateIdentityAsync(body.Name, body.Metadata, body.Id);
+                var created = await store.CreateIdentityAsync(body.Name!, body.Metadata, body.Id);
                 return Results.Json(Identity(created, []), statusCode: 201);
             }
             catch (ArgumentException e)
             {
-                return Results.Json(new { error = e.Message }, statusCode: 409);
+                return ApiProblems.Of(409, e.Message);
             }
         });
 
@@ -90,11 +102,11 @@ public static class WatchlistApi
         api.MapDelete("/identities/{id}", async (string id) => await store.DeleteIdentityAsync(id) ? Results.NoContent() : NotFound(id));
 
         api.MapDelete("/identities/{id}/templates/{templateId}", async (string id, string templateId) =>
-            await store.DeleteTemplateAsync(id, templateId) ? Results.NoContent() : Results.Json(new { error = $"no template '{templateId}' on identity '{id}'" }, statusCode: 404));
+            await store.DeleteTemplateAsync(id, templateId) ? Results.NoContent() : ApiProblems.NotFound($"no template '{templateId}' on identity '{id}'"));
 
-        api.MapPost("/identities/{id}/faces", async (string id, HttpRequest request) =>
+        api.MapPost("/identities/{id}/faces", async (string id, HttpRequest request, CancellationToken cancel) =>
         {
-            if (await store.GetIdentityAsync(id) is null)
+            if (await store.GetIdentityAsync(id, cancel) is null)
             {
                 return NotFound(id);
             }
@@ -104,10 +116,15 @@ public static class WatchlistApi
                 return TooLarge(options);
             }
 
-            var image = await ReadLimited(request, options.MaxUploadBytes);
+            var image = await ReadUpload(request, options.MaxUploadBytes);
             if (image is null)
             {
                 return TooLarge(options);
+            }
+
+            if (image.Length == 0)
+            {
+                return ApiProblems.BadRequest("no image: send the image as the body, or a multipart form with one file");
             }
 
             FacePick pick;
@@ -117,16 +134,38 @@ public static class WatchlistApi
             }
             catch (FormatException e)
             {
-                return Results.Json(new { error = e.Message }, statusCode: 400);
+                return ApiProblems.BadRequest(e.Message);
             }
 
-            var result = await enroller.EnrollAsync(id, image, "upload", pick);
-            var faces = result.Faces.Select(f => new { face = f.Number, box = new[] { f.Box.X1, f.Box.Y1, f.Box.X2, f.Box.Y2 }.Select(v => Math.Round(v, 1)), score = Math.Round(f.Score, 4) });
+            // The header alone says whether the image is over the budget: refused at once, without queueing for a slot.
+            long? pixels = StillImageDecoder.PixelCount(image);
+            if (pixels > options.MaxImagePixels)
+            {
+                return ApiProblems.Of(422, $"image has {pixels / 1_000_000.0:F0} MP, over the {options.MaxImagePixels / 1_000_000.0:F0} MP limit (Api:MaxImagePixels)");
+            }
+
+            using var slot = await gate.EnterAsync(cancel);
+            if (slot is null)
+            {
+                return ApiProblems.Of(429, $"{options.MaxConcurrentUploads} uploads are being analysed; try again later", gate.RetryAfterSeconds);
+            }
+
+            if (pixels is null or > UploadGate.LargeImagePixels)
+            {
+                gate.NoteLargeImage();
+            }
+
+            // Detection is CPU-bound: off the request thread, so Kestrel keeps answering the other calls meanwhile.
+            var result = await Task.Run(() => enroller.EnrollAsync(id, image, "upload", pick, cancel, limits), cancel);
+            var faces = result.Faces.Select(f => new { face = f.Number, box = new[] { f.Box.X1, f.Box.Y1, f.Box.X2, f.Box.Y2 }.Select(v => Math.Round(v, 1)), score = Math.Round(f.Score, 4) }).ToList();
             return result.Accepted
                 ? Results.Json(new { template_id = result.TemplateId, quality = Math.Round(result.Quality, 3), face = result.Face, note = result.Note, faces }, statusCode: 201)
-                : Results.Json(new { error = result.Reason, faces }, statusCode: 422);
+                : ApiProblems.Of(422, result.Reason ?? "photo refused", extensions: new Dictionary<string, object?> { ["faces"] = faces });
         });
     }
+
+    /// <summary>Seconds a client is asked to wait when the watchlist store is unreachable (its cache resyncs on this order).</summary>
+    private const int RetryAfterSeconds = 5;
 
     private static object Identity(IdentityRecord i, IReadOnlyList<TemplateRecord> templates) => new
     {
@@ -138,9 +177,9 @@ public static class WatchlistApi
         templates = templates.Select(t => new { id = t.Id, model_id = t.ModelId, dimension = t.Dimension, quality = Math.Round(t.Quality, 3), created = t.CreatedAt, has_crop = t.Crop is not null }),
     };
 
-    private static IResult NotFound(string id) => Results.Json(new { error = $"no identity '{id}'" }, statusCode: 404);
+    private static IResult NotFound(string id) => ApiProblems.NotFound($"no identity '{id}'");
 
-    private static IResult TooLarge(ApiOptions o) => Results.Json(new { error = $"upload larger than {o.MaxUploadBytes} bytes" }, statusCode: 413);
+    private static IResult TooLarge(ApiOptions o) => ApiProblems.Of(413, $"upload larger than {o.MaxUploadBytes} bytes");
 
     private static bool Authorized(HttpRequest request, string token)
     {
@@ -163,25 +202,49 @@ public static class WatchlistApi
     }
 
     /// <summary>The body (raw image, or the first file of a multipart form), or null when over the limit.</summary>
-    private static async Task<byte[]?> ReadLimited(HttpRequest request, int limit)
+    private static async Task<byte[]?> ReadUpload(HttpRequest request, int limit)
     {
-        Stream body = request.Body;
-        if (request.HasFormContentType)
+        if (!request.HasFormContentType)
         {
-            var form = await request.ReadFormAsync();
-            if (form.Files.Count == 0)
-            {
-                return [];
-            }
-
-            if (form.Files[0].Length > limit)
-            {
-                return null;
-            }
-
-            body = form.Files[0].OpenReadStream();
+            return await ReadLimited(request.Body, limit);
         }
 
+        // The form reader's own limits (128 MB by default) would buffer far more than an upload may be.
+        request.HttpContext.Features.Set<IFormFeature>(new FormFeature(request, new FormOptions
+        {
+            MultipartBodyLengthLimit = limit + (64 * 1024),
+            ValueCountLimit = 16,
+            BufferBodyLengthLimit = limit + (64 * 1024),
+        }));
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync();
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException)
+        {
+            // A multipart Content-Type without a boundary, or a body that ends inside a section, is the client's
+            // mistake (a client that went away never reads the answer anyway): reported like any malformed body.
+            throw new InvalidDataException(e.Message, e);
+        }
+
+        if (form.Files.Count == 0)
+        {
+            return [];
+        }
+
+        if (form.Files[0].Length > limit)
+        {
+            return null;
+        }
+
+        await using var file = form.Files[0].OpenReadStream();
+        return await ReadLimited(file, limit);
+    }
+
+    /// <summary>A stream's bytes, or null as soon as there are more than <paramref name="limit"/>.</summary>
+    private static async Task<byte[]?> ReadLimited(Stream body, int limit)
+    {
         using var copy = new MemoryStream();
         var buffer = new byte[81920];
         int read;

@@ -21,7 +21,7 @@ public static class GalleryLoader
             var id = Path.GetFileName(person);
             if (!WatchlistIds.IsValid(id))
             {
-                logger.LogWarning("gallery: folder '{Folder}' skipped: not usable as an identity id (letters, digits, _ - . only)", id);
+                logger.LogWarning("gallery: folder '{Folder}' skipped: not usable as an identity id ({Grammar})", id, WatchlistIds.Grammar);
                 continue;
             }
 

@@ -141,9 +141,12 @@ public static class WorkerHost
         var pipeline = new FramePipeline(settings, engine, cache.Index, sinks, metrics, logs, snapshots);
         cache.Changed += index => pipeline.Gallery = index;
 
+        // Anything unforeseen still answers with a problem body (RFC 7807), not an empty 500.
+        builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(pipeline);
         builder.Services.AddHostedService(sp => new PipelineService(pipeline, settings, sp.GetRequiredService<IHostApplicationLifetime>()));
         var web = builder.Build();
+        web.UseExceptionHandler();
         web.MapMetrics("/metrics", metrics.Registry);
         web.MapGet("/healthz", () => Results.Text("ok\n"));
         web.MapGet("/readyz", () =>

@@ -87,4 +87,41 @@ public static class CliRunner
 
         return new Result(p.ExitCode, stdout.Result, err.Result);
     }
+
+    /// <summary>Runs the real CLI and samples its peak working set (VmHWM, a high-water mark) until it exits.</summary>
+    public static (int Exit, string Stdout, long PeakBytes) RunMeasured(TimeSpan limit, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestAssets.RepositoryRoot };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "facestream.dll"));
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        _ = p.StandardError.ReadToEndAsync();
+        long peak = 0;
+        var deadline = Stopwatch.StartNew();
+        while (!p.WaitForExit(50))
+        {
+            try
+            {
+                p.Refresh();
+                peak = Math.Max(peak, p.PeakWorkingSet64);
+            }
+            catch (InvalidOperationException)
+            {
+                // Exited between the wait and the read.
+            }
+
+            if (deadline.Elapsed > limit)
+            {
+                p.Kill(true);
+                throw new TimeoutException($"facestream {string.Join(' ', args)} did not finish within {limit.TotalSeconds} s");
+            }
+        }
+
+        return (p.ExitCode, stdout.Result, peak);
+    }
 }

@@ -12,7 +12,7 @@ namespace FaceStream.Tests.Worker;
 /// <summary>The worker's watchlist HTTP API: token, CRUD, enrollment of real photos, and every kind of bad upload.</summary>
 public class WatchlistApiTests
 {
-    private const string Token = "api-token-for-tests-0123456789";
+    internal const string Token = "api-token-for-tests-0123456789";
 
     [Fact]
     public Task Identities_and_faces_are_managed_over_http_with_clear_refusals() => Bounded.Run(async () =>
@@ -90,7 +90,7 @@ public class WatchlistApiTests
         await app.StopAsync();
     });
 
-    private static Task<HttpResponseMessage> Upload(HttpClient http, string id, byte[] image, string query = "")
+    internal static Task<HttpResponseMessage> Upload(HttpClient http, string id, byte[] image, string query = "")
     {
         var content = new ByteArrayContent(image);
         content.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");

@@ -1,0 +1,53 @@
+namespace FaceStream.Worker.Api;
+
+/// <summary>Config section "Api": the watchlist HTTP API on the worker's HTTP listener (Metrics:Host/Port).</summary>
+public sealed class ApiOptions
+{
+    public const string Section = "Api";
+
+    /// <summary>Bearer token every /api call must present. Empty = the API answers 503 (set it through FACESTREAM__Api__Token, not in a file).</summary>
+    public string Token { get; set; } = "";
+
+    /// <summary>Largest image upload accepted.</summary>
+    public int MaxUploadBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>
+    /// Largest decoded image accepted per upload (width × height, read from the header before decoding). A small
+    /// JPEG can decode to hundreds of MB: 4 bytes per pixel, 256 MB for 8000×8000, plus the detector's work.
+    /// </summary>
+    public long MaxImagePixels { get; set; } = 50_000_000;
+
+    /// <summary>Uploads decoded and analysed at the same time; the rest wait (see <see cref="UploadQueueTimeout"/>).</summary>
+    public int MaxConcurrentUploads { get; set; } = 2;
+
+    /// <summary>How long an upload waits for a free slot before it is answered 429 with Retry-After.</summary>
+    public TimeSpan UploadQueueTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public IEnumerable<string> Validate()
+    {
+        if (Token.Length is > 0 and < 16)
+        {
+            yield return $"{Section}:Token is too short (at least 16 characters)";
+        }
+
+        if (MaxUploadBytes is < 1024 or > 100 * 1024 * 1024)
+        {
+            yield return $"{Section}:MaxUploadBytes = {MaxUploadBytes} must be between 1 KiB and 100 MiB";
+        }
+
+        if (MaxImagePixels is < 10_000 or > 64_000_000)
+        {
+            yield return $"{Section}:MaxImagePixels = {MaxImagePixels} must be between 10000 and 64000000 (the decoder's own limit)";
+        }
+
+        if (MaxConcurrentUploads is < 1 or > 64)
+        {
+            yield return $"{Section}:MaxConcurrentUploads = {MaxConcurrentUploads} must be between 1 and 64";
+        }
+
+        if (UploadQueueTimeout < TimeSpan.Zero || UploadQueueTimeout > TimeSpan.FromMinutes(5))
+        {
+            yield return $"{Section}:UploadQueueTimeout = {UploadQueueTimeout} must be between 00:00:00 and 00:05:00";
+        }
+    }
+}

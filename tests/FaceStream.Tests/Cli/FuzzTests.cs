@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using FaceStream.Tests.Support;
+using FaceStream.Tests.Worker;
+using FaceStream.Worker.Hosting;
+using Xunit;
+
+namespace FaceStream.Tests.Cli;
+
+/// <summary>
+/// Mutated images and videos (see <see cref="FuzzCorpus"/>) through the real CLI and the real API: no crash, no hang,
+/// one answer per input, bounded memory. CI runs a short fixed-seed round; `scripts/fuzz.sh` runs long ones through
+/// the same tests (FACESTREAM_FUZZ_IMAGES, _VIDEOS, _UPLOADS, _SEED).
+/// </summary>
+public class FuzzTests
+{
+    /// <summary>Peak resident memory allowed for one `detect` process over a batch (header fields can claim up to the 64 MP limit).</summary>
+    private const long PeakBytesBound = 1600L * 1024 * 1024;
+
+    private const int Batch = 100;
+
+    private static int Setting(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable($"FACESTREAM_FUZZ_{name}"), out int v) ? v : fallback;
+
+    private static readonly Lazy<FuzzCorpus> Corpus = new(() => new FuzzCorpus(Setting("SEED", 1)));
+
+    [Fact]
+    public void Mutated_images_get_one_json_answer_each_from_detect_without_crash_hang_or_memory_blowup()
+    {
+        int count = Setting("IMAGES", 300);
+        for (int start = 0; start < count; start += Batch)
+        {
+            var inputs = Enumerable.Range(start, Math.Min(Batch, count - start)).Select(Corpus.Value.Image).ToList();
+            string what = $"seed {Setting("SEED", 1)}, images {start}..{start + inputs.Count - 1} in {Corpus.Value.Directory}";
+            var (exit, stdout, peak) = CliRunner.RunMeasured(TimeSpan.FromMinutes(5), ["detect", .. inputs, "--json", "--min-face", "40", "--threads", "2"]);
+            Assert.True(exit is 0 or 1, $"detect exited with {exit} (a crash) on {what}");
+            var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.True(lines.Length == inputs.Count, $"{lines.Length} answers for {inputs.Count} inputs ({what})");
+            for (int i = 0; i < lines.Length; i++)
+            {
+                var line = JsonDocument.Parse(lines[i]).RootElement;
+                Assert.Equal(inputs[i], line.GetProperty("image").GetString());
+                Assert.True(line.TryGetProperty("faces", out _) ^ line.TryGetProperty("error", out _), lines[i]);
+            }
+
+            Assert.True(peak < PeakBytesBound, $"peak working set {peak / (1024 * 1024)} MiB over {PeakBytesBound / (1024 * 1024)} MiB ({what})");
+        }
+    }
+
+    [Fact]
+    public void Mutated_videos_get_one_json_answer_each_from_probe_without_crash_or_hang()
+    {
+        int count = Setting("VIDEOS", 30);
+        var inputs = Enumerable.Range(0, count).Select(Corpus.Value.Video).ToList();
+        // Two at a time: each is a process of its own (a crash must not take the others' answers with it).
+        Parallel.ForEach(inputs, new ParallelOptions { MaxDegreeOfParallelism = 2 }, input =>
+        {
+            var sw = Stopwatch.StartNew();
+            var (exit, stdout, peak) = CliRunner.RunMeasured(TimeSpan.FromSeconds(60), "probe", input, "--json", "--timeout", "10");
+            Assert.True(exit is 0 or 1, $"probe exited with {exit} (a crash) on {input}");
+            var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.True(lines.Length == 1, $"{lines.Length} answers for {input}: {stdout}");
+            Assert.Equal(exit == 0, JsonDocument.Parse(lines[0]).RootElement.GetProperty("ok").GetBoolean());
+            Assert.True(peak < PeakBytesBound, $"peak working set {peak / (1024 * 1024)} MiB on {input}");
+        });
+    }
+
+    [Fact]
+    public Task Mutated_image_uploads_get_a_2xx_or_4xx_problem_never_a_5xx_or_a_hang() => Bounded.Run(async () =>
+    {
+        int count = Setting("UPLOADS", 60);
+        var config = Path.Combine(TestAssets.TempDirectory(), "facestream.json");
+        await File.WriteAllTextAsync(config, $$"""
+            { "Detector": { "Mtcnn": { "MinFaceSize": 40 } }, "Metrics": { "Port": 0 }, "Events": { "Console": false },
+              "Api": { "Token": "{{WatchlistApiTests.Token}}" }, "Watchlist": { "Uri": "memory:" } }
+            """);
+        await using var app = WorkerHost.Build(["--config", config], Prometheus.Metrics.NewCustomRegistry());
+        await app.StartAsync(CancellationToken.None);
+        using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", WatchlistApiTests.Token);
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsync("/api/identities", new StringContent("""{"id":"fuzz","name":"Fuzz"}""", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+
+        for (int i = 0; i < count; i++)
+        {
+            var input = Corpus.Value.Image(i);
+            using var answer = await WatchlistApiTests.Upload(http, "fuzz", await File.ReadAllBytesAsync(input));
+            int status = (int)answer.StatusCode;
+            string body = await answer.Content.ReadAsStringAsync();
+            Assert.True(status is >= 200 and < 500, $"{status} for {input}: {body}");
+            if (status >= 400)
+            {
+                Assert.Equal("application/problem+json", answer.Content.Headers.ContentType?.MediaType);
+                Assert.Equal(status, JsonDocument.Parse(body).RootElement.GetProperty("status").GetInt32());
+            }
+        }
+
+        await app.StopAsync();
+    }, minutes: 10);
+}
