@@ -1,5 +1,6 @@
 using FaceStream.Core.Imaging;
 using FaceStream.Inference;
+using FaceStream.Inference.Runtime;
 using FaceStream.Media.Images;
 using FaceStream.Tests.Support;
 using SkiaSharp;
@@ -40,6 +41,7 @@ public class EmbeddingIdentityTests
     private static ImageFrame Jpeg(ImageFrame f, int quality) => StillImageDecoder.Decode(FaceAnnotator.EncodeJpeg(f, quality), "reencoded.jpg");
 
     [Theory]
+    [InlineData(InferenceOptions.DefaultEmbedder)]
     [InlineData("faceplugin-arcface-512")]
     [InlineData("mobilefacenet-192")]
     public void Transformed_copies_match_and_other_people_do_not(string embedder)

@@ -37,7 +37,8 @@ public static class TestAssets
         }
     }
 
-    public static FaceEngine Engine(string embedder = "faceplugin-arcface-512", int minFace = 20) =>
+    /// <summary>An engine with the product's defaults (the default embedder, flip fusion, antialiased chips, refined landmarks) unless told otherwise.</summary>
+    public static FaceEngine Engine(string embedder = InferenceOptions.DefaultEmbedder, int minFace = 20) =>
         new(new InferenceOptions { ModelsDirectory = Store.Directory, Embedder = embedder }, new MtcnnOptions { MinFaceSize = minFace });
 
     public static string TempDirectory()
