@@ -77,6 +77,8 @@ public sealed class WebhookSink : IEventSink
 }
 
 /// <summary>MQTT publish (QoS 1) of each event to TopicPrefix/CAMERA/KIND; connects lazily and reconnects on the next event.</summary>
+/// <remarks>The camera id is one topic level: <c>%</c>, <c>/</c>, <c>+</c>, <c>#</c> and NUL in it are percent-encoded
+/// (<c>entrance #1</c> → <c>entrance %231</c>), since MQTT forbids wildcards in a published topic.</remarks>
 public sealed class MqttSink(MqttOptions options) : IEventSink
 {
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
@@ -90,7 +92,7 @@ public sealed class MqttSink(MqttOptions options) : IEventSink
         {
             await EnsureConnected(cancel);
             var message = new MqttApplicationMessageBuilder()
-                .WithTopic($"{options.TopicPrefix}/{e.CameraId}/{EventJson.Kind(e.Kind)}")
+                .WithTopic($"{options.TopicPrefix}/{TopicLevel(e.CameraId)}/{EventJson.Kind(e.Kind)}")
                 .WithPayload(EventJson.Serialize(e))
                 .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce)
                 .Build();
@@ -105,6 +107,12 @@ public sealed class MqttSink(MqttOptions options) : IEventSink
             throw new IOException($"{Name}: {ex.Message}", ex);
         }
     }
+
+    /// <summary>Text made safe as one topic level: <c>%</c>, <c>/</c>, <c>+</c>, <c>#</c> and NUL percent-encoded (as in URLs, so <c>%</c> first).</summary>
+    public static string TopicLevel(string text) =>
+        text.AsSpan().IndexOfAny("%/+#\0") < 0 ? text
+            : text.Replace("%", "%25", StringComparison.Ordinal).Replace("/", "%2F", StringComparison.Ordinal).Replace("+", "%2B", StringComparison.Ordinal)
+                .Replace("#", "%23", StringComparison.Ordinal).Replace("\0", "%00", StringComparison.Ordinal);
 
     public async ValueTask DisposeAsync()
     {
