@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using FaceStream.Media.Video;
 
 namespace FaceStream.Worker.Configuration;
@@ -34,6 +35,7 @@ public sealed class PipelineOptions
     public int MaxEmbedsPerTrack { get; set; } = 12;
 
     /// <summary>After the first votes, a view is embedded only when its quality beats the best so far by this factor.</summary>
+    [Range(1.0, 100.0)]
     public float BetterViewFactor { get; set; } = 1.15f;
 
     /// <summary>Longest wait for in-flight work at shutdown.</summary>
@@ -235,6 +237,7 @@ public sealed class SnapshotOptions
     public bool Frame { get; set; }
 
     /// <summary>Snapshot files older than this are deleted (0 = never).</summary>
+    [Range(0.0, 1_000_000.0)]
     public double RetentionHours { get; set; } = 168;
 
     public bool Enabled => Directory.Length > 0 || RedisTtl > TimeSpan.Zero;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FaceStream.Core.Configuration;
 using FaceStream.Core.Matching;
 using FaceStream.Core.Quality;
 using FaceStream.Core.Tracking;
@@ -83,6 +84,12 @@ public sealed class WorkerSettings
     {
         var problems = Inference.Validate().Concat(Mtcnn.Validate()).Concat(Pipeline.Validate()).Concat(Tracking.Validate())
             .Concat(Quality.Validate()).Concat(Decision.Validate()).Concat(Metrics.Validate()).Concat(Watchlist.Validate()).Concat(Api.Validate()).Concat(Events.Validate()).ToList();
+        // Every float and double, here and in every camera (VideoSourceOptions.Validate): finite, and in its [Range].
+        foreach (var (section, options) in Sections())
+        {
+            problems.AddRange(NumberChecks.Problems(options, section + ":"));
+        }
+
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < Cameras.Count; i++)
         {
@@ -107,6 +114,14 @@ public sealed class WorkerSettings
 
         return problems;
     }
+
+    /// <summary>Each section's name and options object, except Cameras (a list, validated camera by camera).</summary>
+    private IEnumerable<(string Section, object Options)> Sections() =>
+    [
+        (InferenceOptions.Section, Inference), (MtcnnOptions.Section, Mtcnn), (PipelineOptions.Section, Pipeline), (TrackerOptions.Section, Tracking),
+        (QualityOptions.Section, Quality), (DecisionOptions.Section, Decision), (MetricsOptions.Section, Metrics), (GalleryOptions.Section, Gallery),
+        (EventsOptions.Section, Events), (WatchlistOptions.Section, Watchlist), (EnrollmentOptions.Section, Enrollment), (Worker.Api.ApiOptions.Section, Api),
+    ];
 
     /// <summary>A camera's settings as text, to tell whether a reload changed it.</summary>
     internal static string Fingerprint(CameraOptions c) => JsonSerializer.Serialize(c);
