@@ -173,6 +173,11 @@ public sealed class EventsOptions
             yield return $"{Section}:Mqtt:Port = {Mqtt.Port} must be between 1 and 65535";
         }
 
+        if (Mqtt.Timeout <= TimeSpan.Zero || Mqtt.Timeout > TimeSpan.FromMinutes(5))
+        {
+            yield return $"{Section}:Mqtt:Timeout = {Mqtt.Timeout} must be positive and at most 5 minutes";
+        }
+
         if (Snapshots.RetentionHours < 0)
         {
             yield return $"{Section}:Snapshots:RetentionHours must not be negative";
@@ -219,6 +224,9 @@ public sealed class MqttOptions
     public string Username { get; set; } = "";
 
     public string Password { get; set; } = "";
+
+    /// <summary>Longest wait for the broker to accept the connection and acknowledge a publish; past it the attempt failed (counted, retried).</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>Events:Snapshots: JPEGs of the best view, referenced by the event.</summary>

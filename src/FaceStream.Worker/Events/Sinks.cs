@@ -88,23 +88,31 @@ public sealed class MqttSink(MqttOptions options) : IEventSink
 
     public async ValueTask PublishAsync(FaceEvent e, CancellationToken cancel)
     {
+        // A broker that accepts the connection and never answers would otherwise hold the lane for MQTTnet's own
+        // (much longer) timeouts without a word: connect + publish get Events:Mqtt:Timeout together.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        deadline.CancelAfter(options.Timeout);
         try
         {
-            await EnsureConnected(cancel);
+            await EnsureConnected(deadline.Token);
             var message = new MqttApplicationMessageBuilder()
                 .WithTopic($"{options.TopicPrefix}/{TopicLevel(e.CameraId)}/{EventJson.Kind(e.Kind)}")
                 .WithPayload(EventJson.Serialize(e))
                 .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce)
                 .Build();
-            var result = await _client.PublishAsync(message, cancel);
+            var result = await _client.PublishAsync(message, deadline.Token);
             if (!result.IsSuccess)
             {
                 throw new IOException($"{Name}: publish refused ({result.ReasonCode})");
             }
         }
-        catch (MQTTnet.Exceptions.MqttCommunicationException ex)
+        catch (MQTTnet.Exceptions.MqttCommunicationException ex) when (!deadline.IsCancellationRequested || cancel.IsCancellationRequested)
         {
             throw new IOException($"{Name}: {ex.Message}", ex);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationException && deadline.IsCancellationRequested && !cancel.IsCancellationRequested)
+        {
+            throw new TimeoutException($"{Name}: no answer within {options.Timeout.TotalSeconds:0.#} s ({(_client.IsConnected ? "publishing" : "connecting")})", ex);
         }
     }
 
@@ -137,7 +145,7 @@ public sealed class MqttSink(MqttOptions options) : IEventSink
         {
             if (!_client.IsConnected)
             {
-                var builder = new MqttClientOptionsBuilder().WithTcpServer(options.Host, options.Port).WithClientId($"facestream-{Environment.MachineName}-{Environment.ProcessId}");
+                var builder = new MqttClientOptionsBuilder().WithTcpServer(options.Host, options.Port).WithTimeout(options.Timeout).WithClientId($"facestream-{Environment.MachineName}-{Environment.ProcessId}");
                 if (options.Username.Length > 0)
                 {
                     builder = builder.WithCredentials(options.Username, options.Password);

@@ -270,6 +270,46 @@ public class EventSinkTests
         Assert.Contains(log.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains("bad camera", StringComparison.Ordinal) && l.Contains("refused", StringComparison.Ordinal));
     });
 
+    [Fact]
+    public Task An_mqtt_broker_that_never_answers_fails_within_the_timeout_counted_and_logged() => Bounded.Run(async () =>
+    {
+        // Accepts the TCP connection, then says nothing (a hung broker, or something else on the port).
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var accepted = new List<System.Net.Sockets.TcpClient>();
+        var accepting = Task.Run(async () =>
+        {
+            while (true)
+            {
+                try
+                {
+                    accepted.Add(await listener.AcceptTcpClientAsync());
+                }
+                catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
+            }
+        });
+        var metrics = Metrics();
+        var log = new CapturingLogger();
+        var sink = new MqttSink(new MqttOptions { Host = "127.0.0.1", Port = ((IPEndPoint)listener.LocalEndpoint).Port, Timeout = TimeSpan.FromSeconds(1) });
+        var publisher = new EventPublisher([sink], metrics, log);
+        var delivering = publisher.RunAsync();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        publisher.Publish(Match(0));
+        await Wait.Until(() => metrics.EventsFailed.WithLabels(sink.Name).Value >= 1, "the silent broker counted as a failure", TimeSpan.FromSeconds(8));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"failed only after {clock.Elapsed}");
+        Assert.Contains(log.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains("no answer within 1 s", StringComparison.Ordinal));
+        publisher.Complete();
+        publisher.Abandon();
+        await delivering.WaitAsync(TimeSpan.FromSeconds(10));
+        await sink.DisposeAsync();
+        listener.Stop();
+        await accepting;
+        accepted.ForEach(c => c.Dispose());
+    });
+
     /// <summary>A sink that throws a non-transport exception for one camera (as MQTTnet did for a topic with a wildcard).</summary>
     private sealed class RefusingSink(string camera) : IEventSink
     {
