@@ -48,6 +48,12 @@ public sealed class WorkerSettings
     /// <summary>Binds and validates; throws <see cref="WorkerConfigurationException"/> listing every problem.</summary>
     public static WorkerSettings Load(IConfiguration config)
     {
+        var unknown = ConfigKeys.Unknown(config, SectionTypes, ["Logging"]).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new WorkerConfigurationException("unknown configuration: " + string.Join("; ", unknown));
+        }
+
         var s = new WorkerSettings();
         try
         {
@@ -114,6 +120,16 @@ public sealed class WorkerSettings
 
         return problems;
     }
+
+    /// <summary>Each section's path in the configuration and the type it binds to.</summary>
+    private static readonly Dictionary<string, Type> SectionTypes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [InferenceOptions.Section] = typeof(InferenceOptions), [MtcnnOptions.Section] = typeof(MtcnnOptions), [CamerasSection] = typeof(List<CameraOptions>),
+        [PipelineOptions.Section] = typeof(PipelineOptions), [TrackerOptions.Section] = typeof(TrackerOptions), [QualityOptions.Section] = typeof(QualityOptions),
+        [DecisionOptions.Section] = typeof(DecisionOptions), [MetricsOptions.Section] = typeof(MetricsOptions), [GalleryOptions.Section] = typeof(GalleryOptions),
+        [EventsOptions.Section] = typeof(EventsOptions), [WatchlistOptions.Section] = typeof(WatchlistOptions), [EnrollmentOptions.Section] = typeof(EnrollmentOptions),
+        [Worker.Api.ApiOptions.Section] = typeof(Api.ApiOptions),
+    };
 
     /// <summary>Each section's name and options object, except Cameras (a list, validated camera by camera).</summary>
     private IEnumerable<(string Section, object Options)> Sections() =>

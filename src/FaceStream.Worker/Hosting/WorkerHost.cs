@@ -104,9 +104,28 @@ public static class WorkerHost
             throw new WorkerConfigurationException($"--config {configPath}: file not found");
         }
 
+        if (ConfigKeys.SyntaxError(configPath) is { } syntax)
+        {
+            throw new WorkerConfigurationException(syntax);
+        }
+
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Path.GetDirectoryName(Path.GetFullPath(configPath)) });
         builder.Configuration.Sources.Clear();
-        builder.Configuration.AddJsonFile(Path.GetFullPath(configPath), optional: false, reloadOnChange: true);
+        // A broken file written while running must not reach the cameras: Reload checks it first and says why it is
+        // rejected; the provider's own exception (thrown on the file watcher's thread, unseen) is ignored.
+        var loadFailed = new System.Runtime.CompilerServices.StrongBox<bool>();
+        builder.Configuration.AddJsonFile(source =>
+        {
+            source.Path = Path.GetFileName(configPath);
+            source.FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetDirectoryName(Path.GetFullPath(configPath))!);
+            source.Optional = false;
+            source.ReloadOnChange = true;
+            source.OnLoadException = context =>
+            {
+                context.Ignore = true;
+                Volatile.Write(ref loadFailed.Value, true);
+            };
+        });
         builder.Configuration.AddEnvironmentVariables("FACESTREAM__");
         ConsoleLogging.Configure(builder.Logging, builder.Configuration);
         // Start-up failures are reported by RunAsync in one line; the host would add a stack trace.
@@ -185,15 +204,27 @@ public static class WorkerHost
         WatchlistApi.Map(web, store, enroller, settings.Api);
         var log = logs.CreateLogger("FaceStream.Worker");
         IConfiguration configuration = builder.Configuration;
-        ChangeToken.OnChange(configuration.GetReloadToken, () => Reload(builder.Configuration, pipeline, log));
+        string fullConfigPath = Path.GetFullPath(configPath);
+        ChangeToken.OnChange(configuration.GetReloadToken, () => Reload(builder.Configuration, fullConfigPath, Interlocked.Exchange(ref loadFailed.Value, false), pipeline, log));
         return new WorkerApp(web, pipeline, engine, sinks, metrics, logs, cache, store, settings);
     }
 
     /// <summary>Applies camera changes from an edited config; anything invalid is rejected and the running cameras stay as they are.</summary>
-    private static void Reload(IConfiguration config, FramePipeline pipeline, ILogger log)
+    private static void Reload(IConfiguration config, string path, bool loadFailed, FramePipeline pipeline, ILogger log)
     {
         try
         {
+            // An empty, truncated or half-written file: its (empty) data must not stop every camera.
+            if (ConfigKeys.SyntaxError(path) is { } syntax)
+            {
+                throw new WorkerConfigurationException(syntax);
+            }
+
+            if (loadFailed)
+            {
+                throw new WorkerConfigurationException($"{path} could not be read as JSON (it changed since; the next change is read again)");
+            }
+
             var next = WorkerSettings.Load(config);
             pipeline.SyncCamerasAsync(next.Cameras).GetAwaiter().GetResult();
             log.LogInformation("configuration reloaded: {Count} cameras enabled (only Cameras changes apply without a restart)", next.Cameras.Count(c => c.Enabled));

@@ -118,4 +118,48 @@ public class ConfigHardeningTests
         Assert.Contains("Cameras:0:AnalysisFps = NaN must be a finite number", line, StringComparison.Ordinal);
         Assert.False(worker.HasExited, worker.Output);
     });
+
+    [Fact]
+    public void Unknown_sections_and_keys_are_named_with_their_path_and_the_allowed_ones()
+    {
+        var e = Assert.Throws<WorkerConfigurationException>(() => WorkerSettings.Load(new ConfigurationBuilder().AddJsonStream(new MemoryStream("""
+            { "Event": { "Console": false }, "Detector": { "Mtcn": { "MinFaceSize": 40 } },
+              "Cameras": [ { "Id": "a", "Url": "a.mp4" }, { "Id": "b", "Urll": "b.mp4" } ], "Events": { "Mqtt": { "Hots": "broker" } } }
+            """u8.ToArray())).Build()));
+        Assert.Contains("'Event' is not a section (allowed: Inference, Detector, Cameras, Pipeline", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Detector:Mtcn is not a section (allowed: Detector:Mtcnn)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Cameras:1:Urll is not a setting (allowed: Enabled, Id, Url,", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Events:Mqtt:Hots is not a setting (allowed: Host, Port,", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_config_file_with_a_json_syntax_error_is_a_configuration_error_naming_the_file_and_position()
+    {
+        var config = Path.Combine(TestAssets.TempDirectory(), "facestream.json");
+        File.WriteAllText(config, "{\n  \"Metrics\": { \"Port\": 0 },\n  \"Events\": { \"Console\": false\n  \"Cameras\": []\n}\n");
+        var r = CliRunner.Run("run", "--config", config);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"{config}: JSON syntax error at line 4, column 3", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public Task An_empty_or_truncated_config_written_while_running_is_rejected_with_a_log_line_and_the_cameras_stay() => Bounded.Run(async () =>
+    {
+        var dir = TestAssets.TempDirectory();
+        var config = Path.Combine(dir, "facestream.json");
+        var text = $$"""
+            { "Metrics": { "Port": 0 }, "Events": { "Console": false },
+              "Cameras": [ { "Id": "a", "Url": "{{VideoClips.Instance.H264_720}}", "Loop": true, "Realtime": true, "AnalysisFps": 2 } ] }
+            """;
+        await File.WriteAllTextAsync(config, text);
+        using var worker = new CliProcess("run", "--config", config);
+        using var http = new HttpClient { BaseAddress = await worker.WaitForBaseAddress(), Timeout = TimeSpan.FromSeconds(10) };
+        await File.WriteAllTextAsync(config, "");
+        Assert.Contains($"{config} is empty", await worker.WaitForLine("configuration change rejected"), StringComparison.Ordinal);
+        await File.WriteAllTextAsync(config, text[..(text.Length / 2)]);
+        Assert.Contains("JSON syntax error at line", await worker.WaitForLine("JSON syntax error"), StringComparison.Ordinal);
+        await Task.Delay(500);
+        Assert.DoesNotContain("removed, stopping", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("\"id\":\"a\"", await http.GetStringAsync("/status"), StringComparison.Ordinal);
+    });
 }
