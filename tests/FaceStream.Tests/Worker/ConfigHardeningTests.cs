@@ -140,6 +140,9 @@ public class ConfigHardeningTests
         var r = CliRunner.Run("run", "--config", config);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains($"{config}: JSON syntax error at line 4, column 3", r.Stderr, StringComparison.Ordinal);
+        var watch = CliRunner.Run("watch", VideoClips.Instance.Faces, "--config", config);
+        Assert.Equal(2, watch.ExitCode);
+        Assert.Contains($"{config}: JSON syntax error at line 4, column 3", watch.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
