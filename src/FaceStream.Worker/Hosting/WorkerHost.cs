@@ -40,7 +40,7 @@ public static class WorkerHost
         {
             app = Build(args);
         }
-        catch (WorkerConfigurationException e)
+        catch (Exception e) when (e is WorkerConfigurationException or UnknownModelException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
