@@ -21,7 +21,7 @@ public sealed class RedisStreamSink(IConnectionMultiplexer redis, RedisStreamOpt
         }
         catch (RedisException ex)
         {
-            throw new IOException($"{Name}: {ex.GetType().Name}", ex);
+            throw new IOException($"{Name}: {FaceStream.Watchlist.Store.RedisFailure.Describe(ex)}", ex);
         }
     }
 

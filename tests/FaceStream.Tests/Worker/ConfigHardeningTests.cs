@@ -165,4 +165,22 @@ public class ConfigHardeningTests
         Assert.DoesNotContain("removed, stopping", worker.Output, StringComparison.Ordinal);
         Assert.Contains("\"id\":\"a\"", await http.GetStringAsync("/status"), StringComparison.Ordinal);
     });
+
+    [Fact]
+    public Task A_wrong_redis_password_reads_authentication_failed_not_unavailable() => Bounded.Run(async () =>
+    {
+        using var redis = new RedisServer(password: "right-password-123");
+        var config = Path.Combine(TestAssets.TempDirectory(), "facestream.json");
+        await File.WriteAllTextAsync(config, $$"""
+            { "Metrics": { "Port": 0 }, "Events": { "Console": false }, "Watchlist": { "Uri": "redis://:wrong-password@127.0.0.1:{{redis.Port}}" } }
+            """);
+        await using var app = WorkerHost.Build(["--config", config], Prometheus.Metrics.NewCustomRegistry());
+        await app.StartAsync(CancellationToken.None);
+        using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        var body = await (await http.GetAsync("/readyz")).Content.ReadAsStringAsync();
+        Assert.Contains("authentication failed", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong-password", body, StringComparison.Ordinal);
+        Assert.Contains("authentication failed", app.Watchlist.LastError, StringComparison.Ordinal);
+        await app.StopAsync();
+    });
 }
