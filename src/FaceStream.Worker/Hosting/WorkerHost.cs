@@ -70,6 +70,11 @@ public static class WorkerHost
             Console.Error.WriteLine($"error: {e.Message} (set Metrics:Host / Metrics:Port, or Metrics:Enabled false)");
             return 1;
         }
+        catch (OperationCanceledException) when (app.Failure is not null && !cancel.IsCancellationRequested)
+        {
+            // The pipeline failed while the host was still starting (its stop cancels the start); the reason is logged.
+            return 1;
+        }
 
         if (app.BaseAddress is { } address)
         {
