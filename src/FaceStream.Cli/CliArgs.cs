@@ -99,7 +99,7 @@ public sealed class CliArgs
             return null;
         }
 
-        if (!float.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out float n) || n < min || n > max)
+        if (!float.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out float n) || !float.IsFinite(n) || n < min || n > max)
         {
             throw new UsageException($"{name} must be a number between {min} and {max} (got '{v}')");
         }

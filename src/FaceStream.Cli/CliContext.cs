@@ -31,11 +31,11 @@ public sealed class CliContext
                 throw new UsageException($"--config {configPath}: file not found");
             }
 
-            builder.AddJsonFile(Path.GetFullPath(configPath), optional: false);
+            builder.AddJsonFile(CheckedJson(Path.GetFullPath(configPath)), optional: false);
         }
         else if (FindDefaultConfig() is { } found)
         {
-            builder.AddJsonFile(found, optional: true);
+            builder.AddJsonFile(CheckedJson(found), optional: true);
         }
 
         builder.AddEnvironmentVariables("FACESTREAM__");
@@ -88,6 +88,10 @@ public sealed class CliContext
     }
 
     /// <summary>The worker's settings from the config file and environment, with the global command-line options applied and no cameras.</summary>
+    /// <summary>The path, once it parses as JSON; else a usage error (exit 2) naming the file, line and column.</summary>
+    private static string CheckedJson(string path) =>
+        Worker.Configuration.ConfigKeys.SyntaxError(path) is { } syntax ? throw new UsageException(syntax) : path;
+
     public static Worker.Configuration.WorkerSettings LoadWorkerSettings(CliArgs args)
     {
         var builder = new ConfigurationBuilder();
@@ -98,11 +102,11 @@ public sealed class CliContext
                 throw new UsageException($"--config {path}: file not found");
             }
 
-            builder.AddJsonFile(Path.GetFullPath(path));
+            builder.AddJsonFile(CheckedJson(Path.GetFullPath(path)));
         }
         else if (FindDefaultConfig() is { } found)
         {
-            builder.AddJsonFile(found);
+            builder.AddJsonFile(CheckedJson(found));
         }
 
         builder.AddEnvironmentVariables("FACESTREAM__");

@@ -73,7 +73,7 @@ namespace FaceStream.Cli
             {
                 return Dispatch(args);
             }
-            catch (UsageException e)
+            catch (Exception e) when (e is UsageException or UnknownModelException)
             {
                 Console.Error.WriteLine($"usage error: {e.Message}");
                 Console.Error.WriteLine("run `facestream --help` for the commands");

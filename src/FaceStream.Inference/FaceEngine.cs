@@ -26,6 +26,12 @@ public sealed class FaceEngine : IDisposable
     public FaceEngine(InferenceOptions inference, MtcnnOptions mtcnn, ILogger? log = null)
     {
         Models = ModelStore.Locate(string.IsNullOrWhiteSpace(inference.ModelsDirectory) ? null : inference.ModelsDirectory);
+        var embedders = Models.Manifest.Embedders.Select(m => m.Id).ToList();
+        if (!embedders.Contains(inference.Embedder, StringComparer.Ordinal))
+        {
+            throw new UnknownModelException($"embedder '{inference.Embedder}' (--embedder or {InferenceOptions.Section}:Embedder) is not one of: {string.Join(", ", embedders)}");
+        }
+
         var factory = new OnnxSessionFactory(inference, log);
         ExecutionProvider = factory.ProviderInUse;
         Detector = new MtcnnDetector(Models, factory, mtcnn);

@@ -133,6 +133,12 @@ public static class WatchCommand
 
         var events = memory.Events;
         var failed = events.Where(e => e.Kind == EventKind.CameraState && e.CameraState == "failed").Select(e => e.CameraId).ToHashSet();
+        // A source that opened but decoded no frame at all failed too (as probe says): nothing was watched.
+        foreach (var c in final.Where(c => c.Stats.FramesDecoded == 0 && failed.Add(c.Id)))
+        {
+            Console.Error.WriteLine($"error: {c.Id}: {c.Url} delivered no frame ({c.LastError ?? "end of stream"})");
+        }
+
         var lines = settings.Cameras.Select(c => new
         {
             camera = c.Id,

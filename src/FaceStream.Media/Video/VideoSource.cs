@@ -83,9 +83,16 @@ public sealed class VideoSource
         FfmpegLibrary.EnsureLoaded();
         var attempt = 0;
         string? lastFailure = null;
+        var looping = false;
         while (!cancel.IsCancellationRequested)
         {
-            SetState(SourceState.Connecting, attempt == 0 ? $"opening {Url.Safe}" : $"attempt {attempt + 1} to open {Url.Safe}");
+            // A looping file stays streaming from one pass to the next: one streaming event, not one per pass.
+            if (!looping)
+            {
+                SetState(SourceState.Connecting, attempt == 0 ? $"opening {Url.Safe}" : $"attempt {attempt + 1} to open {Url.Safe}");
+            }
+
+            looping = false;
             FfmpegDecoder decoder;
             try
             {
@@ -146,6 +153,7 @@ public sealed class VideoSource
             {
                 if (_options.Loop && _sequence > 0)
                 {
+                    looping = true;
                     continue;
                 }
 
@@ -209,7 +217,10 @@ public sealed class VideoSource
                 }
 
                 var info = decoder.Info;
-                SetState(SourceState.Streaming, $"{info.Codec} {frame.Width}x{frame.Height} @ {info.Fps:0.##} fps, first frame after {Stopwatch.GetElapsedTime(sessionStart).TotalMilliseconds:0} ms");
+                if (State != SourceState.Streaming)
+                {
+                    SetState(SourceState.Streaming, $"{info.Codec} {frame.Width}x{frame.Height} @ {info.Fps:0.##} fps, first frame after {Stopwatch.GetElapsedTime(sessionStart).TotalMilliseconds:0} ms");
+                }
             }
 
             double media;

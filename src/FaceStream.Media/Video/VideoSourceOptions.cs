@@ -1,3 +1,4 @@
+using FaceStream.Core.Configuration;
 using FaceStream.Core.Imaging;
 
 namespace FaceStream.Media.Video;
@@ -131,6 +132,12 @@ public class VideoSourceOptions
         if (ReconnectJitter < 0 || ReconnectJitter >= 1)
         {
             yield return $"{prefix}ReconnectJitter = {ReconnectJitter} must be in [0, 1)";
+        }
+
+        // NaN and ±Infinity in any float/double (NaN passes every comparison above).
+        foreach (var problem in NumberChecks.Problems(this, prefix))
+        {
+            yield return problem;
         }
     }
 

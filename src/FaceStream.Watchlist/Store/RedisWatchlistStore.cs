@@ -236,7 +236,9 @@ public sealed class RedisWatchlistStore : IWatchlistStore
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            throw new WatchlistUnavailableException($"watchlist at {_uri.Safe} is unavailable: {e.GetType().Name}", e);
+            throw new WatchlistUnavailableException(RedisFailure.IsAuthentication(e)
+                ? $"watchlist at {_uri.Safe}: {RedisFailure.Describe(e)}"
+                : $"watchlist at {_uri.Safe} is unavailable: {e.GetType().Name}", e);
         }
     }
 

@@ -101,7 +101,7 @@ public sealed record WatchlistUri
         }
         catch (RedisException e)
         {
-            throw new WatchlistUnavailableException($"cannot connect to {Safe}: {e.GetType().Name}", e);
+            throw new WatchlistUnavailableException($"cannot connect to {Safe}: {RedisFailure.Describe(e)}", e);
         }
     }
 

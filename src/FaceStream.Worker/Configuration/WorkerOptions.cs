@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using FaceStream.Media.Video;
 
 namespace FaceStream.Worker.Configuration;
@@ -34,6 +35,7 @@ public sealed class PipelineOptions
     public int MaxEmbedsPerTrack { get; set; } = 12;
 
     /// <summary>After the first votes, a view is embedded only when its quality beats the best so far by this factor.</summary>
+    [Range(1.0, 100.0)]
     public float BetterViewFactor { get; set; } = 1.15f;
 
     /// <summary>Longest wait for in-flight work at shutdown.</summary>
@@ -171,6 +173,11 @@ public sealed class EventsOptions
             yield return $"{Section}:Mqtt:Port = {Mqtt.Port} must be between 1 and 65535";
         }
 
+        if (Mqtt.Timeout <= TimeSpan.Zero || Mqtt.Timeout > TimeSpan.FromMinutes(5))
+        {
+            yield return $"{Section}:Mqtt:Timeout = {Mqtt.Timeout} must be positive and at most 5 minutes";
+        }
+
         if (Snapshots.RetentionHours < 0)
         {
             yield return $"{Section}:Snapshots:RetentionHours must not be negative";
@@ -217,6 +224,9 @@ public sealed class MqttOptions
     public string Username { get; set; } = "";
 
     public string Password { get; set; } = "";
+
+    /// <summary>Longest wait for the broker to accept the connection and acknowledge a publish; past it the attempt failed (counted, retried).</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>Events:Snapshots: JPEGs of the best view, referenced by the event.</summary>
@@ -235,6 +245,7 @@ public sealed class SnapshotOptions
     public bool Frame { get; set; }
 
     /// <summary>Snapshot files older than this are deleted (0 = never).</summary>
+    [Range(0.0, 1_000_000.0)]
     public double RetentionHours { get; set; } = 168;
 
     public bool Enabled => Directory.Length > 0 || RedisTtl > TimeSpan.Zero;

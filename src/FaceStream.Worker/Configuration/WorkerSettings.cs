@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FaceStream.Core.Configuration;
 using FaceStream.Core.Matching;
 using FaceStream.Core.Quality;
 using FaceStream.Core.Tracking;
@@ -47,6 +48,12 @@ public sealed class WorkerSettings
     /// <summary>Binds and validates; throws <see cref="WorkerConfigurationException"/> listing every problem.</summary>
     public static WorkerSettings Load(IConfiguration config)
     {
+        var unknown = ConfigKeys.Unknown(config, SectionTypes, ["Logging"]).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new WorkerConfigurationException("unknown configuration: " + string.Join("; ", unknown));
+        }
+
         var s = new WorkerSettings();
         try
         {
@@ -83,6 +90,12 @@ public sealed class WorkerSettings
     {
         var problems = Inference.Validate().Concat(Mtcnn.Validate()).Concat(Pipeline.Validate()).Concat(Tracking.Validate())
             .Concat(Quality.Validate()).Concat(Decision.Validate()).Concat(Metrics.Validate()).Concat(Watchlist.Validate()).Concat(Enrollment.Validate()).Concat(Api.Validate()).Concat(Events.Validate()).ToList();
+        // Every float and double, here and in every camera (VideoSourceOptions.Validate): finite, and in its [Range].
+        foreach (var (section, options) in Sections())
+        {
+            problems.AddRange(NumberChecks.Problems(options, section + ":"));
+        }
+
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < Cameras.Count; i++)
         {
@@ -107,6 +120,24 @@ public sealed class WorkerSettings
 
         return problems;
     }
+
+    /// <summary>Each section's path in the configuration and the type it binds to.</summary>
+    private static readonly Dictionary<string, Type> SectionTypes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [InferenceOptions.Section] = typeof(InferenceOptions), [MtcnnOptions.Section] = typeof(MtcnnOptions), [CamerasSection] = typeof(List<CameraOptions>),
+        [PipelineOptions.Section] = typeof(PipelineOptions), [TrackerOptions.Section] = typeof(TrackerOptions), [QualityOptions.Section] = typeof(QualityOptions),
+        [DecisionOptions.Section] = typeof(DecisionOptions), [MetricsOptions.Section] = typeof(MetricsOptions), [GalleryOptions.Section] = typeof(GalleryOptions),
+        [EventsOptions.Section] = typeof(EventsOptions), [WatchlistOptions.Section] = typeof(WatchlistOptions), [EnrollmentOptions.Section] = typeof(EnrollmentOptions),
+        [Worker.Api.ApiOptions.Section] = typeof(Api.ApiOptions),
+    };
+
+    /// <summary>Each section's name and options object, except Cameras (a list, validated camera by camera).</summary>
+    private IEnumerable<(string Section, object Options)> Sections() =>
+    [
+        (InferenceOptions.Section, Inference), (MtcnnOptions.Section, Mtcnn), (PipelineOptions.Section, Pipeline), (TrackerOptions.Section, Tracking),
+        (QualityOptions.Section, Quality), (DecisionOptions.Section, Decision), (MetricsOptions.Section, Metrics), (GalleryOptions.Section, Gallery),
+        (EventsOptions.Section, Events), (WatchlistOptions.Section, Watchlist), (EnrollmentOptions.Section, Enrollment), (Worker.Api.ApiOptions.Section, Api),
+    ];
 
     /// <summary>A camera's settings as text, to tell whether a reload changed it.</summary>
     internal static string Fingerprint(CameraOptions c) => JsonSerializer.Serialize(c);

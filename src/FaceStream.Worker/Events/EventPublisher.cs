@@ -105,6 +105,14 @@ public sealed class EventPublisher
 
                     delay = TimeSpan.FromTicks(Math.Min(LastRetry.Ticks, delay.Ticks * 2));
                 }
+                catch (Exception ex)
+                {
+                    // Not a transport failure (a bug, or an event the sink refuses): retrying would not help, and letting
+                    // it escape would end this lane silently for every later event. Counted, logged, next event.
+                    _metrics.EventsFailed.WithLabels(lane.Sink.Name).Inc();
+                    Lost(lane.Sink, e, $"the sink refused it ({ex.GetType().Name}: {ex.Message})");
+                    break;
+                }
             }
         }
     }

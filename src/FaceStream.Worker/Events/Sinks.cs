@@ -21,7 +21,7 @@ public sealed class RedisStreamSink(IConnectionMultiplexer redis, RedisStreamOpt
         }
         catch (RedisException ex)
         {
-            throw new IOException($"{Name}: {ex.GetType().Name}", ex);
+            throw new IOException($"{Name}: {FaceStream.Watchlist.Store.RedisFailure.Describe(ex)}", ex);
         }
     }
 
@@ -77,6 +77,8 @@ public sealed class WebhookSink : IEventSink
 }
 
 /// <summary>MQTT publish (QoS 1) of each event to TopicPrefix/CAMERA/KIND; connects lazily and reconnects on the next event.</summary>
+/// <remarks>The camera id is one topic level: <c>%</c>, <c>/</c>, <c>+</c>, <c>#</c> and NUL in it are percent-encoded
+/// (<c>entrance #1</c> → <c>entrance %231</c>), since MQTT forbids wildcards in a published topic.</remarks>
 public sealed class MqttSink(MqttOptions options) : IEventSink
 {
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
@@ -86,25 +88,39 @@ public sealed class MqttSink(MqttOptions options) : IEventSink
 
     public async ValueTask PublishAsync(FaceEvent e, CancellationToken cancel)
     {
+        // A broker that accepts the connection and never answers would otherwise hold the lane for MQTTnet's own
+        // (much longer) timeouts without a word: connect + publish get Events:Mqtt:Timeout together.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        deadline.CancelAfter(options.Timeout);
         try
         {
-            await EnsureConnected(cancel);
+            await EnsureConnected(deadline.Token);
             var message = new MqttApplicationMessageBuilder()
-                .WithTopic($"{options.TopicPrefix}/{e.CameraId}/{EventJson.Kind(e.Kind)}")
+                .WithTopic($"{options.TopicPrefix}/{TopicLevel(e.CameraId)}/{EventJson.Kind(e.Kind)}")
                 .WithPayload(EventJson.Serialize(e))
                 .WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce)
                 .Build();
-            var result = await _client.PublishAsync(message, cancel);
+            var result = await _client.PublishAsync(message, deadline.Token);
             if (!result.IsSuccess)
             {
                 throw new IOException($"{Name}: publish refused ({result.ReasonCode})");
             }
         }
-        catch (MQTTnet.Exceptions.MqttCommunicationException ex)
+        catch (MQTTnet.Exceptions.MqttCommunicationException ex) when (!deadline.IsCancellationRequested || cancel.IsCancellationRequested)
         {
             throw new IOException($"{Name}: {ex.Message}", ex);
         }
+        catch (Exception ex) when (ex is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationException && deadline.IsCancellationRequested && !cancel.IsCancellationRequested)
+        {
+            throw new TimeoutException($"{Name}: no answer within {options.Timeout.TotalSeconds:0.#} s ({(_client.IsConnected ? "publishing" : "connecting")})", ex);
+        }
     }
+
+    /// <summary>Text made safe as one topic level: <c>%</c>, <c>/</c>, <c>+</c>, <c>#</c> and NUL percent-encoded (as in URLs, so <c>%</c> first).</summary>
+    public static string TopicLevel(string text) =>
+        text.AsSpan().IndexOfAny("%/+#\0") < 0 ? text
+            : text.Replace("%", "%25", StringComparison.Ordinal).Replace("/", "%2F", StringComparison.Ordinal).Replace("+", "%2B", StringComparison.Ordinal)
+                .Replace("#", "%23", StringComparison.Ordinal).Replace("\0", "%00", StringComparison.Ordinal);
 
     public async ValueTask DisposeAsync()
     {
@@ -129,7 +145,7 @@ public sealed class MqttSink(MqttOptions options) : IEventSink
         {
             if (!_client.IsConnected)
             {
-                var builder = new MqttClientOptionsBuilder().WithTcpServer(options.Host, options.Port).WithClientId($"facestream-{Environment.MachineName}-{Environment.ProcessId}");
+                var builder = new MqttClientOptionsBuilder().WithTcpServer(options.Host, options.Port).WithTimeout(options.Timeout).WithClientId($"facestream-{Environment.MachineName}-{Environment.ProcessId}");
                 if (options.Username.Length > 0)
                 {
                     builder = builder.WithCredentials(options.Username, options.Password);

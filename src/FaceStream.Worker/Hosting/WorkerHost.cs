@@ -40,7 +40,7 @@ public static class WorkerHost
         {
             app = Build(args);
         }
-        catch (WorkerConfigurationException e)
+        catch (Exception e) when (e is WorkerConfigurationException or UnknownModelException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
@@ -53,27 +53,38 @@ public static class WorkerHost
 
         await using (app)
         {
-            try
-            {
-                await app.StartAsync(cancel);
-            }
-            catch (IOException e)
-            {
-                // Typically the metrics/API port is taken by another process (or another worker).
-                Console.Error.WriteLine($"error: {e.Message} (set Metrics:Host / Metrics:Port, or Metrics:Enabled false)");
-                return 1;
-            }
+            return await RunAsync(app, started, cancel);
+        }
+    }
 
-            if (app.BaseAddress is { } address)
-            {
-                app.Log.LogInformation("metrics on {Address}metrics, health on /healthz and /readyz, watchlist API on /api (bearer token)", address);
-            }
-
-            started?.Invoke(app);
-            await app.WaitForShutdownAsync(cancel);
+    /// <summary>Runs a built worker until it stops; 1 when it could not start or the pipeline failed (logged), else 0.</summary>
+    internal static async Task<int> RunAsync(WorkerApp app, Action<WorkerApp>? started, CancellationToken cancel)
+    {
+        try
+        {
+            await app.StartAsync(cancel);
+        }
+        catch (IOException e)
+        {
+            // Typically the metrics/API port is taken by another process (or another worker).
+            Console.Error.WriteLine($"error: {e.Message} (set Metrics:Host / Metrics:Port, or Metrics:Enabled false)");
+            return 1;
+        }
+        catch (OperationCanceledException) when (app.Failure is not null && !cancel.IsCancellationRequested)
+        {
+            // The pipeline failed while the host was still starting (its stop cancels the start); the reason is logged.
+            return 1;
         }
 
-        return 0;
+        if (app.BaseAddress is { } address)
+        {
+            app.Log.LogInformation("metrics on {Address}metrics, health on /healthz and /readyz, watchlist API on /api (bearer token)", address);
+        }
+
+        started?.Invoke(app);
+        await app.WaitForShutdownAsync(cancel);
+        // A failed pipeline has logged its reason; a non-zero exit lets systemd's Restart=on-failure (or the container runtime) act.
+        return app.Failure is null ? 0 : 1;
     }
 
     /// <summary>Builds everything (models loaded, gallery enrolled, nothing started yet).</summary>
@@ -98,9 +109,28 @@ public static class WorkerHost
             throw new WorkerConfigurationException($"--config {configPath}: file not found");
         }
 
+        if (ConfigKeys.SyntaxError(configPath) is { } syntax)
+        {
+            throw new WorkerConfigurationException(syntax);
+        }
+
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Path.GetDirectoryName(Path.GetFullPath(configPath)) });
         builder.Configuration.Sources.Clear();
-        builder.Configuration.AddJsonFile(Path.GetFullPath(configPath), optional: false, reloadOnChange: true);
+        // A broken file written while running must not reach the cameras: Reload checks it first and says why it is
+        // rejected; the provider's own exception (thrown on the file watcher's thread, unseen) is ignored.
+        var loadFailed = new System.Runtime.CompilerServices.StrongBox<bool>();
+        builder.Configuration.AddJsonFile(source =>
+        {
+            source.Path = Path.GetFileName(configPath);
+            source.FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetDirectoryName(Path.GetFullPath(configPath))!);
+            source.Optional = false;
+            source.ReloadOnChange = true;
+            source.OnLoadException = context =>
+            {
+                context.Ignore = true;
+                Volatile.Write(ref loadFailed.Value, true);
+            };
+        });
         builder.Configuration.AddEnvironmentVariables("FACESTREAM__");
         ConsoleLogging.Configure(builder.Logging, builder.Configuration);
         // Start-up failures are reported by RunAsync in one line; the host would add a stack trace.
@@ -144,7 +174,9 @@ public static class WorkerHost
         // Anything unforeseen still answers with a problem body (RFC 7807), not an empty 500.
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(pipeline);
-        builder.Services.AddHostedService(sp => new PipelineService(pipeline, settings, sp.GetRequiredService<IHostApplicationLifetime>()));
+        builder.Services.AddSingleton(sp => new PipelineService(pipeline, settings, sp.GetRequiredService<IHostApplicationLifetime>(), logs.CreateLogger("FaceStream.Worker")));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PipelineService>());
+        builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost);
         var web = builder.Build();
         web.UseExceptionHandler();
         web.MapMetrics("/metrics", metrics.Registry);
@@ -180,15 +212,27 @@ public static class WorkerHost
         WatchlistApi.Map(web, store, enroller, settings.Api);
         var log = logs.CreateLogger("FaceStream.Worker");
         IConfiguration configuration = builder.Configuration;
-        ChangeToken.OnChange(configuration.GetReloadToken, () => Reload(builder.Configuration, pipeline, log));
-        return new WorkerApp(web, pipeline, engine, sinks, metrics, logs, cache, store);
+        string fullConfigPath = Path.GetFullPath(configPath);
+        ChangeToken.OnChange(configuration.GetReloadToken, () => Reload(builder.Configuration, fullConfigPath, Interlocked.Exchange(ref loadFailed.Value, false), pipeline, log));
+        return new WorkerApp(web, pipeline, engine, sinks, metrics, logs, cache, store, settings);
     }
 
     /// <summary>Applies camera changes from an edited config; anything invalid is rejected and the running cameras stay as they are.</summary>
-    private static void Reload(IConfiguration config, FramePipeline pipeline, ILogger log)
+    private static void Reload(IConfiguration config, string path, bool loadFailed, FramePipeline pipeline, ILogger log)
     {
         try
         {
+            // An empty, truncated or half-written file: its (empty) data must not stop every camera.
+            if (ConfigKeys.SyntaxError(path) is { } syntax)
+            {
+                throw new WorkerConfigurationException(syntax);
+            }
+
+            if (loadFailed)
+            {
+                throw new WorkerConfigurationException($"{path} could not be read as JSON (it changed since; the next change is read again)");
+            }
+
             var next = WorkerSettings.Load(config);
             pipeline.SyncCamerasAsync(next.Cameras).GetAwaiter().GetResult();
             log.LogInformation("configuration reloaded: {Count} cameras enabled (only Cameras changes apply without a restart)", next.Cameras.Count(c => c.Enabled));
@@ -196,6 +240,11 @@ public static class WorkerHost
         catch (WorkerConfigurationException e)
         {
             log.LogError("configuration change rejected, cameras unchanged: {Reason}", e.Message);
+        }
+        catch (Exception e)
+        {
+            // Anything the validation did not foresee: still said, never swallowed by the file watcher.
+            log.LogError(e, "configuration change rejected, cameras unchanged: {Reason}", e.Message);
         }
     }
 
@@ -268,8 +317,14 @@ public static class WorkerHost
 
 /// <summary>A built worker: the web host (metrics, health) plus the pipeline it runs.</summary>
 public sealed class WorkerApp(WebApplication web, FramePipeline pipeline, FaceEngine engine, IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs,
-    WatchlistCache cache, IWatchlistStore store) : IAsyncDisposable
+    WatchlistCache cache, IWatchlistStore store, WorkerSettings settings) : IAsyncDisposable
 {
+    /// <summary>The settings the worker was built with (the cameras it starts with).</summary>
+    internal WorkerSettings Settings { get; } = settings;
+
+    /// <summary>Why the pipeline stopped the worker, or null while it runs or when it stopped normally.</summary>
+    public Exception? Failure => web.Services.GetRequiredService<PipelineService>().Failure;
+
     public WatchlistCache Watchlist { get; } = cache;
 
     internal ILogger Log { get; } = logs.CreateLogger("FaceStream.Worker");
@@ -303,13 +358,27 @@ public sealed class WorkerApp(WebApplication web, FramePipeline pipeline, FaceEn
     }
 }
 
-/// <summary>Runs the pipeline for the host's lifetime; stops the host when the pipeline ends by itself (files done).</summary>
-internal sealed class PipelineService(FramePipeline pipeline, WorkerSettings settings, IHostApplicationLifetime lifetime) : BackgroundService
+/// <summary>
+/// Runs the pipeline for the host's lifetime; stops the host when the pipeline ends by itself (files done), or when it
+/// fails: then the reason is logged and <see cref="Failure"/> makes the exit code 1 (the host's own log of it is off).
+/// </summary>
+internal sealed class PipelineService(FramePipeline pipeline, WorkerSettings settings, IHostApplicationLifetime lifetime, ILogger log) : BackgroundService
 {
+    public Exception? Failure { get; private set; }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await pipeline.SyncCamerasAsync(settings.Cameras);
-        await pipeline.RunAsync(stoppingToken);
+        try
+        {
+            await pipeline.SyncCamerasAsync(settings.Cameras);
+            await pipeline.RunAsync(stoppingToken);
+        }
+        catch (Exception e) when (!(e is OperationCanceledException && stoppingToken.IsCancellationRequested))
+        {
+            Failure = e;
+            log.LogCritical(e, "the pipeline failed, stopping the worker (exit code 1): {Reason}", e.Message);
+        }
+
         if (!stoppingToken.IsCancellationRequested)
         {
             lifetime.StopApplication();

@@ -152,4 +152,20 @@ public class CliBadInputTests
         Assert.Contains(message, r.Stderr);
         Assert.DoesNotContain("face(s)", r.Stdout);
     }
+
+    [Theory]
+    [InlineData("detect")]
+    [InlineData("embed")]
+    [InlineData("run")]
+    public void An_unknown_embedder_is_a_usage_error_naming_the_allowed_ids(string command)
+    {
+        var dir = TestAssets.TempDirectory();
+        var config = Path.Combine(dir, "facestream.json");
+        File.WriteAllText(config, """{ "Inference": { "Embedder": "nope" }, "Metrics": { "Port": 0 }, "Events": { "Console": false } }""");
+        var r = command == "run" ? CliRunner.Run("run", "--config", config) : CliRunner.Run(command, TestAssets.Sample(1), "--embedder", "nope");
+        Assert.True(r.ExitCode == 2, r.Stderr);
+        Assert.Contains("embedder 'nope'", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("is not one of: mobilefacenet-192, faceplugin-arcface-512", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+    }
 }

@@ -76,4 +76,24 @@ public class WatchCommandTests
         Assert.Contains("address already in use", busy.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", busy.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Watch_on_a_file_that_opens_but_has_no_decodable_frame_exits_1_like_probe()
+    {
+        // Headers first (faststart), then the media data zeroed: FFmpeg opens it and finds no frame.
+        var dir = TestAssets.TempDirectory();
+        var headersFirst = Path.Combine(dir, "headers-first.mp4");
+        VideoClips.Ffmpeg($"-y -i {VideoClips.Instance.H264_720} -c copy -movflags +faststart {headersFirst}");
+        var bytes = File.ReadAllBytes(headersFirst);
+        int mdat = bytes.AsSpan().IndexOf("mdat"u8) + 4;
+        bytes.AsSpan(mdat).Clear();
+        var noFrame = Path.Combine(dir, "no-frame.mp4");
+        File.WriteAllBytes(noFrame, bytes);
+
+        Assert.Equal(1, CliRunner.Run("probe", noFrame).ExitCode);
+        var r = CliRunner.Run("watch", noFrame, "--gallery", TestAssets.TempDirectory());
+        Assert.True(r.ExitCode == 1, r.Stderr);
+        Assert.Contains("no-frame: ", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("delivered no frame", r.Stderr, StringComparison.Ordinal);
+    }
 }

@@ -187,20 +187,27 @@ public class EventSinkTests
         Assert.Equal(10, metrics.EventsLost.WithLabels(sink.Name).Value);
     });
 
-    [Fact]
-    public Task Mqtt_subscribers_receive_events_on_camera_and_kind_topics() => Bounded.Run(async () =>
+    /// <summary>A subscriber on the real broker that keeps every message under prefix/#.</summary>
+    private static async Task<IMqttClient> Subscribe(string host, int port, string prefix, ConcurrentQueue<(string Topic, string Payload)> messages)
     {
-        var (host, port) = MosquittoServer.Shared;
-        using var subscriber = new MqttClientFactory().CreateMqttClient();
-        var messages = new ConcurrentQueue<(string Topic, string Payload)>();
+        var subscriber = new MqttClientFactory().CreateMqttClient();
         subscriber.ApplicationMessageReceivedAsync += m =>
         {
             messages.Enqueue((m.ApplicationMessage.Topic, m.ApplicationMessage.ConvertPayloadToString()));
             return Task.CompletedTask;
         };
         await subscriber.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(host, port).WithClientId($"test-{Guid.NewGuid():N}").Build());
-        var prefix = $"test{Guid.NewGuid():N}";
         await subscriber.SubscribeAsync($"{prefix}/#");
+        return subscriber;
+    }
+
+    [Fact]
+    public Task Mqtt_subscribers_receive_events_on_camera_and_kind_topics() => Bounded.Run(async () =>
+    {
+        var (host, port) = MosquittoServer.Shared;
+        var prefix = $"test{Guid.NewGuid():N}";
+        var messages = new ConcurrentQueue<(string Topic, string Payload)>();
+        using var subscriber = await Subscribe(host, port, prefix, messages);
 
         await using var sink = new MqttSink(new MqttOptions { Host = host, Port = port, TopicPrefix = prefix });
         var e = Match(3, camera: "gate");
@@ -211,4 +218,116 @@ public class EventSinkTests
         Assert.Equal(e.EventId.ToString(), JsonDocument.Parse(payload).RootElement.GetProperty("event_id").GetString());
         await subscriber.DisconnectAsync();
     });
+
+    [Fact]
+    public Task Mqtt_camera_ids_with_wildcards_are_escaped_and_every_camera_keeps_delivering() => Bounded.Run(async () =>
+    {
+        var (host, port) = MosquittoServer.Shared;
+        var prefix = $"test{Guid.NewGuid():N}";
+        var messages = new ConcurrentQueue<(string Topic, string Payload)>();
+        using var subscriber = await Subscribe(host, port, prefix, messages);
+
+        var metrics = Metrics();
+        var log = new CapturingLogger();
+        var sink = new MqttSink(new MqttOptions { Host = host, Port = port, TopicPrefix = prefix });
+        var publisher = new EventPublisher([sink], metrics, log);
+        var delivering = publisher.RunAsync();
+        string[] cameras = ["entrance #1", "gate", "a+b", "x/y", "50%"];
+        for (int i = 0; i < 25; i++)
+        {
+            publisher.Publish(Match(i, cameras[i % cameras.Length]));
+        }
+
+        await Wait.Until(() => messages.Count >= 25, "all 25 events reached the subscriber", TimeSpan.FromSeconds(20),
+            () => $"{messages.Count} arrived; log: {string.Join(" | ", log.Lines)}");
+        publisher.Complete();
+        await delivering.WaitAsync(TimeSpan.FromSeconds(10));
+        await sink.DisposeAsync();
+        var topics = messages.Select(m => m.Topic).ToHashSet();
+        Assert.Equal(
+            new[] { "entrance %231", "gate", "a%2Bb", "x%2Fy", "50%25" }.Select(c => $"{prefix}/{c}/match").Order(),
+            topics.Order());
+        Assert.Equal(0, metrics.EventsFailed.WithLabels(sink.Name).Value);
+        Assert.Equal(0, metrics.EventsLost.WithLabels(sink.Name).Value);
+        await subscriber.DisconnectAsync();
+    });
+
+    [Fact]
+    public Task A_sink_error_that_retrying_cannot_fix_is_counted_logged_and_later_events_still_go_out() => Bounded.Run(async () =>
+    {
+        var metrics = Metrics();
+        var log = new CapturingLogger();
+        var sink = new RefusingSink("bad camera");
+        var publisher = new EventPublisher([sink], metrics, log);
+        var delivering = publisher.RunAsync();
+        publisher.Publish(Match(0, "bad camera"));
+        publisher.Publish(Match(1, "gate"));
+        publisher.Complete();
+        await delivering.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(["gate"], sink.Delivered);
+        Assert.Equal(1, metrics.EventsFailed.WithLabels(sink.Name).Value);
+        Assert.Equal(1, metrics.EventsLost.WithLabels(sink.Name).Value);
+        Assert.Contains(log.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains("bad camera", StringComparison.Ordinal) && l.Contains("refused", StringComparison.Ordinal));
+    });
+
+    [Fact]
+    public Task An_mqtt_broker_that_never_answers_fails_within_the_timeout_counted_and_logged() => Bounded.Run(async () =>
+    {
+        // Accepts the TCP connection, then says nothing (a hung broker, or something else on the port).
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var accepted = new List<System.Net.Sockets.TcpClient>();
+        var accepting = Task.Run(async () =>
+        {
+            while (true)
+            {
+                try
+                {
+                    accepted.Add(await listener.AcceptTcpClientAsync());
+                }
+                catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
+            }
+        });
+        var metrics = Metrics();
+        var log = new CapturingLogger();
+        var sink = new MqttSink(new MqttOptions { Host = "127.0.0.1", Port = ((IPEndPoint)listener.LocalEndpoint).Port, Timeout = TimeSpan.FromSeconds(1) });
+        var publisher = new EventPublisher([sink], metrics, log);
+        var delivering = publisher.RunAsync();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        publisher.Publish(Match(0));
+        await Wait.Until(() => metrics.EventsFailed.WithLabels(sink.Name).Value >= 1, "the silent broker counted as a failure", TimeSpan.FromSeconds(8));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"failed only after {clock.Elapsed}");
+        Assert.Contains(log.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains("no answer within 1 s", StringComparison.Ordinal));
+        publisher.Complete();
+        publisher.Abandon();
+        await delivering.WaitAsync(TimeSpan.FromSeconds(10));
+        await sink.DisposeAsync();
+        listener.Stop();
+        await accepting;
+        accepted.ForEach(c => c.Dispose());
+    });
+
+    /// <summary>A sink that throws a non-transport exception for one camera (as MQTTnet did for a topic with a wildcard).</summary>
+    private sealed class RefusingSink(string camera) : IEventSink
+    {
+        public List<string> Delivered { get; } = [];
+
+        public string Name => "refusing";
+
+        public ValueTask PublishAsync(FaceEvent e, CancellationToken cancel)
+        {
+            if (e.CameraId == camera)
+            {
+                throw new ArgumentException($"topic for camera '{camera}' is not valid");
+            }
+
+            Delivered.Add(e.CameraId);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 }

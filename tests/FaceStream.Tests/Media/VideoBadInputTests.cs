@@ -54,7 +54,15 @@ public sealed class VideoBadInputTests
     [InlineData("rtsp://viewer@cam.local/live", "rtsp://viewer@cam.local/live")]
     [InlineData("rtsp://cam.local/live?user=a", "rtsp://cam.local/live?user=a")]
     [InlineData("/data/videos/lobby.mp4", "/data/videos/lobby.mp4")]
-    public void Redaction_hides_only_the_password(string url, string expected) => Assert.Equal(expected, SourceUrl.Redact(url));
+    [InlineData("rtsp://cam.local/live?user=admin&password=Secr3t", "rtsp://cam.local/live?user=admin&password=***")]
+    [InlineData("rtsp://cam.local/live?USER=admin&PWD=Secr3t&channel=1", "rtsp://cam.local/live?USER=admin&PWD=***&channel=1")]
+    [InlineData("rtsp://a:b@cam.local/live?passwd=x&pass=y&token=z", "rtsp://a:***@cam.local/live?passwd=***&pass=***&token=***")]
+    [InlineData("https://h/x?api_key=1&apikey=2&Api-Key=3&key=4&secret=5&auth=6&sig=7&signature=8&X-Amz-Signature=9",
+        "https://h/x?api_key=***&apikey=***&Api-Key=***&key=***&secret=***&auth=***&sig=***&signature=***&X-Amz-Signature=***")]
+    [InlineData("https://h/x?access%5Ftoken=1&res=hd#frag", "https://h/x?access%5Ftoken=***&res=hd#frag")]
+    [InlineData("rtsp://cam.local/live?Secr3t&channel=1", "rtsp://cam.local/live?***&channel=1")]
+    [InlineData("rtsp://cam.local?password=x", "rtsp://cam.local?password=***")]
+    public void Redaction_hides_the_password_and_secret_query_values(string url, string expected) => Assert.Equal(expected, SourceUrl.Redact(url));
 
     [Fact]
     public void Options_name_the_bad_key()

@@ -136,6 +136,8 @@ public sealed class VideoFileTests
         using var cancel = new CancellationTokenSource();
         var pool = new VideoFramePool();
         var source = new VideoSource(new VideoSourceOptions { Id = "loop", Url = Clips.Hevc, AnalysisFps = 0, Loop = true }, pool);
+        var states = new System.Collections.Concurrent.ConcurrentQueue<SourceState>();
+        source.StateChanged += c => states.Enqueue(c.To);
         var channel = Channel.CreateBounded<VideoFrame>(4);
         var run = source.RunAsync(channel.Writer, cancel.Token);
         var media = new List<TimeSpan>();
@@ -166,6 +168,8 @@ public sealed class VideoFileTests
         }
 
         Assert.Equal(SourceState.Stopped, source.State);
+        // Two passes and more, yet one streaming state change (each used to go connecting → streaming again).
+        Assert.Equal([SourceState.Connecting, SourceState.Streaming, SourceState.Stopped], states.ToArray());
         Assert.Equal(0, pool.Outstanding);
     }
 

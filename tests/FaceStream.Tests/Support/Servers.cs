@@ -73,7 +73,14 @@ public abstract class ServerProcess : IDisposable
 /// <summary>redis-server without persistence (as in CI): a restart loses the data, which is what the restart tests need.</summary>
 public sealed class RedisServer : ServerProcess
 {
-    public RedisServer() => Start();
+    private readonly string? _password;
+
+    /// <param name="password">Set: the server requires it (requirepass).</param>
+    public RedisServer(string? password = null)
+    {
+        _password = password;
+        Start();
+    }
 
     public string Uri => $"redis://127.0.0.1:{Port}";
 
@@ -83,7 +90,8 @@ public sealed class RedisServer : ServerProcess
     private static readonly Lazy<RedisServer> Fallback = new(() => new RedisServer());
 
     protected override (string, string[]) Command() =>
-        ("redis-server", ["--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no"]);
+        ("redis-server", ["--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no",
+            .. (_password is null ? Array.Empty<string>() : ["--requirepass", _password])]);
 }
 
 /// <summary>Debian's mosquitto on 127.0.0.1 with anonymous access and no persistence.</summary>

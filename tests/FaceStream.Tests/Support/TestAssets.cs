@@ -126,3 +126,89 @@ public static class CliRunner
         return (p.ExitCode, stdout.Result, peak);
     }
 }
+
+/// <summary>The real `facestream` executable running in the background (a worker), its output kept line by line.</summary>
+public sealed class CliProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    public CliProcess(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = TestAssets.RepositoryRoot,
+        };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "facestream.dll"));
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        _process = Process.Start(psi)!;
+        _process.OutputDataReceived += (_, e) => Keep(e.Data);
+        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>Standard output and standard error, interleaved as they arrived.</summary>
+    public string Output => string.Join('\n', _lines);
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Waits for a line containing <paramref name="text"/>; returns that line.</summary>
+    public async Task<string> WaitForLine(string text, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_lines.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) is { } line)
+            {
+                return line;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"no line with '{text}' within the time; output so far:\n{Output}");
+    }
+
+    /// <summary>The base address of /metrics, /status, /readyz (from the worker's start-up log line).</summary>
+    public async Task<Uri> WaitForBaseAddress()
+    {
+        var line = await WaitForLine("metrics on http://");
+        var start = line.IndexOf("http://", StringComparison.Ordinal);
+        return new Uri(line[start..line.IndexOf("metrics,", start, StringComparison.Ordinal)]);
+    }
+
+    public async Task<int> WaitForExit(TimeSpan within)
+    {
+        using var cancel = new CancellationTokenSource(within);
+        await _process.WaitForExitAsync(cancel.Token);
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+
+        _process.Dispose();
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is not null)
+        {
+            _lines.Enqueue(line);
+        }
+    }
+}
