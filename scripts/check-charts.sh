@@ -15,6 +15,7 @@ RULES="$CHART/rules/facestream.rules.yaml"
 RULES_TEST="$CHART/rules/facestream.rules.test.yaml"
 failed=0
 tmp="$(mktemp -d)"
+mkdir -p "$tmp/rendered"
 trap 'rm -rf "$tmp" tools/grafana/check.$$' EXIT
 
 step() { echo "==> $*"; }
@@ -75,9 +76,18 @@ check_chart() {
   $helm template facestream "$CHART" > "$tmp/default.yaml" || fail "helm template $CHART"
   $helm template facestream "$CHART" --namespace vision --values "$CHART/values-production.example.yaml" > "$tmp/production.yaml" \
     || fail "helm template with the production example"
+  $helm template facestream "$CHART" --set gpu.enabled=true,prometheusRule.enabled=true,secret.create=true,secret.values.Api__Token=t \
+    > "$tmp/gpu.yaml" || fail "helm template with gpu, rules and a created secret"
   if command -v yamllint >/dev/null 2>&1; then
-    yamllint -d '{extends: relaxed, rules: {line-length: disable}}' "$tmp/default.yaml" "$tmp/production.yaml" || fail "rendered chart is not clean YAML"
+    yamllint -d '{extends: relaxed, rules: {line-length: disable, indentation: {indent-sequences: whatever}}}' "$tmp/default.yaml" "$tmp/production.yaml" "$tmp/gpu.yaml" || fail "rendered chart is not clean YAML"
   fi
+  step "chart: rendered objects (kinds, config JSON, probes, GPU switch)"
+  python3 scripts/check_chart_render.py "$tmp/default.yaml" Deployment Service ConfigMap ServiceAccount || fail "default render"
+  python3 scripts/check_chart_render.py "$tmp/production.yaml" Deployment Service ConfigMap ServiceMonitor PrometheusRule || fail "production render"
+  python3 scripts/check_chart_render.py "$tmp/gpu.yaml" --gpu Deployment Secret PrometheusRule --rules-out "$tmp/rendered/facestream.rules.yaml" \
+    || fail "gpu render"
+  step "chart: the PrometheusRule passes the same promtool unit tests as the rules file"
+  cp "$RULES_TEST" "$tmp/rendered/" && (cd "$tmp/rendered" && promtool test rules "$(basename "$RULES_TEST")") || fail "rendered PrometheusRule"
   # The rendered output is what the xunit test (ChartRenderTests) inspects further; keep a copy when asked.
   if [ -n "${FACESTREAM_CHART_RENDER_DIR:-}" ]; then cp "$tmp/default.yaml" "$tmp/production.yaml" "$FACESTREAM_CHART_RENDER_DIR"/; fi
 }
