@@ -81,6 +81,10 @@ check_chart() {
   if command -v yamllint >/dev/null 2>&1; then
     yamllint -d '{extends: relaxed, rules: {line-length: disable, indentation: {indent-sequences: whatever}}}' "$tmp/default.yaml" "$tmp/production.yaml" "$tmp/gpu.yaml" || fail "rendered chart is not clean YAML"
   fi
+  step "chart: values.schema.json refuses a misspelt value and a camera without Url"
+  jq -e . "$CHART/values.schema.json" >/dev/null || fail "values.schema.json is not valid JSON"
+  if $helm template facestream "$CHART" --set gpu.enabeld=true >/dev/null 2>&1; then fail "values.schema.json accepted gpu.enabeld"; fi
+  if $helm template facestream "$CHART" --set-json 'config.Cameras=[{"Id":"a"}]' >/dev/null 2>&1; then fail "values.schema.json accepted a camera without Url"; fi
   step "chart: rendered objects (kinds, config JSON, probes, GPU switch)"
   python3 scripts/check_chart_render.py "$tmp/default.yaml" Deployment Service ConfigMap ServiceAccount || fail "default render"
   python3 scripts/check_chart_render.py "$tmp/production.yaml" Deployment Service ConfigMap ServiceMonitor PrometheusRule || fail "production render"
