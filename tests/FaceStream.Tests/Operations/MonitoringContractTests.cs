@@ -18,12 +18,18 @@ public class MonitoringContractTests
     /// <summary>Series Prometheus makes itself (scrape health); not on the worker's /metrics.</summary>
     private static readonly HashSet<string> ScrapeSeries = ["up"];
 
+    /// <summary>Labels Prometheus attaches from the scrape target.</summary>
+    private static readonly HashSet<string> TargetLabels = ["job", "instance"];
+
     [Fact]
     public Task Every_metric_the_dashboard_and_the_alert_rules_use_is_exported_by_a_running_worker() => Bounded.Run(async () =>
     {
-        var used = DashboardMetrics().Select(m => (m.Metric, Where: "dashboard " + m.Panel))
-            .Concat(RulesMetrics().Select(m => (m.Metric, Where: "rule " + m.Rule)))
+        var expressions = Expressions().ToList();
+        var used = expressions.SelectMany(e => PromQl.Metrics(e.Expr).Select(m => (Metric: m, e.Where)))
             .Where(m => !ScrapeSeries.Contains(m.Metric))
+            .ToList();
+        var labelled = expressions.SelectMany(e => PromQl.Labels(e.Expr).Select(l => (l.Metric, l.Label, e.Where)))
+            .Where(l => !ScrapeSeries.Contains(l.Metric) && !TargetLabels.Contains(l.Label))
             .ToList();
         // The extraction itself must work: a parser that finds nothing would pass vacuously.
         var names = used.Select(u => u.Metric).ToHashSet();
@@ -71,6 +77,14 @@ public class MonitoringContractTests
         while (DateTime.UtcNow < deadline);
 
         Assert.True(missing.Count == 0, "metrics used by charts/facestream but not exported by the worker:\n  " + string.Join("\n  ", missing));
+
+        // Labels too (camera, stage, reason, state, generation…), wherever the metric has series already; a sink's
+        // failures and losses have none until the first one.
+        var series = Series(exposition);
+        var wrongLabels = labelled.Where(l => series.TryGetValue(l.Metric, out var labels) && !labels.Contains(l.Label))
+            .Select(l => $"{l.Metric} has no label '{l.Label}' ({l.Where})").Distinct().ToList();
+        Assert.True(labelled.Count > 20, $"only {labelled.Count} metric labels found in the dashboard and rules: the extraction is broken");
+        Assert.True(wrongLabels.Count == 0, "labels used by charts/facestream but not on the worker's series:\n  " + string.Join("\n  ", wrongLabels));
     });
 
     [Fact]
@@ -131,7 +145,8 @@ public class MonitoringContractTests
         return suffix.Success && families.TryGetValue(suffix.Groups[1].Value, out var type) && type is "histogram" or "summary";
     }
 
-    private static IEnumerable<(string Panel, string Metric)> DashboardMetrics()
+    /// <summary>Every PromQL expression of the dashboard (panels, and the variables' label_values queries) and of the alert rules.</summary>
+    private static IEnumerable<(string Where, string Expr)> Expressions()
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "charts", "facestream", "dashboards", "facestream.json")));
         foreach (var panel in doc.RootElement.GetProperty("panels").EnumerateArray())
@@ -143,25 +158,41 @@ public class MonitoringContractTests
 
             foreach (var target in targets.EnumerateArray())
             {
-                foreach (var metric in PromQl.Metrics(target.GetProperty("expr").GetString()!))
-                {
-                    yield return (panel.GetProperty("title").GetString()!, metric);
-                }
+                yield return ("dashboard " + panel.GetProperty("title").GetString(), target.GetProperty("expr").GetString()!);
             }
         }
 
         foreach (var variable in doc.RootElement.GetProperty("templating").GetProperty("list").EnumerateArray())
         {
+            // label_values(SELECTOR, LABEL) reads LABEL of SELECTOR's series: the same as max by (LABEL) (SELECTOR).
             if (variable.TryGetProperty("query", out var q) && q.ValueKind == JsonValueKind.Object
-                && Regex.Match(q.GetProperty("query").GetString()!, @"label_values\(\s*([A-Za-z_:][A-Za-z0-9_:]*)") is { Success: true } m)
+                && Regex.Match(q.GetProperty("query").GetString()!, @"^label_values\((.+),\s*(\w+)\s*\)$") is { Success: true } m)
             {
-                yield return ("variable $" + variable.GetProperty("name").GetString(), m.Groups[1].Value);
+                yield return ("dashboard variable $" + variable.GetProperty("name").GetString(), $"max by ({m.Groups[2].Value}) ({m.Groups[1].Value})");
             }
+        }
+
+        foreach (var alert in Alerts())
+        {
+            yield return ("rule " + alert.Name, alert.Expr);
         }
     }
 
-    private static IEnumerable<(string Rule, string Metric)> RulesMetrics() =>
-        Alerts().SelectMany(a => PromQl.Metrics(a.Expr).Select(m => (a.Name, m)));
+    /// <summary>Each series name on /metrics with the label names its series carry.</summary>
+    private static Dictionary<string, HashSet<string>> Series(string exposition)
+    {
+        var series = new Dictionary<string, HashSet<string>>();
+        foreach (Match m in Regex.Matches(exposition, @"^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{([^}]*)\})? ", RegexOptions.Multiline))
+        {
+            var labels = series.TryGetValue(m.Groups[1].Value, out var l) ? l : series[m.Groups[1].Value] = [];
+            foreach (Match label in Regex.Matches(m.Groups[2].Value, @"(\w+)="))
+            {
+                labels.Add(label.Groups[1].Value);
+            }
+        }
+
+        return series;
+    }
 
     private sealed record Alert(string Name, string Expr, Dictionary<string, string> Annotations);
 
@@ -227,6 +258,34 @@ internal static class PromQl
 {
     private static readonly HashSet<string> Keywords =
         ["by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset", "inf", "nan"];
+
+    /// <summary>
+    /// (metric, label) pairs an expression relies on: the label names in a selector's matchers belong to that metric; the
+    /// labels of by/without/on/ignoring/group lists to every metric of the expression.
+    /// </summary>
+    public static IEnumerable<(string Metric, string Label)> Labels(string expr)
+    {
+        var s = Regex.Replace(expr, "\"(?:[^\"\\\\]|\\\\.)*\"", "\"\"");
+        var metrics = Metrics(expr).ToList();
+        foreach (Match selector in Regex.Matches(s, @"(?<![\w:])([A-Za-z_:][A-Za-z0-9_:]*)\s*\{([^}]*)\}"))
+        {
+            foreach (Match matcher in Regex.Matches(selector.Groups[2].Value, @"(\w+)\s*(?:=~|!~|!=|=)"))
+            {
+                yield return (selector.Groups[1].Value, matcher.Groups[1].Value);
+            }
+        }
+
+        foreach (Match list in Regex.Matches(s, @"\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)"))
+        {
+            foreach (var label in list.Groups[1].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                foreach (var metric in metrics)
+                {
+                    yield return (metric, label);
+                }
+            }
+        }
+    }
 
     public static IEnumerable<string> Metrics(string expr)
     {
