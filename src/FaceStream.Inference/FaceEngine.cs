@@ -27,9 +27,11 @@ public sealed class FaceEngine : IDisposable
     {
         Models = ModelStore.Locate(string.IsNullOrWhiteSpace(inference.ModelsDirectory) ? null : inference.ModelsDirectory);
         var embedders = Models.Manifest.Embedders.Select(m => m.Id).ToList();
-        if (!embedders.Contains(inference.Embedder, StringComparer.Ordinal))
+        var memberIds = inference.Embedder.Split(EnsembleFaceEmbedder.Separator, StringSplitOptions.TrimEntries);
+        if (memberIds.Any(id => !embedders.Contains(id, StringComparer.Ordinal)) || memberIds.Distinct(StringComparer.Ordinal).Count() != memberIds.Length)
         {
-            throw new UnknownModelException($"embedder '{inference.Embedder}' (--embedder or {InferenceOptions.Section}:Embedder) is not one of: {string.Join(", ", embedders)}");
+            throw new UnknownModelException($"embedder '{inference.Embedder}' (--embedder or {InferenceOptions.Section}:Embedder) is not one of: {string.Join(", ", embedders)}, " +
+                $"nor several of them joined by '{EnsembleFaceEmbedder.Separator}' (an ensemble, e.g. {InferenceOptions.DefaultEmbedder})");
         }
 
         var factory = new OnnxSessionFactory(inference, log);
@@ -37,8 +39,7 @@ public sealed class FaceEngine : IDisposable
         Detector = new MtcnnDetector(Models, factory, mtcnn);
         try
         {
-            var members = inference.Embedder.Split(EnsembleFaceEmbedder.Separator, StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Select(id => new OnnxFaceEmbedder(Models, factory, id, flipFusion: inference.FlipFusion, antialias: inference.AntialiasChips)).ToList();
+            var members = memberIds.Select(id => new OnnxFaceEmbedder(Models, factory, id, flipFusion: inference.FlipFusion, antialias: inference.AntialiasChips)).ToList();
             Embedder = members.Count == 1 ? members[0] : new EnsembleFaceEmbedder(members);
             string thresholds = string.IsNullOrWhiteSpace(inference.ThresholdsFile) ? ThresholdFile.DefaultPath() : inference.ThresholdsFile;
             if (ThresholdFile.Load(thresholds).TryGetValue(Embedder.ModelId, out var calibrated))
