@@ -60,7 +60,7 @@ namespace FaceStream.Cli
               --models DIR        models directory (default: ./models found upward, or $FACESTREAM_MODELS)
               --config FILE       settings file (default: config/facestream.json found upward)
               --provider NAME     execution provider: cpu (default), cuda, directml
-              --embedder ID       mobilefacenet-192+faceplugin-arcface-512 (default, an ensemble), mobilefacenet-192 (≈ 3× faster) or faceplugin-arcface-512
+              --embedder ID       mobilefacenet-192+faceplugin-arcface-512 (default, an ensemble), mobilefacenet-192 (≈ 2× faster) or faceplugin-arcface-512
               --threads N         parallel detector threads (0 = one per core)
               --min-face PX       smallest face to find (default 20; 40 is about 2× faster)
 

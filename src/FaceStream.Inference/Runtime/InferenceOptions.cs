@@ -23,7 +23,7 @@ public sealed class InferenceOptions
 
     /// <summary>
     /// Embedder model id from models/manifest.json, or several joined by '+' (an ensemble: scores averaged). The default
-    /// ensemble is the most accurate measured on real in-the-wild faces; "mobilefacenet-192" alone is ≈ 3× cheaper per
+    /// ensemble is the most accurate measured on real in-the-wild faces; "mobilefacenet-192" alone is ≈ 2× cheaper per
     /// face (docs/accuracy.md).
     /// </summary>
     public string Embedder { get; set; } = DefaultEmbedder;
