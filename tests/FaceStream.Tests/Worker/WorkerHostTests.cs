@@ -11,7 +11,7 @@ namespace FaceStream.Tests.Worker;
 /// <summary>The hosted worker: strict configuration, camera reload without touching the others, metrics and health endpoints.</summary>
 public class WorkerHostTests
 {
-    /// <summary>Every metric name the README documents.</summary>
+    /// <summary>Every metric name docs/worker.md documents.</summary>
     public static readonly string[] DocumentedMetrics =
     [
         "facestream_camera_up", "facestream_camera_state", "facestream_camera_frames_decoded_total", "facestream_camera_frames_analysed_total",
