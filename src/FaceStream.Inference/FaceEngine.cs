@@ -27,7 +27,9 @@ public sealed class FaceEngine : IDisposable
     {
         Models = ModelStore.Locate(string.IsNullOrWhiteSpace(inference.ModelsDirectory) ? null : inference.ModelsDirectory);
         var embedders = Models.Manifest.Embedders.Select(m => m.Id).ToList();
-        if (!embedders.Contains(inference.Embedder, StringComparer.Ordinal))
+        // One id, or an ensemble of ids joined by '+': each member must be a manifest embedder.
+        var ids = inference.Embedder.Split(EnsembleFaceEmbedder.Separator, StringSplitOptions.TrimEntries);
+        if (ids.Any(id => !embedders.Contains(id, StringComparer.Ordinal)))
         {
             throw new UnknownModelException($"embedder '{inference.Embedder}' (--embedder or {InferenceOptions.Section}:Embedder) is not one of: {string.Join(", ", embedders)}");
         }
