@@ -131,7 +131,8 @@ public static class WorkerHost
                 Volatile.Write(ref loadFailed.Value, true);
             };
         });
-        builder.Configuration.AddEnvironmentVariables("FACESTREAM__");
+        // Secret files (FACESTREAM_SECRETS_DIR, or the chart's /run/secrets/facestream), then FACESTREAM__ variables, over the file.
+        builder.Configuration.AddSecretsAndEnvironment(reloadOnChange: true);
         ConsoleLogging.Configure(builder.Logging, builder.Configuration);
         // Start-up failures are reported by RunAsync in one line; the host would add a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);

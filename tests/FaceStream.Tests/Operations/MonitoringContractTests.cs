@@ -49,14 +49,7 @@ public class MonitoringContractTests
             """);
         using var worker = WorkerProcess.Start(config);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
-        var readyBy = DateTime.UtcNow.AddSeconds(90);
-        while (!worker.Exited && !await Ready(http))
-        {
-            Assert.True(DateTime.UtcNow < readyBy, "the worker did not answer /readyz with 200 within 90 s:\n" + worker.Output);
-            await Task.Delay(250);
-        }
-
-        Assert.False(worker.Exited, "the worker exited:\n" + worker.Output);
+        await worker.WaitFor200Async(http, "/readyz", TimeSpan.FromSeconds(90));
 
         // The runtime meters (system_runtime_*) are published by prometheus-net's adapter a few seconds after start.
         string exposition = "";
@@ -116,18 +109,6 @@ public class MonitoringContractTests
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await p.WaitForExitAsync(limit.Token);
         Assert.True(p.ExitCode == 0, $"scripts/check-charts.sh failed (exit {p.ExitCode}):\n{await stdout}\n{await stderr}");
-    }
-
-    private static async Task<bool> Ready(HttpClient http)
-    {
-        try
-        {
-            return (await http.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK;
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-        {
-            return false;
-        }
     }
 
     /// <summary>Metric families declared on /metrics (a family with no series yet, such as a sink's losses, still has its # TYPE line).</summary>
@@ -344,7 +325,8 @@ internal sealed class WorkerProcess : IDisposable
         }
     }
 
-    public static WorkerProcess Start(string config)
+    /// <summary>`facestream run --config CONFIG` with the test models, plus <paramref name="environment"/> (a value of null removes the variable).</summary>
+    public static WorkerProcess Start(string config, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(config)! };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "facestream.dll"), "run", "--config", config })
@@ -353,12 +335,38 @@ internal sealed class WorkerProcess : IDisposable
         }
 
         psi.Environment["FACESTREAM__Inference__ModelsDirectory"] = TestAssets.Store.Directory;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            psi.Environment[name] = value;
+        }
+
         var worker = new WorkerProcess(Process.Start(psi)!);
         worker._process.OutputDataReceived += (_, e) => worker.Append(e.Data);
         worker._process.ErrorDataReceived += (_, e) => worker.Append(e.Data);
         worker._process.BeginOutputReadLine();
         worker._process.BeginErrorReadLine();
         return worker;
+    }
+
+    /// <summary>Waits until <paramref name="path"/> answers 200; fails with the worker's output when it exits or does not within <paramref name="limit"/>.</summary>
+    public async Task WaitFor200Async(HttpClient http, string path, TimeSpan limit)
+    {
+        var by = DateTime.UtcNow + limit;
+        while (!Exited && !await Answers200(http, path))
+        {
+            Assert.True(DateTime.UtcNow < by, $"the worker did not answer {path} with 200 within {limit.TotalSeconds} s:\n{Output}");
+            await Task.Delay(250);
+        }
+
+        Assert.False(Exited, "the worker exited:\n" + Output);
+    }
+
+    /// <summary>The exit code once the process ended by itself within <paramref name="limit"/>.</summary>
+    public async Task<int> ExitCodeAsync(TimeSpan limit)
+    {
+        using var cancel = new CancellationTokenSource(limit);
+        await _process.WaitForExitAsync(cancel.Token);
+        return _process.ExitCode;
     }
 
     public void Dispose()
@@ -370,6 +378,18 @@ internal sealed class WorkerProcess : IDisposable
         }
 
         _process.Dispose();
+    }
+
+    private static async Task<bool> Answers200(HttpClient http, string path)
+    {
+        try
+        {
+            return (await http.GetAsync(path)).StatusCode == HttpStatusCode.OK;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
     }
 
     private void Append(string? line)
