@@ -171,6 +171,8 @@ public static class WorkerHost
         var metrics = new PipelineMetrics(registry);
         var pipeline = new FramePipeline(settings, engine, cache.Index, sinks, metrics, logs, snapshots);
         cache.Changed += index => pipeline.Gallery = index;
+        cache.Checked += () => WatchlistState(cache, metrics);
+        WatchlistState(cache, metrics);
 
         // Anything unforeseen still answers with a problem body (RFC 7807), not an empty 500.
         builder.Services.AddProblemDetails();
@@ -216,6 +218,13 @@ public static class WorkerHost
         string fullConfigPath = Path.GetFullPath(configPath);
         ChangeToken.OnChange(configuration.GetReloadToken, () => Reload(builder.Configuration, fullConfigPath, Interlocked.Exchange(ref loadFailed.Value, false), pipeline, log));
         return new WorkerApp(web, pipeline, engine, sinks, metrics, logs, cache, store, settings);
+    }
+
+    /// <summary>The watchlist cache's last check as gauges (facestream_watchlist_reachable, facestream_watchlist_version).</summary>
+    private static void WatchlistState(WatchlistCache cache, PipelineMetrics metrics)
+    {
+        metrics.WatchlistReachable.Set(cache.Reachable ? 1 : 0);
+        metrics.WatchlistVersion.Set(cache.Version);
     }
 
     /// <summary>Applies camera changes from an edited config; anything invalid is rejected and the running cameras stay as they are.</summary>

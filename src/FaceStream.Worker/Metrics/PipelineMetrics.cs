@@ -37,6 +37,8 @@ public sealed class PipelineMetrics
             new HistogramConfiguration { Buckets = LatencyBuckets });
         Info = f.CreateGauge("facestream_info", "Build and model facts as labels (value 1).", "execution_provider", "detector", "embedder");
         GalleryTemplates = f.CreateGauge("facestream_watchlist_templates", "Templates in the watchlist the worker searches.");
+        WatchlistReachable = f.CreateGauge("facestream_watchlist_reachable", "1 when the watchlist store answered the last check, 0 while it is unreachable (the worker searches its last copy).");
+        WatchlistVersion = f.CreateGauge("facestream_watchlist_version", "The store's watchlist version the worker searches (moves on every change).");
     }
 
     public CollectorRegistry Registry { get; }
@@ -65,6 +67,8 @@ public sealed class PipelineMetrics
     public Histogram FrameToDecision { get; }
     public Gauge Info { get; }
     public Gauge GalleryTemplates { get; }
+    public Gauge WatchlistReachable { get; }
+    public Gauge WatchlistVersion { get; }
 }
 
 /// <summary>One camera's metric series, looked up once when the camera starts so the per-frame path does no label lookups.</summary>
