@@ -28,6 +28,7 @@ public sealed class PipelineMetrics
         GateRejections = f.CreateCounter("facestream_gate_rejections_total", "Face views not embedded, by gate.", "reason");
         Matches = f.CreateCounter("facestream_matches_total", "Tracks recognised as a watchlist identity.", "camera");
         Events = f.CreateCounter("facestream_events_total", "Events published, by kind.", "camera", "kind");
+        EventsDelivered = f.CreateCounter("facestream_events_delivered_total", "Events a sink accepted.", "sink");
         EventsFailed = f.CreateCounter("facestream_events_failed_total", "Delivery attempts a sink failed (the event stays buffered and is retried).", "sink");
         EventsLost = f.CreateCounter("facestream_events_lost_total", "Events never delivered to a sink (its buffer was full, or shutdown came first).", "sink");
         EventsSuppressed = f.CreateCounter("facestream_events_suppressed_total", "Matches not published because of the camera × identity cooldown.", "camera");
@@ -60,6 +61,7 @@ public sealed class PipelineMetrics
     public Counter GateRejections { get; }
     public Counter Matches { get; }
     public Counter Events { get; }
+    public Counter EventsDelivered { get; }
     public Counter EventsFailed { get; }
     public Counter EventsLost { get; }
     public Counter EventsSuppressed { get; }

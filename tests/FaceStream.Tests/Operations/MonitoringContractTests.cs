@@ -44,7 +44,8 @@ public class MonitoringContractTests
         var config = Path.Combine(dir, "facestream.json");
         int port = TestPorts.Free();
         await File.WriteAllTextAsync(config, $$"""
-            { "Detector": { "Mtcnn": { "MinFaceSize": 40 } }, "Metrics": { "Port": {{port}} }, "Events": { "Console": false },
+            { "Detector": { "Mtcnn": { "MinFaceSize": 40 } }, "Metrics": { "Port": {{port}} },
+              "Events": { "Console": false, "JsonLinesFile": "{{Path.Combine(dir, "events.jsonl")}}" },
               "Cameras": [ { "Id": "lobby", "Url": "{{VideoClips.Instance.H264_720}}", "Loop": true, "Realtime": true, "AnalysisFps": 5 } ] }
             """);
         using var worker = WorkerProcess.Start(config);
@@ -71,8 +72,8 @@ public class MonitoringContractTests
 
         Assert.True(missing.Count == 0, "metrics used by charts/facestream but not exported by the worker:\n  " + string.Join("\n  ", missing));
 
-        // Labels too (camera, stage, reason, state, generation…), wherever the metric has series already; a sink's
-        // failures and losses have none until the first one.
+        // Labels too (camera, stage, reason, state, generation, sink…), wherever the metric has series already (the
+        // worker has a JSON-lines sink here, so its per-sink series exist at 0 from the start).
         var series = Series(exposition);
         var wrongLabels = labelled.Where(l => series.TryGetValue(l.Metric, out var labels) && !labels.Contains(l.Label))
             .Select(l => $"{l.Metric} has no label '{l.Label}' ({l.Where})").Distinct().ToList();
