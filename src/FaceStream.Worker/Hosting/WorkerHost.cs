@@ -180,6 +180,8 @@ public static class WorkerHost
         builder.Services.AddSingleton(sp => new PipelineService(pipeline, settings, sp.GetRequiredService<IHostApplicationLifetime>(), logs.CreateLogger("FaceStream.Worker")));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PipelineService>());
         builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost);
+        // Under systemd (Type=notify): READY=1 once started (models loaded, listening), STOPPING=1 on stop; a no-op elsewhere.
+        builder.Services.AddSystemd();
         var web = builder.Build();
         web.UseExceptionHandler();
         web.MapMetrics("/metrics", metrics.Registry);

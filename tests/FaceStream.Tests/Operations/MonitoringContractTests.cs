@@ -326,11 +326,18 @@ internal sealed class WorkerProcess : IDisposable
         }
     }
 
-    /// <summary>`facestream run --config CONFIG` with the test models, plus <paramref name="environment"/> (a value of null removes the variable).</summary>
-    public static WorkerProcess Start(string config, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <summary>
+    /// `facestream run --config CONFIG` with the test models, plus <paramref name="environment"/> (a value of null removes
+    /// the variable). <paramref name="asSystemdUnit"/>: seen as a systemd service, which .NET decides from its parent
+    /// process being named systemd: a bash parent renamed so, which passes SIGTERM on to the worker and exits with its code.
+    /// </summary>
+    public static WorkerProcess Start(string config, IReadOnlyDictionary<string, string?>? environment = null, bool asSystemdUnit = false)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(config)! };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "facestream.dll"), "run", "--config", config })
+        var psi = new ProcessStartInfo(asSystemdUnit ? "bash" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(config)! };
+        string[] launcher = asSystemdUnit
+            ? ["-c", "printf systemd > /proc/$$/comm; dotnet \"$@\" & w=$!; trap 'kill -TERM $w' TERM; wait $w; trap - TERM; wait $w", "bash"]
+            : [];
+        foreach (var a in launcher.Concat([Path.Combine(AppContext.BaseDirectory, "facestream.dll"), "run", "--config", config]))
         {
             psi.ArgumentList.Add(a);
         }
@@ -360,6 +367,13 @@ internal sealed class WorkerProcess : IDisposable
         }
 
         Assert.False(Exited, "the worker exited:\n" + Output);
+    }
+
+    /// <summary>Sends SIGTERM, as systemd and Kubernetes stop it.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
     }
 
     /// <summary>The exit code once the process ended by itself within <paramref name="limit"/>.</summary>
