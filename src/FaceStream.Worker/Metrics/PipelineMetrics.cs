@@ -36,7 +36,7 @@ public sealed class PipelineMetrics
             new HistogramConfiguration { LabelNames = ["camera"], Buckets = LatencyBuckets });
         FrameToDecision = f.CreateHistogram("facestream_frame_to_decision_seconds", "From frame delivery by the source to the published decision.",
             new HistogramConfiguration { Buckets = LatencyBuckets });
-        Info = f.CreateGauge("facestream_info", "Build and model facts as labels (value 1).", "execution_provider", "detector", "embedder");
+        Info = f.CreateGauge("facestream_info", "Build and model facts as labels (value 1).", "version", "execution_provider", "detector", "embedder");
         GalleryTemplates = f.CreateGauge("facestream_watchlist_templates", "Templates in the watchlist the worker searches.");
         WatchlistReachable = f.CreateGauge("facestream_watchlist_reachable", "1 when the watchlist store answered the last check, 0 while it is unreachable (the worker searches its last copy).");
         WatchlistVersion = f.CreateGauge("facestream_watchlist_version", "The store's watchlist version the worker searches (moves on every change).");

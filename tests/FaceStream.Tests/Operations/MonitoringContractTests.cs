@@ -71,6 +71,8 @@ public class MonitoringContractTests
         while (DateTime.UtcNow < deadline);
 
         Assert.True(missing.Count == 0, "metrics used by charts/facestream but not exported by the worker:\n  " + string.Join("\n  ", missing));
+        // The product version, the one the chart's appVersion must equal (scripts/check-charts.sh).
+        Assert.Contains($"facestream_info{{version=\"{Repository.ProductVersion}\",", exposition, StringComparison.Ordinal);
 
         // Labels too (camera, stage, reason, state, generation, sink…), wherever the metric has series already (the
         // worker has a JSON-lines sink here, so its per-sink series exist at 0 from the start).
@@ -290,6 +292,10 @@ internal static class PromQl
 internal static class Repository
 {
     public static string Root { get; } = Find();
+
+    /// <summary>&lt;Version&gt; in Directory.Build.props.</summary>
+    public static string ProductVersion { get; } =
+        Regex.Match(File.ReadAllText(Path.Combine(Root, "Directory.Build.props")), "<Version>([^<]+)</Version>").Groups[1].Value;
 
     private static string Find()
     {
