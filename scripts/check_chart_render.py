@@ -3,7 +3,7 @@
 
 usage: check_chart_render.py RENDERED.yaml KIND=... [--gpu] [--rules-out FILE]
 Every document parses; the expected kinds are there; the ConfigMap's facestream.json is a JSON object with a
-Cameras list; probes point at /healthz and /readyz; with --gpu the container asks for nvidia.com/gpu and the config
+Cameras list; probes point at /healthz and /readyz; a mounted Secret's directory is FACESTREAM_SECRETS_DIR; with --gpu the container asks for nvidia.com/gpu and the config
 selects the cuda provider; --rules-out writes the PrometheusRule's spec as a rules file (for promtool).
 """
 import json
@@ -55,6 +55,13 @@ def main(argv):
             errors.append("the readiness probe must use /readyz")
         if c["args"] != ["--config", "/etc/facestream/facestream.json"]:
             errors.append(f"unexpected args {c['args']}")
+        # A Secret reaches the worker as files (KeyPerFile) in the directory FACESTREAM_SECRETS_DIR names.
+        env = {e["name"]: e.get("value") for e in c.get("env") or []}
+        mounts = {m["name"]: m["mountPath"] for m in c.get("volumeMounts", [])}
+        if "secrets" in mounts and env.get("FACESTREAM_SECRETS_DIR") != mounts["secrets"]:
+            errors.append(f"FACESTREAM_SECRETS_DIR={env.get('FACESTREAM_SECRETS_DIR')} but the Secret is mounted at {mounts['secrets']}")
+        if "Secret" in kinds and "secrets" not in mounts:
+            errors.append("a Secret is rendered but not mounted")
         has_gpu = "nvidia.com/gpu" in c.get("resources", {}).get("limits", {})
         cuda = (config or {}).get("Inference", {}).get("ExecutionProvider") == "cuda"
         if gpu != has_gpu or gpu != cuda:

@@ -17,8 +17,8 @@ public sealed class CliContext
     private CliContext(ILoggerFactory logs) => Logs = logs;
 
     /// <summary>
-    /// Loads config/facestream.json (or --config FILE), then FACESTREAM__SECTION__KEY environment variables, then
-    /// the global command-line options; validates everything and names the bad key.
+    /// Loads config/facestream.json (or --config FILE), then the secret files and FACESTREAM__SECTION__KEY environment
+    /// variables (<see cref="Worker.Configuration.ConfigurationLayers"/>), then the global command-line options; validates everything and names the bad key.
     /// </summary>
     public static CliContext Create(CliArgs args)
     {
@@ -38,8 +38,7 @@ public sealed class CliContext
             builder.AddJsonFile(CheckedJson(found), optional: true);
         }
 
-        builder.AddEnvironmentVariables("FACESTREAM__");
-        var config = builder.Build();
+        var config = AddSecretsAndEnvironment(builder).Build();
         // Logs go to stderr so that --json output on stdout stays machine-readable.
         var logs = LoggerFactory.Create(b => Worker.Hosting.ConsoleLogging.Configure(b));
         var ctx = new CliContext(logs);
@@ -87,11 +86,24 @@ public sealed class CliContext
         }
     }
 
-    /// <summary>The worker's settings from the config file and environment, with the global command-line options applied and no cameras.</summary>
     /// <summary>The path, once it parses as JSON; else a usage error (exit 2) naming the file, line and column.</summary>
     private static string CheckedJson(string path) =>
         Worker.Configuration.ConfigKeys.SyntaxError(path) is { } syntax ? throw new UsageException(syntax) : path;
 
+    /// <summary>The worker's layers over the file; a missing FACESTREAM_SECRETS_DIR is a usage error (exit 2).</summary>
+    private static IConfigurationBuilder AddSecretsAndEnvironment(IConfigurationBuilder builder)
+    {
+        try
+        {
+            return Worker.Configuration.ConfigurationLayers.AddSecretsAndEnvironment(builder);
+        }
+        catch (Worker.Configuration.WorkerConfigurationException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    /// <summary>The worker's settings from the config file, secret files and environment, with the global command-line options applied and no cameras.</summary>
     public static Worker.Configuration.WorkerSettings LoadWorkerSettings(CliArgs args)
     {
         var builder = new ConfigurationBuilder();
@@ -109,10 +121,9 @@ public sealed class CliContext
             builder.AddJsonFile(CheckedJson(found));
         }
 
-        builder.AddEnvironmentVariables("FACESTREAM__");
         try
         {
-            var settings = Worker.Configuration.WorkerSettings.Load(builder.Build());
+            var settings = Worker.Configuration.WorkerSettings.Load(AddSecretsAndEnvironment(builder).Build());
             // Sources come from the command line, never from the config's camera list.
             settings.Cameras.Clear();
             settings.Metrics.Enabled = false;

@@ -55,6 +55,7 @@ namespace FaceStream.Cli
               facestream demo [--out DIR] [--metrics-port N]
                                                        the worker on a video made from the sample photos + a gallery
               facestream demo --photos [--out DIR]     detect + annotate + compare on the bundled sample photos
+              facestream --version                     the product version (as in facestream_info{version} on /metrics)
 
             Options for every command
               --models DIR        models directory (default: ./models found upward, or $FACESTREAM_MODELS)
@@ -92,6 +93,12 @@ namespace FaceStream.Cli
             {
                 Console.Out.WriteLine(Help);
                 return args.Length == 0 ? 2 : 0;
+            }
+
+            if (args[0] is "--version")
+            {
+                Console.Out.WriteLine($"facestream {Worker.Hosting.ProductVersion.Current}");
+                return 0;
             }
 
             var rest = args.Skip(1);

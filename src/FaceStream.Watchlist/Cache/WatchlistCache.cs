@@ -53,6 +53,9 @@ public sealed class WatchlistCache : IAsyncDisposable
     /// <summary>Raised after every rebuild with the new index.</summary>
     public event Action<GalleryIndex>? Changed;
 
+    /// <summary>After every check of the store, answered or not (<see cref="Reachable"/>, <see cref="Version"/> are current).</summary>
+    public event Action? Checked;
+
     /// <summary>Loads once (an unreachable store is logged, not thrown) and starts following changes.</summary>
     public async Task StartAsync(CancellationToken cancel = default)
     {
@@ -77,7 +80,9 @@ public sealed class WatchlistCache : IAsyncDisposable
         await _syncing.WaitAsync(cancel);
         try
         {
-            return await SyncCoreAsync(force, cancel);
+            bool changed = await SyncCoreAsync(force, cancel);
+            Checked?.Invoke();
+            return changed;
         }
         finally
         {

@@ -5,7 +5,7 @@ public sealed class ApiOptions
 {
     public const string Section = "Api";
 
-    /// <summary>Bearer token every /api call must present. Empty = the API answers 503 (set it through FACESTREAM__Api__Token, not in a file).</summary>
+    /// <summary>Bearer token every /api call must present. Empty = the API answers 503 (set it in a secret file Api__Token or FACESTREAM__Api__Token, not in the config file).</summary>
     public string Token { get; set; } = "";
 
     /// <summary>Largest image upload accepted.</summary>

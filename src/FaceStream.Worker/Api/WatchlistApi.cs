@@ -29,7 +29,7 @@ public static class WatchlistApi
         {
             if (options.Token.Length == 0)
             {
-                return ApiProblems.Of(503, "the API is disabled: set Api:Token (e.g. FACESTREAM__Api__Token)");
+                return ApiProblems.Of(503, "the API is disabled: set Api:Token (a secret file Api__Token, or FACESTREAM__Api__Token)");
             }
 
             if (!Authorized(context.HttpContext.Request, options.Token))

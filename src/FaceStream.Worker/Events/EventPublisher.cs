@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using FaceStream.Worker.Metrics;
+using Prometheus;
 using Microsoft.Extensions.Logging;
 
 namespace FaceStream.Worker.Events;
@@ -24,9 +25,14 @@ public sealed class EventPublisher
     {
         _metrics = metrics;
         _log = log;
-        _lanes = sinks.Select(s => new Lane(s, Channel.CreateBounded<FaceEvent>(
-            new BoundedChannelOptions(bufferSize) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite },
-            lost => Lost(s, lost, "buffer full")))).ToList();
+        _lanes = sinks.Select(s =>
+        {
+            // Every sink's series exist at 0 from the start, so rate()/increase() and the alerts see the first count.
+            var counters = new SinkCounters(metrics.EventsDelivered.WithLabels(s.Name), metrics.EventsFailed.WithLabels(s.Name), metrics.EventsLost.WithLabels(s.Name));
+            return new Lane(s, Channel.CreateBounded<FaceEvent>(
+                new BoundedChannelOptions(bufferSize) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite },
+                lost => Lost(s, counters, lost, "buffer full")), counters);
+        }).ToList();
     }
 
     public void Publish(FaceEvent e)
@@ -36,7 +42,7 @@ public sealed class EventPublisher
         {
             if (!lane.Queue.Writer.TryWrite(e) && lane.Queue.Reader.Completion.IsCompleted)
             {
-                Lost(lane.Sink, e, "published after shutdown");
+                Lost(lane, e, "published after shutdown");
             }
         }
     }
@@ -66,13 +72,14 @@ public sealed class EventPublisher
             {
                 if (_abandon.IsCancellationRequested)
                 {
-                    Lost(lane.Sink, e, "shutdown before the sink recovered");
+                    Lost(lane, e, "shutdown before the sink recovered");
                     break;
                 }
 
                 try
                 {
                     await lane.Sink.PublishAsync(e, _abandon.Token);
+                    lane.Counters.Delivered.Inc();
                     if (failures > 0)
                     {
                         _log.LogInformation("event sink {Sink} delivering again after {Failures} failed attempts", lane.Sink.Name, failures);
@@ -87,7 +94,7 @@ public sealed class EventPublisher
                 }
                 catch (Exception ex) when (ex is IOException or InvalidOperationException or TimeoutException or ObjectDisposedException or OperationCanceledException)
                 {
-                    _metrics.EventsFailed.WithLabels(lane.Sink.Name).Inc();
+                    lane.Counters.Failed.Inc();
                     if (failures++ % LogEveryNthFailure == 0)
                     {
                         _log.LogError("event sink {Sink} failed ({Failures} attempts so far, {Buffered} events buffered, retrying): {Reason}",
@@ -109,19 +116,24 @@ public sealed class EventPublisher
                 {
                     // Not a transport failure (a bug, or an event the sink refuses): retrying would not help, and letting
                     // it escape would end this lane silently for every later event. Counted, logged, next event.
-                    _metrics.EventsFailed.WithLabels(lane.Sink.Name).Inc();
-                    Lost(lane.Sink, e, $"the sink refused it ({ex.GetType().Name}: {ex.Message})");
+                    lane.Counters.Failed.Inc();
+                    Lost(lane, e, $"the sink refused it ({ex.GetType().Name}: {ex.Message})");
                     break;
                 }
             }
         }
     }
 
-    private void Lost(IEventSink sink, FaceEvent e, string why)
+    private void Lost(Lane lane, FaceEvent e, string why) => Lost(lane.Sink, lane.Counters, e, why);
+
+    private void Lost(IEventSink sink, SinkCounters counters, FaceEvent e, string why)
     {
-        _metrics.EventsLost.WithLabels(sink.Name).Inc();
+        counters.Lost.Inc();
         _log.LogError("event {EventId} ({Kind}, camera {Camera}) lost for sink {Sink}: {Why}", e.EventId, EventJson.Kind(e.Kind), e.CameraId, sink.Name, why);
     }
 
-    private sealed record Lane(IEventSink Sink, Channel<FaceEvent> Queue);
+    private sealed record Lane(IEventSink Sink, Channel<FaceEvent> Queue, SinkCounters Counters);
+
+    /// <summary>One sink's series (facestream_events_{delivered,failed,lost}_total{sink}), looked up once.</summary>
+    private sealed record SinkCounters(Counter.Child Delivered, Counter.Child Failed, Counter.Child Lost);
 }

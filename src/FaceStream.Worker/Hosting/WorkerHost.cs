@@ -131,7 +131,8 @@ public static class WorkerHost
                 Volatile.Write(ref loadFailed.Value, true);
             };
         });
-        builder.Configuration.AddEnvironmentVariables("FACESTREAM__");
+        // Secret files (FACESTREAM_SECRETS_DIR, or the chart's /run/secrets/facestream), then FACESTREAM__ variables, over the file.
+        builder.Configuration.AddSecretsAndEnvironment(reloadOnChange: true);
         ConsoleLogging.Configure(builder.Logging, builder.Configuration);
         // Start-up failures are reported by RunAsync in one line; the host would add a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
@@ -170,6 +171,8 @@ public static class WorkerHost
         var metrics = new PipelineMetrics(registry);
         var pipeline = new FramePipeline(settings, engine, cache.Index, sinks, metrics, logs, snapshots);
         cache.Changed += index => pipeline.Gallery = index;
+        cache.Checked += () => WatchlistState(cache, metrics);
+        WatchlistState(cache, metrics);
 
         // Anything unforeseen still answers with a problem body (RFC 7807), not an empty 500.
         builder.Services.AddProblemDetails();
@@ -177,6 +180,8 @@ public static class WorkerHost
         builder.Services.AddSingleton(sp => new PipelineService(pipeline, settings, sp.GetRequiredService<IHostApplicationLifetime>(), logs.CreateLogger("FaceStream.Worker")));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PipelineService>());
         builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost);
+        // Under systemd (Type=notify): READY=1 once started (models loaded, listening), STOPPING=1 on stop; a no-op elsewhere.
+        builder.Services.AddSystemd();
         var web = builder.Build();
         web.UseExceptionHandler();
         web.MapMetrics("/metrics", metrics.Registry);
@@ -215,6 +220,13 @@ public static class WorkerHost
         string fullConfigPath = Path.GetFullPath(configPath);
         ChangeToken.OnChange(configuration.GetReloadToken, () => Reload(builder.Configuration, fullConfigPath, Interlocked.Exchange(ref loadFailed.Value, false), pipeline, log));
         return new WorkerApp(web, pipeline, engine, sinks, metrics, logs, cache, store, settings);
+    }
+
+    /// <summary>The watchlist cache's last check as gauges (facestream_watchlist_reachable, facestream_watchlist_version).</summary>
+    private static void WatchlistState(WatchlistCache cache, PipelineMetrics metrics)
+    {
+        metrics.WatchlistReachable.Set(cache.Reachable ? 1 : 0);
+        metrics.WatchlistVersion.Set(cache.Version);
     }
 
     /// <summary>Applies camera changes from an edited config; anything invalid is rejected and the running cameras stay as they are.</summary>

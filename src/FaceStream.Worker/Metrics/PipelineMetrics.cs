@@ -28,6 +28,7 @@ public sealed class PipelineMetrics
         GateRejections = f.CreateCounter("facestream_gate_rejections_total", "Face views not embedded, by gate.", "reason");
         Matches = f.CreateCounter("facestream_matches_total", "Tracks recognised as a watchlist identity.", "camera");
         Events = f.CreateCounter("facestream_events_total", "Events published, by kind.", "camera", "kind");
+        EventsDelivered = f.CreateCounter("facestream_events_delivered_total", "Events a sink accepted.", "sink");
         EventsFailed = f.CreateCounter("facestream_events_failed_total", "Delivery attempts a sink failed (the event stays buffered and is retried).", "sink");
         EventsLost = f.CreateCounter("facestream_events_lost_total", "Events never delivered to a sink (its buffer was full, or shutdown came first).", "sink");
         EventsSuppressed = f.CreateCounter("facestream_events_suppressed_total", "Matches not published because of the camera × identity cooldown.", "camera");
@@ -35,8 +36,10 @@ public sealed class PipelineMetrics
             new HistogramConfiguration { LabelNames = ["camera"], Buckets = LatencyBuckets });
         FrameToDecision = f.CreateHistogram("facestream_frame_to_decision_seconds", "From frame delivery by the source to the published decision.",
             new HistogramConfiguration { Buckets = LatencyBuckets });
-        Info = f.CreateGauge("facestream_info", "Build and model facts as labels (value 1).", "execution_provider", "detector", "embedder");
+        Info = f.CreateGauge("facestream_info", "Build and model facts as labels (value 1).", "version", "execution_provider", "detector", "embedder");
         GalleryTemplates = f.CreateGauge("facestream_watchlist_templates", "Templates in the watchlist the worker searches.");
+        WatchlistReachable = f.CreateGauge("facestream_watchlist_reachable", "1 when the watchlist store answered the last check, 0 while it is unreachable (the worker searches its last copy).");
+        WatchlistVersion = f.CreateGauge("facestream_watchlist_version", "The store's watchlist version the worker searches (moves on every change).");
     }
 
     public CollectorRegistry Registry { get; }
@@ -58,6 +61,7 @@ public sealed class PipelineMetrics
     public Counter GateRejections { get; }
     public Counter Matches { get; }
     public Counter Events { get; }
+    public Counter EventsDelivered { get; }
     public Counter EventsFailed { get; }
     public Counter EventsLost { get; }
     public Counter EventsSuppressed { get; }
@@ -65,6 +69,8 @@ public sealed class PipelineMetrics
     public Histogram FrameToDecision { get; }
     public Gauge Info { get; }
     public Gauge GalleryTemplates { get; }
+    public Gauge WatchlistReachable { get; }
+    public Gauge WatchlistVersion { get; }
 }
 
 /// <summary>One camera's metric series, looked up once when the camera starts so the per-frame path does no label lookups.</summary>

@@ -74,7 +74,7 @@ public sealed class FramePipeline : IAsyncDisposable
         Gallery = gallery;
         _events = new EventPublisher(sinks, metrics, logs.CreateLogger("FaceStream.Events"), settings.Events.BufferSize);
         _embedQueue = Channel.CreateBounded<EmbedRequest>(new BoundedChannelOptions(settings.Pipeline.EmbedQueueCapacity) { SingleReader = true, SingleWriter = true });
-        metrics.Info.WithLabels(executionProvider, "mtcnn", embedder.ModelId).Set(1);
+        metrics.Info.WithLabels(Hosting.ProductVersion.Current, executionProvider, "mtcnn", embedder.ModelId).Set(1);
         _detectLatency = metrics.StageLatency.WithLabels(DetectStage);
         _detectBatchSize = metrics.StageBatchSize.WithLabels(DetectStage);
         _detectQueueDepth = metrics.QueueDepth.WithLabels(DetectStage);

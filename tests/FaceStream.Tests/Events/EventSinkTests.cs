@@ -26,6 +26,31 @@ public class EventSinkTests
     private static PipelineMetrics Metrics() => new(Prometheus.Metrics.NewCustomRegistry());
 
     [Fact]
+    public async Task Each_sinks_delivered_failed_and_lost_counters_are_exported_at_0_before_its_first_event()
+    {
+        var metrics = Metrics();
+        var sink = new MemorySink();
+        var publisher = new EventPublisher([sink], metrics, new CapturingLogger());
+        Assert.Equal(new[] { "delivered", "failed", "lost" }.Select(c => $"facestream_events_{c}_total{{sink=\"memory\"}} 0"), await SinkSeries(metrics));
+
+        var delivering = publisher.RunAsync();
+        publisher.Publish(Match(1));
+        publisher.Complete();
+        await delivering.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(["facestream_events_delivered_total{sink=\"memory\"} 1", "facestream_events_failed_total{sink=\"memory\"} 0", "facestream_events_lost_total{sink=\"memory\"} 0"],
+            await SinkSeries(metrics));
+    }
+
+    /// <summary>The per-sink event series as /metrics writes them.</summary>
+    private static async Task<List<string>> SinkSeries(PipelineMetrics metrics)
+    {
+        using var text = new MemoryStream();
+        await metrics.Registry.CollectAndExportAsTextAsync(text);
+        return System.Text.Encoding.UTF8.GetString(text.ToArray()).Split('\n')
+            .Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^facestream_events_(delivered|failed|lost)_total\{")).Order(StringComparer.Ordinal).ToList();
+    }
+
+    [Fact]
     public Task No_event_is_lost_when_redis_restarts_while_events_flow() => Bounded.Run(async () =>
     {
         using var redis = new RedisServer();
@@ -247,6 +272,7 @@ public class EventSinkTests
         Assert.Equal(
             new[] { "entrance %231", "gate", "a%2Bb", "x%2Fy", "50%25" }.Select(c => $"{prefix}/{c}/match").Order(),
             topics.Order());
+        Assert.Equal(25, metrics.EventsDelivered.WithLabels(sink.Name).Value);
         Assert.Equal(0, metrics.EventsFailed.WithLabels(sink.Name).Value);
         Assert.Equal(0, metrics.EventsLost.WithLabels(sink.Name).Value);
         await subscriber.DisconnectAsync();

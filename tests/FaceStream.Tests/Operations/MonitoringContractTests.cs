@@ -44,19 +44,13 @@ public class MonitoringContractTests
         var config = Path.Combine(dir, "facestream.json");
         int port = TestPorts.Free();
         await File.WriteAllTextAsync(config, $$"""
-            { "Detector": { "Mtcnn": { "MinFaceSize": 40 } }, "Metrics": { "Port": {{port}} }, "Events": { "Console": false },
+            { "Detector": { "Mtcnn": { "MinFaceSize": 40 } }, "Metrics": { "Port": {{port}} },
+              "Events": { "Console": false, "JsonLinesFile": "{{Path.Combine(dir, "events.jsonl")}}" },
               "Cameras": [ { "Id": "lobby", "Url": "{{VideoClips.Instance.H264_720}}", "Loop": true, "Realtime": true, "AnalysisFps": 5 } ] }
             """);
         using var worker = WorkerProcess.Start(config);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
-        var readyBy = DateTime.UtcNow.AddSeconds(90);
-        while (!worker.Exited && !await Ready(http))
-        {
-            Assert.True(DateTime.UtcNow < readyBy, "the worker did not answer /readyz with 200 within 90 s:\n" + worker.Output);
-            await Task.Delay(250);
-        }
-
-        Assert.False(worker.Exited, "the worker exited:\n" + worker.Output);
+        await worker.WaitFor200Async(http, "/readyz", TimeSpan.FromSeconds(90));
 
         // The runtime meters (system_runtime_*) are published by prometheus-net's adapter a few seconds after start.
         string exposition = "";
@@ -77,9 +71,11 @@ public class MonitoringContractTests
         while (DateTime.UtcNow < deadline);
 
         Assert.True(missing.Count == 0, "metrics used by charts/facestream but not exported by the worker:\n  " + string.Join("\n  ", missing));
+        // The product version, the one the chart's appVersion must equal (scripts/check-charts.sh).
+        Assert.Contains($"facestream_info{{version=\"{Repository.ProductVersion}\",", exposition, StringComparison.Ordinal);
 
-        // Labels too (camera, stage, reason, state, generation…), wherever the metric has series already; a sink's
-        // failures and losses have none until the first one.
+        // Labels too (camera, stage, reason, state, generation, sink…), wherever the metric has series already (the
+        // worker has a JSON-lines sink here, so its per-sink series exist at 0 from the start).
         var series = Series(exposition);
         var wrongLabels = labelled.Where(l => series.TryGetValue(l.Metric, out var labels) && !labels.Contains(l.Label))
             .Select(l => $"{l.Metric} has no label '{l.Label}' ({l.Where})").Distinct().ToList();
@@ -116,18 +112,6 @@ public class MonitoringContractTests
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await p.WaitForExitAsync(limit.Token);
         Assert.True(p.ExitCode == 0, $"scripts/check-charts.sh failed (exit {p.ExitCode}):\n{await stdout}\n{await stderr}");
-    }
-
-    private static async Task<bool> Ready(HttpClient http)
-    {
-        try
-        {
-            return (await http.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK;
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-        {
-            return false;
-        }
     }
 
     /// <summary>Metric families declared on /metrics (a family with no series yet, such as a sink's losses, still has its # TYPE line).</summary>
@@ -309,6 +293,10 @@ internal static class Repository
 {
     public static string Root { get; } = Find();
 
+    /// <summary>&lt;Version&gt; in Directory.Build.props.</summary>
+    public static string ProductVersion { get; } =
+        Regex.Match(File.ReadAllText(Path.Combine(Root, "Directory.Build.props")), "<Version>([^<]+)</Version>").Groups[1].Value;
+
     private static string Find()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
@@ -344,21 +332,62 @@ internal sealed class WorkerProcess : IDisposable
         }
     }
 
-    public static WorkerProcess Start(string config)
+    /// <summary>
+    /// `facestream run --config CONFIG` with the test models, plus <paramref name="environment"/> (a value of null removes
+    /// the variable). <paramref name="asSystemdUnit"/>: seen as a systemd service, which .NET decides from its parent
+    /// process being named systemd: a bash parent renamed so, which passes SIGTERM on to the worker and exits with its code.
+    /// </summary>
+    public static WorkerProcess Start(string config, IReadOnlyDictionary<string, string?>? environment = null, bool asSystemdUnit = false)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(config)! };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "facestream.dll"), "run", "--config", config })
+        var psi = new ProcessStartInfo(asSystemdUnit ? "bash" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(config)! };
+        string[] launcher = asSystemdUnit
+            ? ["-c", "printf systemd > /proc/$$/comm; dotnet \"$@\" & w=$!; trap 'kill -TERM $w' TERM; wait $w; trap - TERM; wait $w", "bash"]
+            : [];
+        foreach (var a in launcher.Concat([Path.Combine(AppContext.BaseDirectory, "facestream.dll"), "run", "--config", config]))
         {
             psi.ArgumentList.Add(a);
         }
 
         psi.Environment["FACESTREAM__Inference__ModelsDirectory"] = TestAssets.Store.Directory;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            psi.Environment[name] = value;
+        }
+
         var worker = new WorkerProcess(Process.Start(psi)!);
         worker._process.OutputDataReceived += (_, e) => worker.Append(e.Data);
         worker._process.ErrorDataReceived += (_, e) => worker.Append(e.Data);
         worker._process.BeginOutputReadLine();
         worker._process.BeginErrorReadLine();
         return worker;
+    }
+
+    /// <summary>Waits until <paramref name="path"/> answers 200; fails with the worker's output when it exits or does not within <paramref name="limit"/>.</summary>
+    public async Task WaitFor200Async(HttpClient http, string path, TimeSpan limit)
+    {
+        var by = DateTime.UtcNow + limit;
+        while (!Exited && !await Answers200(http, path))
+        {
+            Assert.True(DateTime.UtcNow < by, $"the worker did not answer {path} with 200 within {limit.TotalSeconds} s:\n{Output}");
+            await Task.Delay(250);
+        }
+
+        Assert.False(Exited, "the worker exited:\n" + Output);
+    }
+
+    /// <summary>Sends SIGTERM, as systemd and Kubernetes stop it.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>The exit code once the process ended by itself within <paramref name="limit"/>.</summary>
+    public async Task<int> ExitCodeAsync(TimeSpan limit)
+    {
+        using var cancel = new CancellationTokenSource(limit);
+        await _process.WaitForExitAsync(cancel.Token);
+        return _process.ExitCode;
     }
 
     public void Dispose()
@@ -370,6 +399,18 @@ internal sealed class WorkerProcess : IDisposable
         }
 
         _process.Dispose();
+    }
+
+    private static async Task<bool> Answers200(HttpClient http, string path)
+    {
+        try
+        {
+            return (await http.GetAsync(path)).StatusCode == HttpStatusCode.OK;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
     }
 
     private void Append(string? line)
