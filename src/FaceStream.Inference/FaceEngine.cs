@@ -27,7 +27,9 @@ public sealed class FaceEngine : IDisposable
     {
         Models = ModelStore.Locate(string.IsNullOrWhiteSpace(inference.ModelsDirectory) ? null : inference.ModelsDirectory);
         var embedders = Models.Manifest.Embedders.Select(m => m.Id).ToList();
-        if (!embedders.Contains(inference.Embedder, StringComparer.Ordinal))
+        // An ensemble ("a+b") is valid when every member is a known embedder.
+        var wanted = inference.Embedder.Split(EnsembleFaceEmbedder.Separator, StringSplitOptions.TrimEntries);
+        if (wanted.Any(id => !embedders.Contains(id, StringComparer.Ordinal)))
         {
             throw new UnknownModelException($"embedder '{inference.Embedder}' (--embedder or {InferenceOptions.Section}:Embedder) is not one of: {string.Join(", ", embedders)}");
         }
