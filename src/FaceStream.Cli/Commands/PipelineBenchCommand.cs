@@ -2,15 +2,12 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using FaceStream.Cli.Bench;
-using FaceStream.Cli.Demo;
 using FaceStream.Inference;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
-using FaceStream.Worker.Gallery;
 using FaceStream.Worker.Metrics;
 using FaceStream.Worker.Pipeline;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FaceStream.Cli.Commands;
 
@@ -38,28 +35,10 @@ public static class PipelineBenchCommand
         }
 
         var store = ctx.Store();
-        var dir = Path.Combine(Path.GetTempPath(), "facestream-bench");
-        var clip = Path.Combine(dir, "faces1080.mp4");
-        if (!File.Exists(clip))
-        {
-            Console.Error.WriteLine($"making a 1080p clip of the sample photos → {clip}");
-            DemoAssets.MakeVideo(store, clip, 1920, 1080);
-        }
-
-        // Each camera's session must outlast warm-up + measurement without the launcher's looping seek, which can race
-        // a client's PLAY on a busy machine and abort gst-rtsp-server (see scripts/rtsp_loop_server.py): serve a long
-        // stream-copied loop of the clip once per client instead.
-        int repeats = (int)Math.Ceiling((WarmUp.TotalSeconds + seconds + SessionMargin.TotalSeconds) / (DemoAssets.SecondsPerPhoto * store.Manifest.Samples.Count));
-        var looped = Path.Combine(dir, $"faces1080-x{repeats}.mp4");
-        if (!File.Exists(looped))
-        {
-            FfmpegCli.Loop(clip, repeats, looped);
-        }
-
+        // Each camera's session must outlast warm-up + measurement (the server plays the clip once per client).
+        var looped = BenchAssets.LoopedClip(store, 1920, 1080, WarmUp + TimeSpan.FromSeconds(seconds) + SessionMargin);
         using var engine = ctx.Engine();
-        var galleryDir = Path.Combine(dir, "gallery");
-        DemoAssets.MakeGallery(engine, store, galleryDir);
-        var gallery = GalleryLoader.LoadIndexAsync(galleryDir, engine, new Watchlist.Enrollment.EnrollmentOptions(), NullLogger.Instance).GetAwaiter().GetResult();
+        var gallery = BenchAssets.DemoGallery(engine, store);
         var servers = new List<RtspLoopServer>();
         try
         {

@@ -3,15 +3,12 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using FaceStream.Cli.Bench;
-using FaceStream.Cli.Demo;
 using FaceStream.Media.Video;
 using FaceStream.Watchlist.Store;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
-using FaceStream.Worker.Gallery;
 using FaceStream.Worker.Metrics;
 using FaceStream.Worker.Pipeline;
-using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
 namespace FaceStream.Cli.Commands;
@@ -49,26 +46,10 @@ public static class SoakBenchCommand
         }
 
         var store = ctx.Store();
-        var dir = Path.Combine(Path.GetTempPath(), "facestream-bench");
-        var clip = Path.Combine(dir, "faces720.mp4");
-        if (!File.Exists(clip))
-        {
-            Console.Error.WriteLine($"making a 720p clip of the sample photos → {clip}");
-            DemoAssets.MakeVideo(store, clip, 1280, 720);
-        }
-
-        // One client session per connection (--once) must outlast the whole run: loop the clip long enough.
-        int repeats = (int)Math.Ceiling((plan.Duration.TotalSeconds + 120) / (DemoAssets.SecondsPerPhoto * store.Manifest.Samples.Count));
-        var looped = Path.Combine(dir, $"faces720-x{repeats}.mp4");
-        if (!File.Exists(looped))
-        {
-            FfmpegCli.Loop(clip, repeats, looped);
-        }
-
+        // One client session per connection must outlast the whole run.
+        var looped = BenchAssets.LoopedClip(store, 1280, 720, plan.Duration + TimeSpan.FromMinutes(2));
         using var engine = ctx.Engine();
-        var galleryDir = Path.Combine(dir, "gallery");
-        DemoAssets.MakeGallery(engine, store, galleryDir);
-        var gallery = GalleryLoader.LoadIndexAsync(galleryDir, engine, new Watchlist.Enrollment.EnrollmentOptions(), NullLogger.Instance).GetAwaiter().GetResult();
+        var gallery = BenchAssets.DemoGallery(engine, store);
 
         using var redis = new RedisProcess();
         using var webhook = plan.Webhook ? new WebhookListener() : null;
@@ -80,7 +61,7 @@ public static class SoakBenchCommand
                 servers.Add(new RtspLoopServer(looped, LocalPorts.Free()));
             }
 
-            var soak = new Soak(plan, ctx, engine, gallery, servers, redis, webhook, Path.Combine(dir, $"soak-events-{Environment.ProcessId}.jsonl"));
+            var soak = new Soak(plan, ctx, engine, gallery, servers, redis, webhook, Path.Combine(BenchAssets.Folder, $"soak-events-{Environment.ProcessId}.jsonl"));
             var report = soak.Run();
             var lines = report.Markdown(plan, engine, ctx, string.Join(' ', argv));
             if (args.Flag("--json"))
