@@ -48,6 +48,9 @@ namespace FaceStream.Cli
                                                        FFmpeg decode + conversion fps and CPU per camera
               facestream bench pipeline [--cameras 1,2,4] [--seconds S] [--fps N] [--markdown FILE]
                                                        whole pipeline on N live 1080p RTSP cameras: fps, latency, CPU, RSS
+              facestream bench soak [--cameras N] [--minutes M] [--json] [--markdown FILE]
+                                                       pipeline for M minutes while cameras, Redis and the webhook fail:
+                                                       RSS/threads/fds growth, events delivered + lost = published, reconnects
               facestream bench watchlist [--sizes 10000,100000,1000000] [--redis URI] [--resync N]
                                                        top-5 search time and cache resync time
 

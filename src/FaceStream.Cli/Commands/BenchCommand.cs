@@ -20,6 +20,8 @@ public static class BenchCommand
                 return PipelineBenchCommand.Run(argv.Skip(1));
             case "watchlist":
                 return WatchlistBenchCommand.Run(argv.Skip(1));
+            case "soak":
+                return SoakBenchCommand.Run(argv.Skip(1));
         }
 
         var args = CliArgs.Parse(argv, ["--iterations", "--image", "--markdown"], ["--embedders-only"]);

@@ -1,15 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using FaceStream.Cli.Demo;
+using FaceStream.Cli.Bench;
 using FaceStream.Inference;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
-using FaceStream.Worker.Gallery;
 using FaceStream.Worker.Metrics;
 using FaceStream.Worker.Pipeline;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FaceStream.Cli.Commands;
 
@@ -37,32 +35,19 @@ public static class PipelineBenchCommand
         }
 
         var store = ctx.Store();
-        var dir = Path.Combine(Path.GetTempPath(), "facestream-bench");
-        var clip = Path.Combine(dir, "faces1080.mp4");
-        if (!File.Exists(clip))
-        {
-            Console.Error.WriteLine($"making a 1080p clip of the sample photos → {clip}");
-            DemoAssets.MakeVideo(store, clip, 1920, 1080);
-        }
-
-        // Each camera's session must outlast warm-up + measurement without the launcher's looping seek, which can race
-        // a client's PLAY on a busy machine and abort gst-rtsp-server (see scripts/rtsp_loop_server.py): serve a long
-        // stream-copied loop of the clip once per client instead.
-        int repeats = (int)Math.Ceiling((WarmUp.TotalSeconds + seconds + SessionMargin.TotalSeconds) / (DemoAssets.SecondsPerPhoto * store.Manifest.Samples.Count));
-        var looped = Path.Combine(dir, $"faces1080-x{repeats}.mp4");
-        if (!File.Exists(looped))
-        {
-            FfmpegCli.Loop(clip, repeats, looped);
-        }
-
+        // Each camera's session must outlast warm-up + measurement (the server plays the clip once per client).
+        var looped = BenchAssets.LoopedClip(store, 1920, 1080, WarmUp + TimeSpan.FromSeconds(seconds) + SessionMargin);
         using var engine = ctx.Engine();
-        var galleryDir = Path.Combine(dir, "gallery");
-        DemoAssets.MakeGallery(engine, store, galleryDir);
-        var gallery = GalleryLoader.LoadIndexAsync(galleryDir, engine, new Watchlist.Enrollment.EnrollmentOptions(), NullLogger.Instance).GetAwaiter().GetResult();
-        var servers = new List<Process>();
+        var gallery = BenchAssets.DemoGallery(engine, store);
+        var servers = new List<RtspLoopServer>();
         try
         {
-            var urls = Enumerable.Range(0, counts.Max()).Select(i => StartServer(looped, 18600 + i, servers)).ToList();
+            foreach (int i in Enumerable.Range(0, counts.Max()))
+            {
+                servers.Add(new RtspLoopServer(looped, 18600 + i));
+            }
+
+            var urls = servers.Select(s => s.Url).ToList();
             var lines = new List<string>
             {
                 $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; provider {engine.ExecutionProvider}, " +
@@ -94,7 +79,6 @@ public static class PipelineBenchCommand
         {
             foreach (var s in servers)
             {
-                s.Kill(entireProcessTree: true);
                 s.Dispose();
             }
         }
@@ -163,42 +147,6 @@ public static class PipelineBenchCommand
             Sum("facestream_stage_latency_seconds_sum{stage=\"embed\"}"),
             Sum("facestream_stage_latency_seconds_count{stage=\"embed\"}"),
             Histogram.Parse(text, "facestream_frame_latency_seconds_bucket{"));
-    }
-
-    private static string StartServer(string clip, int port, List<Process> servers)
-    {
-        var script = FindUpward(Path.Combine("scripts", "rtsp_loop_server.py"))
-            ?? throw new InvalidDataException("scripts/rtsp_loop_server.py not found upward from here: run the bench from the repository");
-        var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-        var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { script, clip, port.ToString(CultureInfo.InvariantCulture), "/cam", "--once" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        var p = Process.Start(psi) ?? throw new InvalidDataException("cannot start the RTSP test server");
-        servers.Add(p);
-        var url = p.StandardOutput.ReadLine();
-        if (url is null || !url.StartsWith("rtsp://", StringComparison.Ordinal))
-        {
-            throw new InvalidDataException($"the RTSP test server did not start (needs python3-gi and gir1.2-gst-rtsp-server-1.0: scripts/setup.sh --test): {p.StandardError.ReadToEnd()}");
-        }
-
-        return url;
-    }
-
-    private static string? FindUpward(string relative)
-    {
-        for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d is not null; d = d.Parent)
-        {
-            var p = Path.Combine(d.FullName, relative);
-            if (File.Exists(p))
-            {
-                return p;
-            }
-        }
-
-        return null;
     }
 
     /// <summary>Cumulative bucket counts summed over label sets, as Prometheus' histogram_quantile reads them.</summary>

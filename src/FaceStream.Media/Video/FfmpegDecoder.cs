@@ -195,7 +195,10 @@ internal sealed unsafe class FfmpegDecoder : IDisposable
 
             Arm(readTimeout);
             var read = av_read_frame(_format, _packet);
-            if (read < 0)
+            // A read can succeed although its deadline fired: RTSP's line reader turns the interrupted socket read into end
+            // of stream, and av_read_frame then returns the packet the H.264 parser still held. Taken as data, it armed a
+            // fresh deadline and a frozen server was noticed after twice the read timeout.
+            if (read < 0 || _interrupt->Fired != 0)
             {
                 ThrowIfInterrupted(readTimeout, "reading");
                 // Dead RTSP servers report plain EOF; other errors end the stream the same way, with their text kept.

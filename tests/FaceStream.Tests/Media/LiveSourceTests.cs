@@ -126,6 +126,24 @@ public sealed class LiveSourceTests
     });
 
     [Fact]
+    public Task A_frozen_server_is_noticed_within_the_read_timeout() => Bounded.Run(async () =>
+    {
+        using var server = new RtspServer(VideoClips.Instance.H264_720);
+        var options = Camera("frozen-deadline", server.Url);
+        options.ReadTimeout = TimeSpan.FromSeconds(3);
+        await using var cam = new Running(options);
+        await Eventually(() => cam.Frames >= 10, "frames before the freeze");
+
+        var frozenAt = DateTimeOffset.UtcNow;
+        server.Freeze();
+        await Eventually(() => cam.Saw(SourceState.Stalled), "stall detected", diagnose: cam.Describe);
+        var noticed = (cam.Changes.First(c => c.To == SourceState.Stalled).At - frozenAt).TotalSeconds;
+        server.Resume();
+        // Was 2 × ReadTimeout: the read whose deadline fired returned the H.264 parser's last packet as a success (FfmpegDecoder.TryReadFrame).
+        Assert.InRange(noticed, 0, options.ReadTimeout.TotalSeconds + 1.5);
+    });
+
+    [Fact]
     public Task One_camera_dying_does_not_disturb_the_others() => Bounded.Run(async () =>
     {
         using var serverA = new RtspServer(VideoClips.Instance.H264_720);
