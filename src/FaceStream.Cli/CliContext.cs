@@ -23,21 +23,7 @@ public sealed class CliContext
     public static CliContext Create(CliArgs args)
     {
         var builder = new ConfigurationBuilder();
-        string? configPath = args.Value("--config");
-        if (configPath is not null)
-        {
-            if (!File.Exists(configPath))
-            {
-                throw new UsageException($"--config {configPath}: file not found");
-            }
-
-            builder.AddJsonFile(CheckedJson(Path.GetFullPath(configPath)), optional: false);
-        }
-        else if (FindDefaultConfig() is { } found)
-        {
-            builder.AddJsonFile(CheckedJson(found), optional: true);
-        }
-
+        string? configPath = AddConfigFile(builder, args);
         var config = AddSecretsAndEnvironment(builder).Build();
         // Logs go to stderr so that --json output on stdout stays machine-readable.
         var logs = LoggerFactory.Create(b => Worker.Hosting.ConsoleLogging.Configure(b));
@@ -53,6 +39,7 @@ public sealed class CliContext
         }
 
         ApplyGlobalOptions(args, ctx.Inference, ctx.Mtcnn);
+        ctx.Inference.ThresholdsFile = ThresholdFile.Resolve(ctx.Inference.ThresholdsFile, configPath);
         ctx.Validate();
         return ctx;
     }
@@ -86,6 +73,29 @@ public sealed class CliContext
         }
     }
 
+    /// <summary>Adds --config FILE, else config/facestream.json found upward (optional); returns the file used, if any.</summary>
+    private static string? AddConfigFile(IConfigurationBuilder builder, CliArgs args)
+    {
+        if (args.Value("--config") is { } path)
+        {
+            if (!File.Exists(path))
+            {
+                throw new UsageException($"--config {path}: file not found");
+            }
+
+            builder.AddJsonFile(CheckedJson(Path.GetFullPath(path)), optional: false);
+            return path;
+        }
+
+        if (FindDefaultConfig() is { } found)
+        {
+            builder.AddJsonFile(CheckedJson(found), optional: true);
+            return found;
+        }
+
+        return null;
+    }
+
     /// <summary>The path, once it parses as JSON; else a usage error (exit 2) naming the file, line and column.</summary>
     private static string CheckedJson(string path) =>
         Worker.Configuration.ConfigKeys.SyntaxError(path) is { } syntax ? throw new UsageException(syntax) : path;
@@ -107,20 +117,7 @@ public sealed class CliContext
     public static Worker.Configuration.WorkerSettings LoadWorkerSettings(CliArgs args)
     {
         var builder = new ConfigurationBuilder();
-        if (args.Value("--config") is { } path)
-        {
-            if (!File.Exists(path))
-            {
-                throw new UsageException($"--config {path}: file not found");
-            }
-
-            builder.AddJsonFile(CheckedJson(Path.GetFullPath(path)));
-        }
-        else if (FindDefaultConfig() is { } found)
-        {
-            builder.AddJsonFile(CheckedJson(found));
-        }
-
+        string? configPath = AddConfigFile(builder, args);
         try
         {
             var settings = Worker.Configuration.WorkerSettings.Load(AddSecretsAndEnvironment(builder).Build());
@@ -128,6 +125,7 @@ public sealed class CliContext
             settings.Cameras.Clear();
             settings.Metrics.Enabled = false;
             ApplyGlobalOptions(args, settings.Inference, settings.Mtcnn);
+            settings.Inference.ThresholdsFile = ThresholdFile.Resolve(settings.Inference.ThresholdsFile, configPath);
             return settings;
         }
         catch (Worker.Configuration.WorkerConfigurationException e)

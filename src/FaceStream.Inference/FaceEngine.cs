@@ -41,7 +41,8 @@ public sealed class FaceEngine : IDisposable
         {
             var members = memberIds.Select(id => new OnnxFaceEmbedder(Models, factory, id, flipFusion: inference.FlipFusion, antialias: inference.AntialiasChips)).ToList();
             Embedder = members.Count == 1 ? members[0] : new EnsembleFaceEmbedder(members);
-            string thresholds = string.IsNullOrWhiteSpace(inference.ThresholdsFile) ? ThresholdFile.DefaultPath() : inference.ThresholdsFile;
+            // Hosts that know their config file have already resolved the setting beside it (ThresholdFile.Resolve).
+            string thresholds = ThresholdFile.Resolve(inference.ThresholdsFile, configFile: null);
             if (ThresholdFile.Load(thresholds).TryGetValue(Embedder.ModelId, out var calibrated))
             {
                 Embedder.UseCalibratedThreshold(calibrated.Threshold);

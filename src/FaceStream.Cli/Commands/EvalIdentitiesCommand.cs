@@ -150,7 +150,7 @@ public static class EvalIdentitiesCommand
         var tracks = TrackSimulation.Run(labelled, templatesPerIdentity, model, decision, op.Threshold);
         if (args.Flag("--calibrate"))
         {
-            Calibrate(args, engine, dir, people.Count, n, (grey ? "grey probes" : "colour") + (applyGates ? ", camera quality gates" : ""), atTarget);
+            Calibrate(args, ctx.Inference.ThresholdsFile, engine, dir, people.Count, n, (grey ? "grey probes" : "colour") + (applyGates ? ", camera quality gates" : ""), atTarget);
         }
 
         string condition = (grey ? "grey probes, colour gallery" : "colour") + (applyGates ? ", camera quality gates" : "");
@@ -250,14 +250,14 @@ public static class EvalIdentitiesCommand
     }
 
     /// <summary>Writes the threshold that gives the target FAR on this data into the thresholds file (other models' entries kept).</summary>
-    private static void Calibrate(CliArgs args, Inference.FaceEngine engine, string dir, int identities, int faces, string condition, TarAtFar atTarget)
+    private static void Calibrate(CliArgs args, string thresholdsFile, Inference.FaceEngine engine, string dir, int identities, int faces, string condition, TarAtFar atTarget)
     {
         if (float.IsNaN(atTarget.Threshold))
         {
             throw new UsageException($"--calibrate: FAR {atTarget.Far:G3} needs at least {Math.Ceiling(1 / atTarget.Far)} impostor pairs; use more people or a larger --target-far");
         }
 
-        string file = args.Value("--thresholds") ?? ThresholdFile.DefaultPath();
+        string file = args.Value("--thresholds") ?? thresholdsFile;
         var entry = new CalibratedThreshold(engine.Embedder.ModelId, MathF.Round(atTarget.Threshold, 4), atTarget.Far, Math.Round(atTarget.Tar, 4),
             Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir))), identities, faces, condition, DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
         ThresholdFile.Save(file, entry);

@@ -31,6 +31,23 @@ public static class ThresholdFile
 
     private sealed record Document(int Schema, Dictionary<string, CalibratedThreshold> Models);
 
+    /// <summary>
+    /// Where a process reads its thresholds: <paramref name="setting"/> (Inference:ThresholdsFile) when given, relative
+    /// to the config file's folder like every other path in it; else thresholds.json beside the config file in use
+    /// (so `facestream-worker --config /etc/facestream/facestream.json` reads /etc/facestream/thresholds.json whatever
+    /// its working directory); else <see cref="DefaultPath"/>.
+    /// </summary>
+    public static string Resolve(string? setting, string? configFile)
+    {
+        string? configDir = configFile is null ? null : Path.GetDirectoryName(Path.GetFullPath(configFile));
+        if (!string.IsNullOrWhiteSpace(setting))
+        {
+            return configDir is null ? Path.GetFullPath(setting) : Path.GetFullPath(setting, configDir);
+        }
+
+        return configDir is null ? DefaultPath() : Path.Combine(configDir, FileName);
+    }
+
     /// <summary>config/thresholds.json beside the nearest config/facestream.json upward from here, else under ./config.</summary>
     public static string DefaultPath()
     {

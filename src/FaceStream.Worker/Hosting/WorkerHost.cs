@@ -137,6 +137,7 @@ public static class WorkerHost
         // Start-up failures are reported by RunAsync in one line; the host would add a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         var settings = WorkerSettings.Load(builder.Configuration);
+        settings.Inference.ThresholdsFile = FaceStream.Inference.Models.ThresholdFile.Resolve(settings.Inference.ThresholdsFile, configPath);
         var metricsOptions = settings.Metrics;
         builder.WebHost.UseKestrel(k =>
         {

@@ -30,6 +30,17 @@ public class ThresholdCalibrationTests
         Assert.Empty(ThresholdFile.Load(Path.Combine(TestAssets.TempDirectory(), "none.json")));
     }
 
+    [Fact]
+    public void The_thresholds_file_is_found_beside_the_config_file_whatever_the_working_directory()
+    {
+        // A service started with --config /etc/facestream/facestream.json from / must read /etc/facestream/thresholds.json.
+        string config = Path.Combine("/etc", "facestream", "facestream.json");
+        Assert.Equal("/etc/facestream/thresholds.json", ThresholdFile.Resolve(null, config));
+        Assert.Equal("/etc/facestream/site/t.json", ThresholdFile.Resolve("site/t.json", config));
+        Assert.Equal("/srv/t.json", ThresholdFile.Resolve("/srv/t.json", config));
+        Assert.Equal(ThresholdFile.DefaultPath(), ThresholdFile.Resolve("", null));
+    }
+
     [Theory]
     [InlineData("{ not json")]
     [InlineData("{\"schema\": 2, \"models\": {}}")]
