@@ -111,12 +111,12 @@ public class ConfigHardeningTests
               "Cameras": [ { "Id": "a", "Url": "{{VideoClips.Instance.H264_720}}", "Loop": true, "Realtime": true, "AnalysisFps": {{fps}} } ] }
             """;
         await File.WriteAllTextAsync(config, Config("2"));
-        using var worker = new CliProcess("run", "--config", config);
+        using var worker = WorkerProcess.Start(config);
         await worker.WaitForBaseAddress();
         await File.WriteAllTextAsync(config, Config("\"NaN\""));
         var line = await worker.WaitForLine("configuration change rejected");
         Assert.Contains("Cameras:0:AnalysisFps = NaN must be a finite number", line, StringComparison.Ordinal);
-        Assert.False(worker.HasExited, worker.Output);
+        Assert.False(worker.Exited, worker.Output);
     });
 
     [Fact]
@@ -155,7 +155,7 @@ public class ConfigHardeningTests
               "Cameras": [ { "Id": "a", "Url": "{{VideoClips.Instance.H264_720}}", "Loop": true, "Realtime": true, "AnalysisFps": 2 } ] }
             """;
         await File.WriteAllTextAsync(config, text);
-        using var worker = new CliProcess("run", "--config", config);
+        using var worker = WorkerProcess.Start(config);
         using var http = new HttpClient { BaseAddress = await worker.WaitForBaseAddress(), Timeout = TimeSpan.FromSeconds(10) };
         await File.WriteAllTextAsync(config, "");
         Assert.Contains($"{config} is empty", await worker.WaitForLine("configuration change rejected"), StringComparison.Ordinal);

@@ -18,7 +18,7 @@ public class CredentialLeakTests
             { "Metrics": { "Port": 0 }, "Events": { "Console": true, "JsonLinesFile": "{{events}}" },
               "Cameras": [ { "Id": "door", "Url": "rtsp://admin:{{Secret}}u@127.0.0.1:{{TestPorts.Free()}}/cam?user=admin&password={{Secret}}&token={{Secret}}t", "OpenTimeout": "00:00:02" } ] }
             """);
-        using var worker = new CliProcess("run", "--config", config);
+        using var worker = WorkerProcess.Start(config);
         var baseAddress = await worker.WaitForBaseAddress();
         using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
         await Wait.Until(() => File.Exists(events) && File.ReadAllText(events).Contains("\"reconnecting\"", StringComparison.Ordinal), "a camera_state event");
