@@ -152,14 +152,21 @@ public class FlipFusionTests
     [Fact]
     public void With_flip_fusion_a_face_and_its_mirror_image_embed_alike()
     {
-        var options = new InferenceOptions { ModelsDirectory = TestAssets.Store.Directory, Embedder = "mobilefacenet-192", FlipFusion = true, AntialiasChips = true };
-        using var engine = new FaceEngine(options, new MtcnnOptions());
         var image = StillImageDecoder.DecodeFile(TestAssets.Sample(2));
         var mirror = EmbeddingIdentityTests.Mirror(image);
-        var a = engine.SubjectFaceOf(image)!;
-        var c = a.Face.Box.Center;
-        var b = engine.DetectAndEmbed(mirror).Single(f => f.Face.Box.Contains(new PointF(image.Width - 1 - c.X, c.Y)));
-        // Fused, the descriptor no longer depends on which way the face is seen; only detection noise is left.
-        Assert.True(a.Embedding.Similarity(b.Embedding) > 0.95f, $"similarity {a.Embedding.Similarity(b.Embedding):F3}");
+        float Similarity(bool flip)
+        {
+            var options = new InferenceOptions { ModelsDirectory = TestAssets.Store.Directory, Embedder = "mobilefacenet-192", FlipFusion = flip };
+            using var engine = new FaceEngine(options, new MtcnnOptions());
+            var a = engine.SubjectFaceOf(image)!;
+            var c = a.Face.Box.Center;
+            var b = engine.DetectAndEmbed(mirror).Single(f => f.Face.Box.Contains(new PointF(image.Width - 1 - c.X, c.Y)));
+            return a.Embedding.Similarity(b.Embedding);
+        }
+
+        // Fused, the descriptor no longer depends on which way the face is seen (only detection noise is left); a
+        // single embedding of the mirrored face is measurably further away.
+        float fused = Similarity(flip: true), single = Similarity(flip: false);
+        Assert.True(fused > 0.97f && fused > single + 0.01f, $"fused {fused:F3}, single {single:F3}");
     }
 }
