@@ -1,3 +1,4 @@
+using System.CommandLine;
 using FaceStream.Inference;
 using FaceStream.Inference.Detection;
 using FaceStream.Inference.Models;
@@ -20,7 +21,7 @@ public sealed class CliContext
     /// Loads config/facestream.json (or --config FILE), then the secret files and FACESTREAM__SECTION__KEY environment
     /// variables (<see cref="Worker.Configuration.ConfigurationLayers"/>), then the global command-line options; validates everything and names the bad key.
     /// </summary>
-    public static CliContext Create(CliArgs args)
+    public static CliContext Create(ParseResult args)
     {
         var builder = new ConfigurationBuilder();
         string? configPath = AddConfigFile(builder, args);
@@ -45,38 +46,38 @@ public sealed class CliContext
     }
 
     /// <summary>The command-line options every command takes override the config file.</summary>
-    public static void ApplyGlobalOptions(CliArgs args, InferenceOptions inference, MtcnnOptions mtcnn)
+    public static void ApplyGlobalOptions(ParseResult args, InferenceOptions inference, MtcnnOptions mtcnn)
     {
-        if (args.Value("--models") is { } models)
+        if (args.GetValue(CliOptions.Models) is { } models)
         {
             inference.ModelsDirectory = models;
         }
 
-        if (args.Value("--provider") is { } provider)
+        if (args.GetValue(CliOptions.Provider) is { } provider)
         {
             inference.ExecutionProvider = provider;
         }
 
-        if (args.Value("--embedder") is { } embedder)
+        if (args.GetValue(CliOptions.Embedder) is { } embedder)
         {
             inference.Embedder = embedder;
         }
 
-        if (args.Int("--min-face", 12, 4096) is { } minFace)
+        if (args.GetValue(CliOptions.MinFace) is { } minFace)
         {
             mtcnn.MinFaceSize = minFace;
         }
 
-        if (args.Int("--threads", 0, 256) is { } threads)
+        if (args.GetValue(CliOptions.Threads) is { } threads)
         {
             mtcnn.Parallelism = threads;
         }
     }
 
     /// <summary>Adds --config FILE, else config/facestream.json found upward (optional); returns the file used, if any.</summary>
-    private static string? AddConfigFile(IConfigurationBuilder builder, CliArgs args)
+    private static string? AddConfigFile(IConfigurationBuilder builder, ParseResult args)
     {
-        if (args.Value("--config") is { } path)
+        if (args.GetValue(CliOptions.Config) is { } path)
         {
             if (!File.Exists(path))
             {
@@ -114,7 +115,7 @@ public sealed class CliContext
     }
 
     /// <summary>The worker's settings from the config file, secret files and environment, with the global command-line options applied and no cameras.</summary>
-    public static Worker.Configuration.WorkerSettings LoadWorkerSettings(CliArgs args)
+    public static Worker.Configuration.WorkerSettings LoadWorkerSettings(ParseResult args)
     {
         var builder = new ConfigurationBuilder();
         string? configPath = AddConfigFile(builder, args);

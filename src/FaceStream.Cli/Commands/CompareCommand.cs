@@ -1,3 +1,4 @@
+using System.CommandLine;
 using FaceStream.Inference;
 using FaceStream.Media.Images;
 
@@ -6,26 +7,32 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream compare A B [--json] [--threshold T]: 1:1 verification of the largest face in each image.</summary>
 public static class CompareCommand
 {
-    public const string Usage = "facestream compare IMAGE_A IMAGE_B [--json] [--threshold T] [--embedder ID]";
+    private static readonly Argument<string> ImageA = new("IMAGE_A") { Description = "A photo; its largest face is compared" };
 
-    public static int Run(IEnumerable<string> argv)
+    private static readonly Argument<string> ImageB = new("IMAGE_B") { Description = "The other photo" };
+
+    private static readonly Option<float?> Threshold = CliOptions.OptionalFloat("--threshold", -1f, 1f, "T", "Cosine similarity from which the faces are the same person (default: the embedder's calibrated threshold)");
+
+    public static Command Create()
     {
-        var args = CliArgs.Parse(argv, ["--threshold"], ["--json"]);
-        if (args.Positionals.Count != 2)
-        {
-            throw new UsageException($"compare takes exactly two images. Usage: {Usage}");
-        }
+        var command = new Command("compare", "1:1 verification: is the largest face in each photo the same person?") { ImageA, ImageB, CliOptions.Json, Threshold };
+        command.SetAction(Run);
+        return command;
+    }
 
+    private static int Run(ParseResult args)
+    {
         var ctx = CliContext.Create(args);
 
-        bool json = args.Flag("--json");
+        bool json = args.GetValue(CliOptions.Json);
+        string[] paths = [args.GetRequiredValue(ImageA), args.GetRequiredValue(ImageB)];
         using var engine = ctx.Engine();
-        float threshold = args.Float("--threshold", -1f, 1f) ?? engine.Embedder.Threshold;
+        float threshold = args.GetValue(Threshold) ?? engine.Embedder.Threshold;
         var faces = new EmbeddedFace?[2];
         var failures = new InputFailures(json);
         for (int i = 0; i < 2; i++)
         {
-            string path = args.Positionals[i];
+            string path = paths[i];
             int k = i;
             failures.Run(path, () =>
             {
@@ -46,8 +53,8 @@ public static class CompareCommand
             Console.Out.WriteLine(Json.Line(w =>
             {
                 w.WriteStartObject();
-                w.WriteString("a", args.Positionals[0]);
-                w.WriteString("b", args.Positionals[1]);
+                w.WriteString("a", paths[0]);
+                w.WriteString("b", paths[1]);
                 w.WriteString("model", engine.Embedder.ModelId);
                 w.WriteNumber("similarity", Math.Round(similarity, 4));
                 w.WriteNumber("threshold", threshold);

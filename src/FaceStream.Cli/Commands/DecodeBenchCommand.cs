@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -10,24 +11,32 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream bench decode: decode + conversion speed and CPU per camera for a 1080p H.264 file.</summary>
 public static class DecodeBenchCommand
 {
-    public const string Usage = "facestream bench decode [--clip FILE] [--runs N] [--markdown FILE]";
-
     private const string ClipRecipe =
         "-f lavfi -i \"testsrc2=size=1920x1080:rate=25,noise=alls=10:allf=t+u\" -t 10 -c:v libx264 -preset veryfast " +
         "-profile:v high -bf 0 -g 50 -b:v 6M -maxrate 6M -bufsize 12M -pix_fmt yuv420p";
 
-    public static int Run(IEnumerable<string> argv)
+    private static readonly Option<string?> Clip = new("--clip") { Description = "Video to decode (default: a camera-like 1080p25 H.264 clip made with the ffmpeg CLI)", HelpName = "FILE" };
+
+    private static readonly Option<int> Runs = CliOptions.Int("--runs", 1, 100, 3, "N", "Runs of each case; the median is reported");
+
+    public static Command Create()
     {
-        var args = CliArgs.Parse(argv, ["--clip", "--runs", "--markdown"], []);
-        int runs = args.Int("--runs", 1, 100) ?? 3;
+        var command = new Command("decode", "FFmpeg decode + conversion fps and CPU per camera") { Clip, Runs, CliOptions.Markdown };
+        command.SetAction(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult args)
+    {
+        int runs = args.GetValue(Runs);
         var versions = FfmpegLibrary.EnsureLoaded();
-        string clip = args.Value("--clip") ?? MakeCameraClip();
+        string clip = args.GetValue(Clip) ?? MakeCameraClip();
         var probe = VideoProbe.Probe(new VideoSourceOptions { Id = "bench", Url = clip });
         var lines = new List<string>
         {
             $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, {versions}",
-            $"Command: facestream bench decode --runs {runs}{(args.Value("--clip") is { } c ? " --clip " + c : "")} " +
-            $"(clip: {probe.Codec} {probe.Width}x{probe.Height} @ {probe.Fps:0.##} fps{(args.Value("--clip") is null ? $", made with ffmpeg {ClipRecipe}" : "")}); median of {runs} runs",
+            $"Command: facestream bench decode --runs {runs}{(args.GetValue(Clip) is { } c ? " --clip " + c : "")} " +
+            $"(clip: {probe.Codec} {probe.Width}x{probe.Height} @ {probe.Fps:0.##} fps{(args.GetValue(Clip) is null ? $", made with ffmpeg {ClipRecipe}" : "")}); median of {runs} runs",
             "",
             "| decoder threads | converted to BGRA | decode fps (wall) | CPU ms per frame | CPU per camera at 25 fps (% of one core) | bytes allocated per frame |",
             "|---|---|---|---|---|---|",
@@ -49,7 +58,7 @@ public static class DecodeBenchCommand
             Console.Out.WriteLine(l);
         }
 
-        if (args.Value("--markdown") is { } md)
+        if (args.GetValue(CliOptions.Markdown) is { } md)
         {
             File.WriteAllLines(md, lines);
         }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using FaceStream.Inference;
 using FaceStream.Inference.Models;
 using FaceStream.Cli.Demo;
@@ -11,14 +12,24 @@ namespace FaceStream.Cli.Commands;
 /// </summary>
 public static class DemoCommand
 {
-    public const string Usage = "facestream demo [--out DIR] [--metrics-port N] [--photos]";
+    private static readonly Option<string> Out = new("--out") { Description = "Folder for the video, gallery, events and snapshots", HelpName = "DIR", DefaultValueFactory = _ => Path.Combine("out", "demo") };
 
-    public static int Run(IEnumerable<string> argv)
+    private static readonly Option<int> MetricsPort = CliOptions.Int("--metrics-port", 0, 65535, 9464, "N", "Port of /metrics and the health endpoints while the demo runs (0: any free port)");
+
+    private static readonly Option<bool> PhotosOption = new("--photos") { Description = "Instead: detect, annotate and compare the bundled sample photos" };
+
+    public static Command Create()
     {
-        var args = CliArgs.Parse(argv, ["--out", "--metrics-port"], ["--photos"]);
+        var command = new Command("demo", "The worker on a video made from the sample photos, against a gallery of two of their faces") { Out, MetricsPort, PhotosOption };
+        command.SetAction(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult args)
+    {
         var ctx = CliContext.Create(args);
-        string outDir = Path.GetFullPath(args.Value("--out") ?? Path.Combine("out", "demo"));
-        return args.Flag("--photos") ? Photos(ctx, outDir) : Video(ctx, outDir, args.Int("--metrics-port", 0, 65535) ?? 9464);
+        string outDir = Path.GetFullPath(args.GetRequiredValue(Out));
+        return args.GetValue(PhotosOption) ? Photos(ctx, outDir) : Video(ctx, outDir, args.GetValue(MetricsPort));
     }
 
     private static int Video(CliContext ctx, string outDir, int metricsPort)

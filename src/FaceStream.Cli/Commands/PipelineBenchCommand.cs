@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -14,22 +15,37 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream bench pipeline: how many 1080p RTSP cameras the whole pipeline sustains at the analysis rate, with latency, CPU and memory.</summary>
 public static class PipelineBenchCommand
 {
-    public const string Usage = "facestream bench pipeline [--cameras 1,2,4] [--seconds S] [--fps N] [--max-width PX] [--markdown FILE]";
-
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(8);
 
     /// <summary>Slack for connecting and stopping around each measured session.</summary>
     private static readonly TimeSpan SessionMargin = TimeSpan.FromSeconds(30);
 
-    public static int Run(IEnumerable<string> argv)
+    private static readonly Option<IReadOnlyList<int>> Cameras = CliOptions.Counts("--cameras", 1, 32, "1,2,4", "Camera counts to measure, one session each");
+
+    private static readonly Option<int> Seconds = CliOptions.Int("--seconds", 5, 3600, 30, "S", "Measured seconds per session (after warm-up)");
+
+    private static readonly Option<float> Fps = CliOptions.Float("--fps", 0.5f, 30f, 5f, "N", "Analysed frames per second per camera");
+
+    private static readonly Option<int> MaxWidth = CliOptions.Int("--max-width", 160, 7680, 1920, "PX", "Frames wider than this are scaled down before detection");
+
+    public static Command Create()
     {
-        var args = CliArgs.Parse(argv, ["--cameras", "--seconds", "--fps", "--max-width", "--markdown"], []);
+        var command = new Command("pipeline", "The whole pipeline on N live 1080p RTSP cameras: fps, latency, CPU, RSS (min face 40 unless --min-face)")
+        {
+            Cameras, Seconds, Fps, MaxWidth, CliOptions.Markdown,
+        };
+        command.SetAction(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult args)
+    {
         var ctx = CliContext.Create(args);
-        var counts = (args.Value("--cameras") ?? "1,2,4").Split(',').Select(c => int.TryParse(c, out var n) && n is > 0 and <= 32 ? n : throw new UsageException("--cameras takes counts from 1 to 32, e.g. 1,2,4")).ToList();
-        var seconds = args.Int("--seconds", 5, 3600) ?? 30;
-        var fps = args.Float("--fps", 0.5f, 30f) ?? 5f;
-        var maxWidth = args.Int("--max-width", 160, 7680) ?? 1920;
-        if (args.Value("--min-face") is null)
+        var counts = args.GetRequiredValue(Cameras);
+        var seconds = args.GetValue(Seconds);
+        var fps = args.GetValue(Fps);
+        var maxWidth = args.GetValue(MaxWidth);
+        if (args.GetValue(CliOptions.MinFace) is null)
         {
             ctx.Mtcnn.MinFaceSize = 40;
         }
@@ -70,7 +86,7 @@ public static class PipelineBenchCommand
                 Console.Out.WriteLine(l);
             }
 
-            if (args.Value("--markdown") is { } md)
+            if (args.GetValue(CliOptions.Markdown) is { } md)
             {
                 File.WriteAllLines(md, lines);
             }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using FaceStream.Media.Video;
 using FaceStream.Media.Video.Interop;
@@ -7,22 +8,27 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream probe URL: opens a camera or file, decodes one frame and prints what it delivers.</summary>
 public static class ProbeCommand
 {
-    public const string Usage = "facestream probe URL [--json] [--timeout SECONDS] [--transport tcp|udp]";
+    private static readonly Argument<string> Url = new("URL") { Description = "A camera (rtsp://, http://, …) or a video file" };
 
-    public static int Run(IEnumerable<string> argv)
+    private static readonly Option<float> Timeout = CliOptions.Float("--timeout", 0.1f, 600f, 10f, "SECONDS", "Longest wait to open the source and to read a frame");
+
+    private static readonly Option<string> Transport = new("--transport") { Description = "RTSP transport: tcp or udp", HelpName = "tcp|udp", DefaultValueFactory = _ => "tcp" };
+
+    public static Command Create()
     {
-        var args = CliArgs.Parse(argv, ["--timeout", "--transport"], ["--json"]);
-        if (args.Positionals.Count != 1)
-        {
-            throw new UsageException($"probe takes one URL or file. Usage: {Usage}");
-        }
+        var command = new Command("probe", "Open a camera or file, decode one frame, print codec, size and fps") { Url, CliOptions.Json, Timeout, Transport };
+        command.SetAction(Run);
+        return command;
+    }
 
-        var timeout = TimeSpan.FromSeconds(args.Float("--timeout", 0.1f, 600f) ?? 10f);
+    private static int Run(ParseResult args)
+    {
+        var timeout = TimeSpan.FromSeconds(args.GetValue(Timeout));
         var options = new VideoSourceOptions
         {
             Id = "probe",
-            Url = args.Positionals[0],
-            Transport = args.Value("--transport") ?? "tcp",
+            Url = args.GetRequiredValue(Url),
+            Transport = args.GetRequiredValue(Transport),
             OpenTimeout = timeout,
             ReadTimeout = timeout,
         };
@@ -32,7 +38,7 @@ public static class ProbeCommand
             throw new UsageException(string.Join("; ", problems));
         }
 
-        bool json = args.Flag("--json");
+        bool json = args.GetValue(CliOptions.Json);
         var safeUrl = SourceUrl.Redact(options.Url);
         try
         {

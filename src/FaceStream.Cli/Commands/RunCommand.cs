@@ -1,3 +1,4 @@
+using System.CommandLine;
 using FaceStream.Worker.Hosting;
 
 namespace FaceStream.Cli.Commands;
@@ -5,5 +6,24 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream run: the stream-processing worker (the same host as the facestream-worker executable).</summary>
 public static class RunCommand
 {
-    public static int Run(IEnumerable<string> argv) => WorkerHost.RunAsync(argv.ToArray()).GetAwaiter().GetResult();
+    public static Command Create()
+    {
+        var command = new Command("run", "The worker: cameras from the config file, events on stdout and the configured sinks, /metrics, health and the watchlist API");
+        // A synchronous action: the host handles Ctrl+C and SIGTERM itself (graceful stop, systemd's STOPPING=1).
+        command.SetAction(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult parse)
+    {
+        // The worker reads everything else from its config file (the same file and keys as facestream-worker).
+        var ignored = CliOptions.Global.Where(o => o != CliOptions.Config && parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+        if (ignored.Count > 0)
+        {
+            throw new UsageException($"run takes only --config FILE; set {string.Join(", ", ignored)} in the config file (e.g. Inference:ModelsDirectory) or as FACESTREAM__SECTION__KEY");
+        }
+
+        string[] argv = parse.GetValue(CliOptions.Config) is { } config ? ["--config", config] : [];
+        return WorkerHost.RunAsync(argv).GetAwaiter().GetResult();
+    }
 }

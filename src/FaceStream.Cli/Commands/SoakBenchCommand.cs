@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -21,9 +22,6 @@ namespace FaceStream.Cli.Commands;
 /// </summary>
 public static class SoakBenchCommand
 {
-    public const string Usage = "facestream bench soak [--cameras N] [--minutes M | --seconds S] [--interval S] [--warm-up S] [--rtsp-every S] [--rtsp-down S] " +
-        "[--redis-down S] [--webhook-down S] [--no-webhook] [--fps N] [--rss-bound MIB] [--event-buffer N] [--json] [--markdown FILE]";
-
     /// <summary>Threads and open file descriptors the process may end with beyond its warmed-up count.</summary>
     private const int ThreadBound = 16;
     private const int HandleBound = 32;
@@ -34,13 +32,24 @@ public static class SoakBenchCommand
     /// <summary>After a sink's server is back, losses in this long are still the outage's (the lane's retry back-off is at most 5 s).</summary>
     private static readonly TimeSpan RecoveryGrace = TimeSpan.FromSeconds(30);
 
-    public static int Run(IEnumerable<string> argv)
+    public static Command Create()
     {
-        var args = CliArgs.Parse(argv, ["--cameras", "--minutes", "--seconds", "--interval", "--warm-up", "--rtsp-every", "--rtsp-down", "--redis-down", "--webhook-down", "--fps", "--rss-bound", "--event-buffer", "--markdown"],
-            ["--json", "--no-webhook"]);
+        var command = new Command("soak", "The pipeline for M minutes while cameras, Redis and the webhook fail: RSS/threads/fds growth, " +
+            "events delivered + lost = published, reconnects (exit 1 when a bound is broken)")
+        {
+            SoakPlan.CamerasOption, SoakPlan.MinutesOption, SoakPlan.SecondsOption, SoakPlan.IntervalOption, SoakPlan.WarmUpOption, SoakPlan.RtspEveryOption, SoakPlan.RtspDownOption,
+            SoakPlan.RedisDownOption, SoakPlan.WebhookDownOption, SoakPlan.NoWebhookOption, SoakPlan.FpsOption, SoakPlan.RssBoundOption, SoakPlan.EventBufferOption,
+            CliOptions.Json, CliOptions.Markdown,
+        };
+        command.SetAction(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult args)
+    {
         var ctx = CliContext.Create(args);
         var plan = SoakPlan.From(args);
-        if (args.Value("--min-face") is null)
+        if (args.GetValue(CliOptions.MinFace) is null)
         {
             ctx.Mtcnn.MinFaceSize = 40;
         }
@@ -63,8 +72,8 @@ public static class SoakBenchCommand
 
             var soak = new Soak(plan, ctx, engine, gallery, servers, redis, webhook, Path.Combine(BenchAssets.Folder, $"soak-events-{Environment.ProcessId}.jsonl"));
             var report = soak.Run();
-            var lines = report.Markdown(plan, engine, ctx, string.Join(' ', argv));
-            if (args.Flag("--json"))
+            var lines = report.Markdown(plan, engine, ctx, CliOptions.Arguments(args));
+            if (args.GetValue(CliOptions.Json))
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) } }));
             }
@@ -76,7 +85,7 @@ public static class SoakBenchCommand
                 }
             }
 
-            if (args.Value("--markdown") is { } md)
+            if (args.GetValue(CliOptions.Markdown) is { } md)
             {
                 File.WriteAllLines(md, lines);
             }
@@ -96,25 +105,39 @@ public static class SoakBenchCommand
     public sealed record SoakPlan(int Cameras, TimeSpan Duration, TimeSpan Interval, TimeSpan WarmUp, TimeSpan RtspEvery, TimeSpan RtspDown, TimeSpan RedisDown,
         TimeSpan WebhookDown, bool Webhook, double Fps, long RssBoundBytes, int EventBuffer)
     {
-        public static SoakPlan From(CliArgs args)
+        internal static readonly Option<int> CamerasOption = CliOptions.Int("--cameras", 1, 16, 2, "N", "Live RTSP cameras");
+        internal static readonly Option<int> MinutesOption = CliOptions.Int("--minutes", 1, 24 * 60, 10, "M", "Length of the run");
+        internal static readonly Option<int?> SecondsOption = CliOptions.OptionalInt("--seconds", 20, 24 * 3600, "S", "Length of the run in seconds (instead of --minutes)");
+        internal static readonly Option<int> IntervalOption = CliOptions.Int("--interval", 1, 3600, 30, "S", "Seconds between samples");
+        internal static readonly Option<int?> WarmUpOption = CliOptions.OptionalInt("--warm-up", 5, 600, "S", "Seconds before the baseline sample (default: a sixth of the run, at most 60)");
+        internal static readonly Option<int?> RtspEveryOption = CliOptions.OptionalInt("--rtsp-every", 20, 24 * 3600, "S", "Seconds between restarts of each camera's server (default: about 4 minutes, at least one restart)");
+        internal static readonly Option<int> RtspDownOption = CliOptions.Int("--rtsp-down", 1, 600, 15, "S", "Seconds each camera's server stays down");
+        internal static readonly Option<int> RedisDownOption = CliOptions.Int("--redis-down", 1, 600, 15, "S", "Seconds Redis stays down");
+        internal static readonly Option<int?> WebhookDownOption = CliOptions.OptionalInt("--webhook-down", 1, 3600, "S", "Seconds the webhook receiver stays down (default: a fifth of the run, at most 60)");
+        internal static readonly Option<bool> NoWebhookOption = new("--no-webhook") { Description = "Run without the webhook sink" };
+        internal static readonly Option<float> FpsOption = CliOptions.Float("--fps", 0.5f, 30f, 5f, "N", "Analysed frames per second per camera");
+        internal static readonly Option<int> RssBoundOption = CliOptions.Int("--rss-bound", 1, 1 << 20, 96, "MIB", "Largest RSS growth after warm-up that passes");
+        internal static readonly Option<int> EventBufferOption = CliOptions.Int("--event-buffer", 1, 10_000_000, new EventsOptions().BufferSize, "N", "Events each sink buffers while its server is down");
+
+        public static SoakPlan From(ParseResult args)
         {
-            int cameras = args.Int("--cameras", 1, 16) ?? 2;
-            var duration = args.Int("--seconds", 20, 24 * 3600) is { } s ? TimeSpan.FromSeconds(s) : TimeSpan.FromMinutes(args.Int("--minutes", 1, 24 * 60) ?? 10);
-            var warmUp = TimeSpan.FromSeconds(args.Int("--warm-up", 5, 600) ?? (int)Math.Min(60, duration.TotalSeconds / 6));
+            int cameras = args.GetValue(CamerasOption);
+            var duration = args.GetValue(SecondsOption) is { } s ? TimeSpan.FromSeconds(s) : TimeSpan.FromMinutes(args.GetValue(MinutesOption));
+            var warmUp = TimeSpan.FromSeconds(args.GetValue(WarmUpOption) ?? (int)Math.Min(60, duration.TotalSeconds / 6));
             var tail = TimeSpan.FromSeconds(Math.Max(10, duration.TotalSeconds * 0.15));
             // Default: room for each camera to be restarted about once every 4 minutes, at least once in a short run.
-            var every = TimeSpan.FromSeconds(args.Int("--rtsp-every", 20, 24 * 3600) ?? (int)Math.Clamp((duration - warmUp - tail).TotalSeconds - 10, 30, 240));
+            var every = TimeSpan.FromSeconds(args.GetValue(RtspEveryOption) ?? (int)Math.Clamp((duration - warmUp - tail).TotalSeconds - 10, 30, 240));
             return new SoakPlan(cameras, duration,
-                TimeSpan.FromSeconds(args.Int("--interval", 1, 3600) ?? 30),
+                TimeSpan.FromSeconds(args.GetValue(IntervalOption)),
                 warmUp,
                 every,
-                TimeSpan.FromSeconds(args.Int("--rtsp-down", 1, 600) ?? 15),
-                TimeSpan.FromSeconds(args.Int("--redis-down", 1, 600) ?? 15),
-                TimeSpan.FromSeconds(args.Int("--webhook-down", 1, 3600) ?? (int)Math.Min(60, duration.TotalSeconds / 5)),
-                !args.Flag("--no-webhook"),
-                args.Float("--fps", 0.5f, 30f) ?? 5f,
-                (args.Int("--rss-bound", 1, 1 << 20) ?? 96) * (1L << 20),
-                args.Int("--event-buffer", 1, 10_000_000) ?? new EventsOptions().BufferSize);
+                TimeSpan.FromSeconds(args.GetValue(RtspDownOption)),
+                TimeSpan.FromSeconds(args.GetValue(RedisDownOption)),
+                TimeSpan.FromSeconds(args.GetValue(WebhookDownOption) ?? (int)Math.Min(60, duration.TotalSeconds / 5)),
+                !args.GetValue(NoWebhookOption),
+                args.GetValue(FpsOption),
+                args.GetValue(RssBoundOption) * (1L << 20),
+                args.GetValue(EventBufferOption));
         }
 
         /// <summary>Everything comes back before the last 15 % (at least 10 s) of the run, so the end state is measured with all up.</summary>

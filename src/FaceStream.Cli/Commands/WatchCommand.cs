@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using FaceStream.Inference;
 using FaceStream.Inference.Models;
@@ -20,21 +21,31 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream watch SOURCE...: the worker's pipeline over files or URLs against a gallery folder, events on stdout.</summary>
 public static class WatchCommand
 {
-    public const string Usage = "facestream watch SOURCE... [--gallery DIR | --watchlist URI] [--config FILE] [--json] [--fps N] [--realtime]";
+    private static readonly Argument<string[]> Sources = new("SOURCE") { Arity = ArgumentArity.OneOrMore, Description = "Video files or camera URLs (rtsp://, http://, …)" };
 
-    public static int Run(IEnumerable<string> argv)
+    private static readonly Option<string?> Gallery = new("--gallery") { Description = "A folder with one sub-folder of photos per person (folder name = id), instead of the watchlist", HelpName = "DIR" };
+
+    private static readonly Option<float?> Fps = CliOptions.OptionalFloat("--fps", 0.1f, 60f, "N", "Analysed frames per second per source (default: Cameras' AnalysisFps default)");
+
+    private static readonly Option<bool> Realtime = new("--realtime") { Description = "Play files at their own speed, as a camera delivers them (default: as fast as they decode)" };
+
+    public static Command Create()
     {
-        var args = CliArgs.Parse(argv, ["--gallery", "--watchlist", "--fps"], ["--json", "--realtime"]);
-        if (args.Positionals.Count == 0)
+        var command = new Command("watch", "The worker's pipeline over files or URLs against a gallery or the watchlist: events, then a summary (Ctrl+C stops and summarises)")
         {
-            throw new UsageException($"watch needs at least one file or URL. Usage: {Usage}");
-        }
+            Sources, Gallery, CliOptions.Watchlist, CliOptions.Json, Fps, Realtime,
+        };
+        command.SetAction(RunAsync);
+        return command;
+    }
 
+    private static async Task<int> RunAsync(ParseResult args, CancellationToken cancel)
+    {
         var settings = CliContext.LoadWorkerSettings(args);
-        bool json = args.Flag("--json");
-        double? fps = args.Float("--fps", 0.1f, 60f);
+        bool json = args.GetValue(CliOptions.Json);
+        double? fps = args.GetValue(Fps);
         var ids = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (source, i) in args.Positionals.Select((s, i) => (s, i)))
+        foreach (var (source, i) in args.GetRequiredValue(Sources).Select((s, i) => (s, i)))
         {
             var url = SourceUrl.Parse(source);
             var id = url.IsLive ? $"cam{i + 1}" : Path.GetFileNameWithoutExtension(source);
@@ -44,7 +55,7 @@ public static class WatchCommand
                 ids.Add(id);
             }
 
-            var camera = new CameraOptions { Id = id, Url = source, Realtime = args.Flag("--realtime") };
+            var camera = new CameraOptions { Id = id, Url = source, Realtime = args.GetValue(Realtime) };
             if (fps is { } f)
             {
                 camera.AnalysisFps = f;
@@ -67,15 +78,15 @@ public static class WatchCommand
         WatchlistCache? cache = null;
         IWatchlistStore? store = null;
         GalleryIndex gallery;
-        if (args.Value("--gallery") is { } dir)
+        if (args.GetValue(Gallery) is { } dir)
         {
-            gallery = GalleryLoader.LoadIndexAsync(Directory.Exists(dir) ? dir : throw new UsageException($"--gallery {dir}: folder not found"), engine, settings.Enrollment, ctx.Logs.CreateLogger("FaceStream.Gallery")).GetAwaiter().GetResult();
+            gallery = await GalleryLoader.LoadIndexAsync(Directory.Exists(dir) ? dir : throw new UsageException($"--gallery {dir}: folder not found"), engine, settings.Enrollment, ctx.Logs.CreateLogger("FaceStream.Gallery"));
         }
         else
         {
             try
             {
-                store = settings.Watchlist.OpenAsync(args.Value("--watchlist")).GetAwaiter().GetResult();
+                store = await settings.Watchlist.OpenAsync(args.GetValue(CliOptions.Watchlist));
             }
             catch (ArgumentException e)
             {
@@ -83,29 +94,29 @@ public static class WatchCommand
             }
 
             cache = new WatchlistCache(store, engine.Embedder.ModelId, engine.Embedder.Dimension, settings.Watchlist.ResyncInterval, ctx.Logs.CreateLogger("FaceStream.Watchlist"));
-            cache.StartAsync().GetAwaiter().GetResult();
+            await cache.StartAsync();
             gallery = cache.Index;
         }
 
         var memory = new MemorySink();
         var sinks = new List<IEventSink> { memory, json ? JsonLinesSink.Console() : new HumanSink() };
         var metrics = new PipelineMetrics(Metrics.NewCustomRegistry());
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            cancel.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
         try
         {
-            return RunPipeline(settings, engine, gallery, cache, sinks, metrics, ctx.Logs, memory, json, cancel.Token).GetAwaiter().GetResult();
+            // Ctrl+C / SIGTERM cancel the pipeline, which stops its sources; the summary is still printed.
+            return await RunPipeline(settings, engine, gallery, cache, sinks, metrics, ctx.Logs, memory, json, cancel);
         }
         finally
         {
-            Console.CancelKeyPress -= onCancel;
-            cache?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            store?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            if (cache is not null)
+            {
+                await cache.DisposeAsync();
+            }
+
+            if (store is not null)
+            {
+                await store.DisposeAsync();
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -11,23 +12,36 @@ namespace FaceStream.Cli.Commands;
 /// <summary>facestream bench watchlist: top-5 search time over N 512-d templates on one core (exhaustive and bound scan), and cache resync time from Redis.</summary>
 public static class WatchlistBenchCommand
 {
-    public const string Usage = "facestream bench watchlist [--sizes 10000,100000,1000000] [--queries N] [--redis URI] [--resync N] [--markdown FILE]";
-
     private const int Dimension = 512;
     private const int TemplatesPerIdentity = 5;
 
-    public static int Run(IEnumerable<string> argv) => RunAsync(argv).GetAwaiter().GetResult();
+    private static readonly Option<IReadOnlyList<int>> Sizes = CliOptions.Counts("--sizes", 1, 100_000_000, "10000,100000,1000000", "Template counts to search");
 
-    private static async Task<int> RunAsync(IEnumerable<string> argv)
+    private static readonly Option<int> Queries = CliOptions.Int("--queries", 1, 100_000, 200, "N", "Timed queries of each kind (after 20 warm-up)");
+
+    private static readonly Option<string?> Redis = new("--redis") { Description = "Also time a cache resync from this Redis (redis://host:port)", HelpName = "URI" };
+
+    private static readonly Option<int> Resync = CliOptions.Int("--resync", 1, 10_000_000, 100_000, "N", "With --redis: templates written, then loaded by the resync");
+
+    public static Command Create()
     {
-        var args = CliArgs.Parse(argv, ["--sizes", "--queries", "--redis", "--resync", "--markdown"], []);
-        var sizes = (args.Value("--sizes") ?? "10000,100000,1000000").Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToList();
-        int queries = args.Int("--queries", 1, 100_000) ?? 200;
+        var command = new Command("watchlist", "Top-5 search time over N 512-d templates (exhaustive and bound scan) and cache resync time")
+        {
+            Sizes, Queries, Redis, Resync, CliOptions.Markdown,
+        };
+        command.SetAction((parse, cancel) => RunAsync(parse, cancel));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult args, CancellationToken cancel)
+    {
+        var sizes = args.GetRequiredValue(Sizes);
+        int queries = args.GetValue(Queries);
         var random = new Random(12345);
         var lines = new List<string>
         {
             $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, SIMD {System.Numerics.Vector<float>.Count * 32}-bit",
-            $"Command: facestream bench watchlist {string.Join(' ', argv)} (random unit vectors, {TemplatesPerIdentity} templates per identity, {queries} queries of each kind after 20 warm-up; one thread)",
+            $"Command: facestream bench watchlist {CliOptions.Arguments(args)} (random unit vectors, {TemplatesPerIdentity} templates per identity, {queries} queries of each kind after 20 warm-up; one thread)",
             "",
             "Strangers are random unit vectors (nobody enrolled: the common case at a camera); enrolled faces are noisy copies of a template (similarity ≈ 0.7).",
             "Both searches return the same top-5 (identities and similarities, checked on every query below).",
@@ -69,9 +83,9 @@ public static class WatchlistBenchCommand
             Console.Error.WriteLine(lines[^1]);
         }
 
-        if (args.Value("--redis") is { } redisUri)
+        if (args.GetValue(Redis) is { } redisUri)
         {
-            int count = args.Int("--resync", 1, 10_000_000) ?? 100_000;
+            int count = args.GetValue(Resync);
             var prefix = $"bench:{Guid.NewGuid():N}";
             await using var store = await RedisWatchlistStore.ConnectAsync(WatchlistUri.Parse(redisUri), prefix);
             var load = Stopwatch.StartNew();
@@ -109,9 +123,9 @@ public static class WatchlistBenchCommand
             Console.Out.WriteLine(l);
         }
 
-        if (args.Value("--markdown") is { } md)
+        if (args.GetValue(CliOptions.Markdown) is { } md)
         {
-            await File.WriteAllLinesAsync(md, lines);
+            await File.WriteAllLinesAsync(md, lines, cancel);
         }
 
         return 0;

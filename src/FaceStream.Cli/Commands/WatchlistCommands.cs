@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using FaceStream.Core.Matching;
 using FaceStream.Inference;
@@ -22,14 +23,14 @@ internal sealed class WatchlistSession : IAsyncDisposable
 
     public Worker.Configuration.WorkerSettings Settings { get; }
 
-    public static WatchlistSession Open(CliArgs args, bool writes)
+    public static async Task<WatchlistSession> OpenAsync(ParseResult args, bool writes)
     {
         var settings = CliContext.LoadWorkerSettings(args);
-        var uri = args.Value("--watchlist") ?? settings.Watchlist.Uri;
+        var uri = args.GetValue(CliOptions.Watchlist) ?? settings.Watchlist.Uri;
         IWatchlistStore store;
         try
         {
-            store = settings.Watchlist.OpenAsync(uri).GetAwaiter().GetResult();
+            store = await settings.Watchlist.OpenAsync(uri);
         }
         catch (ArgumentException e)
         {
@@ -50,16 +51,34 @@ internal sealed class WatchlistSession : IAsyncDisposable
 /// <summary>facestream enroll: adds people's photos to the watchlist (each photo: its dominant face, or the one picked).</summary>
 public static class EnrollCommand
 {
-    public const string Usage = "facestream enroll --name NAME [--id ID] IMAGE... [--face N | --box X1,Y1,X2,Y2] | facestream enroll --folders DIR  [--watchlist URI] [--json]";
+    private static readonly Argument<string[]> Images = new("IMAGE") { Arity = ArgumentArity.ZeroOrMore, Description = "Photos of the person named by --name" };
 
-    public static int Run(IEnumerable<string> argv) => RunAsync(argv).GetAwaiter().GetResult();
+    private static readonly Option<string?> Name = new("--name") { Description = "The person's name", HelpName = "NAME" };
 
-    private static async Task<int> RunAsync(IEnumerable<string> argv)
+    private static readonly Option<string?> Id = new("--id") { Description = $"The identity's id (default: a new one, or the identity with this name); {WatchlistIds.Grammar}", HelpName = "ID" };
+
+    private static readonly Option<string?> Folders = new("--folders") { Description = "Instead of --name: one sub-folder of photos per person (folder name = id)", HelpName = "DIR" };
+
+    private static readonly Option<string?> Face = new("--face") { Description = "With one IMAGE: enrol face N, numbered largest first as a refusal lists them", HelpName = "N" };
+
+    private static readonly Option<string?> Box = new("--box") { Description = "With one IMAGE: enrol the face in this box", HelpName = "X1,Y1,X2,Y2" };
+
+    public static Command Create()
     {
-        var args = CliArgs.Parse(argv, ["--name", "--id", "--folders", "--watchlist", "--face", "--box"], ["--json"]);
+        var command = new Command("enroll", "Add photos of people to the watchlist: each photo's dominant face (≥ 2.5× the area of the next), or the face picked")
+        {
+            Images, Name, Id, Folders, Face, Box, CliOptions.Watchlist, CliOptions.Json,
+        };
+        command.SetAction(RunAsync);
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult args, CancellationToken cancel)
+    {
         var pick = Pick(args);
+        var given = args.GetValue(Images) ?? [];
         var people = new List<(string? Id, string Name, List<string> Images)>();
-        if (args.Value("--folders") is { } root)
+        if (args.GetValue(Folders) is { } root)
         {
             if (!Directory.Exists(root))
             {
@@ -79,13 +98,13 @@ public static class EnrollCommand
         }
         else
         {
-            var name = args.Value("--name") ?? throw new UsageException($"enroll needs --name NAME (or --folders DIR). Usage: {Usage}");
-            if (args.Positionals.Count == 0)
+            var name = args.GetValue(Name) ?? throw new UsageException("enroll needs --name NAME (or --folders DIR)");
+            if (given.Length == 0)
             {
-                throw new UsageException($"enroll needs at least one image. Usage: {Usage}");
+                throw new UsageException("enroll needs at least one image (after --name NAME)");
             }
 
-            if (args.Value("--id") is { } givenId && !WatchlistIds.IsValid(givenId))
+            if (args.GetValue(Id) is { } givenId && !WatchlistIds.IsValid(givenId))
             {
                 throw new UsageException($"--id '{givenId}' must be {WatchlistIds.Grammar}");
             }
@@ -95,11 +114,11 @@ public static class EnrollCommand
                 throw new UsageException($"--name: {refusal}");
             }
 
-            people.Add((args.Value("--id"), name, args.Positionals.ToList()));
+            people.Add((args.GetValue(Id), name, given.ToList()));
         }
 
-        bool json = args.Flag("--json");
-        await using var session = WatchlistSession.Open(args, writes: true);
+        bool json = args.GetValue(CliOptions.Json);
+        await using var session = await WatchlistSession.OpenAsync(args, writes: true);
         var ctx = CliContext.Create(args);
         using var engine = ctx.Engine();
         var enroller = new Enroller(engine, session.Store, session.Settings.Enrollment);
@@ -110,16 +129,16 @@ public static class EnrollCommand
             foreach (var (id, name, images) in people)
             {
                 // The identity is created with its first accepted photo: refused photos leave nothing behind.
-                var identity = await Find(session.Store, id, name);
+                var identity = await Find(session.Store, id, name, cancel);
                 foreach (var path in images)
                 {
                     var (r, template) = File.Exists(path)
-                        ? enroller.Prepare(await File.ReadAllBytesAsync(path), path, pick)
+                        ? enroller.Prepare(await File.ReadAllBytesAsync(path, cancel), path, pick)
                         : (new EnrollResult(path, false, null, "file not found", 0), null);
                     if (template is not null)
                     {
-                        identity ??= await session.Store.CreateIdentityAsync(name, id: id);
-                        r = r with { TemplateId = await enroller.StoreAsync(identity.Id, template) };
+                        identity ??= await session.Store.CreateIdentityAsync(name, id: id, cancel: cancel);
+                        r = r with { TemplateId = await enroller.StoreAsync(identity.Id, template, cancel) };
                     }
 
                     progress?.Tick();
@@ -143,17 +162,17 @@ public static class EnrollCommand
     }
 
     /// <summary>--face N or --box: which face of the one photo given (faces are numbered largest first, as refusals list them).</summary>
-    private static FacePick Pick(CliArgs args)
+    private static FacePick Pick(ParseResult args)
     {
-        string? face = args.Value("--face"), box = args.Value("--box");
+        string? face = args.GetValue(Face), box = args.GetValue(Box);
         if (face is null && box is null)
         {
             return FacePick.Dominant;
         }
 
-        if (args.Value("--folders") is not null || args.Positionals.Count != 1)
+        if (args.GetValue(Folders) is not null || args.GetValue(Images) is not { Length: 1 })
         {
-            throw new UsageException($"--face and --box pick a face of one photo: give exactly one IMAGE (with --name). Usage: {Usage}");
+            throw new UsageException("--face and --box pick a face of one photo: give exactly one IMAGE (with --name)");
         }
 
         if (face is not null && box is not null)
@@ -171,14 +190,14 @@ public static class EnrollCommand
         }
     }
 
-    private static async Task<IdentityRecord?> Find(IWatchlistStore store, string? id, string name)
+    private static async Task<IdentityRecord?> Find(IWatchlistStore store, string? id, string name, CancellationToken cancel)
     {
         if (id is not null)
         {
-            return await store.GetIdentityAsync(id);
+            return await store.GetIdentityAsync(id, cancel);
         }
 
-        var same = (await store.ListIdentitiesAsync()).Where(i => i.Name == name).ToList();
+        var same = (await store.ListIdentitiesAsync(cancel)).Where(i => i.Name == name).ToList();
         return same.Count switch
         {
             0 => null,
@@ -242,35 +261,41 @@ public static class EnrollCommand
 /// <summary>facestream identify: 1:N for still images against the watchlist.</summary>
 public static class IdentifyCommand
 {
-    public const string Usage = "facestream identify IMAGE... [--json] [--watchlist URI] [--threshold T] [--margin M]";
+    private static readonly Argument<string[]> Images = new("IMAGE") { Arity = ArgumentArity.OneOrMore, Description = "Photos whose faces to look up" };
 
-    public static int Run(IEnumerable<string> argv) => RunAsync(argv).GetAwaiter().GetResult();
+    private static readonly Option<float?> Threshold = CliOptions.OptionalFloat("--threshold", 0, 1, "T", "Similarity a known face needs (default: Decision's threshold for the model)");
 
-    private static async Task<int> RunAsync(IEnumerable<string> argv)
+    private static readonly Option<float?> Margin = CliOptions.OptionalFloat("--margin", 0, 1, "M", "Lead over the next identity a known face needs (default: Decision:Margin)");
+
+    public static Command Create()
     {
-        var args = CliArgs.Parse(argv, ["--watchlist", "--threshold", "--margin"], ["--json"]);
-        if (args.Positionals.Count == 0)
+        var command = new Command("identify", "1:N: who on the watchlist is each face in photos, with the worker's open-set rule")
         {
-            throw new UsageException($"identify needs at least one image. Usage: {Usage}");
-        }
+            Images, CliOptions.Watchlist, CliOptions.Json, Threshold, Margin,
+        };
+        command.SetAction(RunAsync);
+        return command;
+    }
 
-        bool json = args.Flag("--json");
-        await using var session = WatchlistSession.Open(args, writes: false);
+    private static async Task<int> RunAsync(ParseResult args, CancellationToken cancel)
+    {
+        bool json = args.GetValue(CliOptions.Json);
+        await using var session = await WatchlistSession.OpenAsync(args, writes: false);
         var ctx = CliContext.Create(args);
         using var engine = ctx.Engine();
         await using var cache = new WatchlistCache(session.Store, engine.Embedder.ModelId, engine.Embedder.Dimension, session.Settings.Watchlist.ResyncInterval, ctx.Logs.CreateLogger("FaceStream.Watchlist"));
-        await cache.SyncAsync(force: true);
+        await cache.SyncAsync(force: true, cancel);
         if (!cache.Reachable)
         {
             Console.Error.WriteLine($"error: {cache.LastError}");
             return 1;
         }
 
-        float threshold = args.Float("--threshold", 0, 1) ?? session.Settings.Decision.ThresholdFor(engine.Embedder.ModelId, engine.Embedder.Threshold);
-        float margin = args.Float("--margin", 0, 1) ?? session.Settings.Decision.Margin;
+        float threshold = args.GetValue(Threshold) ?? session.Settings.Decision.ThresholdFor(engine.Embedder.ModelId, engine.Embedder.Threshold);
+        float margin = args.GetValue(Margin) ?? session.Settings.Decision.Margin;
         var enroller = new Enroller(engine, session.Store, session.Settings.Enrollment);
         var failures = new InputFailures(json);
-        foreach (var path in args.Positionals)
+        foreach (var path in args.GetRequiredValue(Images))
         {
             failures.Run(path, () => Print(json, path, enroller.Identify(StillImageDecoder.DecodeFile(path), cache.Index, threshold, margin), cache.Index));
         }
@@ -325,80 +350,95 @@ public static class IdentifyCommand
 /// <summary>facestream watchlist list | show ID | delete ID | delete-template ID TEMPLATE | reembed.</summary>
 public static class WatchlistCommand
 {
-    public const string Usage = "facestream watchlist list|show ID|delete ID|delete-template ID TEMPLATE_ID|reembed [--watchlist URI] [--json]";
+    private static readonly Argument<string> IdentityId = new("ID") { Description = "The identity's id" };
 
-    public static int Run(IEnumerable<string> argv) => RunAsync(argv).GetAwaiter().GetResult();
+    private static readonly Argument<string> TemplateId = new("TEMPLATE_ID") { Description = "The template's id (as `watchlist show` lists it)" };
 
-    private static async Task<int> RunAsync(IEnumerable<string> argv)
+    public static Command Create()
     {
-        var args = CliArgs.Parse(argv, ["--watchlist"], ["--json"]);
-        var p = args.Positionals;
-        if (p.Count == 0)
+        var list = new Command("list", "Every identity with its number of templates per model") { CliOptions.Watchlist, CliOptions.Json };
+        list.SetAction((parse, cancel) => WithStore(parse, writes: false, cancel, (store, _) => ListAsync(store, parse.GetValue(CliOptions.Json), cancel)));
+        var show = new Command("show", "One identity and its templates") { IdentityId, CliOptions.Watchlist };
+        show.SetAction((parse, cancel) => WithStore(parse, writes: false, cancel, (store, _) => ShowAsync(store, parse.GetRequiredValue(IdentityId), cancel)));
+        var delete = new Command("delete", "Delete an identity and its templates") { IdentityId, CliOptions.Watchlist };
+        delete.SetAction((parse, cancel) => WithStore(parse, writes: true, cancel, async (store, _) =>
         {
-            throw new UsageException($"Usage: {Usage}");
-        }
+            string id = parse.GetRequiredValue(IdentityId);
+            return Report(await store.DeleteIdentityAsync(id, cancel), $"identity {id} and its templates deleted", $"no identity '{id}'");
+        }));
+        var deleteTemplate = new Command("delete-template", "Delete one template of an identity") { IdentityId, TemplateId, CliOptions.Watchlist };
+        deleteTemplate.SetAction((parse, cancel) => WithStore(parse, writes: true, cancel, async (store, _) =>
+        {
+            string id = parse.GetRequiredValue(IdentityId), template = parse.GetRequiredValue(TemplateId);
+            return Report(await store.DeleteTemplateAsync(id, template, cancel), $"template {template} deleted", $"no template '{template}' on identity '{id}'");
+        }));
+        var reembed = new Command("reembed", "Recompute other models' templates from their stored crops with the current embedder") { CliOptions.Watchlist };
+        reembed.SetAction((parse, cancel) => WithStore(parse, writes: true, cancel, async (store, session) =>
+        {
+            var ctx = CliContext.Create(parse);
+            using var engine = ctx.Engine();
+            var (redone, impossible) = await new Enroller(engine, store, session.Settings.Enrollment).ReembedAsync(cancel: cancel);
+            Console.Out.WriteLine($"{redone} templates recomputed with {engine.Embedder.ModelId}; {impossible} without a stored crop or face could not be");
+            return impossible > 0 ? 1 : 0;
+        }));
+        return new Command("watchlist", "List, show and delete the people on the watchlist; re-embed their templates for another model")
+        {
+            list, show, delete, deleteTemplate, reembed,
+        };
+    }
 
-        await using var session = WatchlistSession.Open(args, writes: p[0] != "list" && p[0] != "show");
-        var store = session.Store;
+    /// <summary>Runs <paramref name="work"/> on the watchlist the command names; an unreachable store is exit code 1.</summary>
+    private static async Task<int> WithStore(ParseResult parse, bool writes, CancellationToken cancel, Func<IWatchlistStore, WatchlistSession, Task<int>> work)
+    {
+        await using var session = await WatchlistSession.OpenAsync(parse, writes);
         try
         {
-            switch (p[0], p.Count)
-            {
-                case ("list", 1):
-                    foreach (var i in await store.ListIdentitiesAsync())
-                    {
-                        var templates = await store.ListTemplatesAsync(i.Id);
-                        Console.Out.WriteLine(args.Flag("--json")
-                            ? Json.Line(w =>
-                            {
-                                w.WriteStartObject();
-                                w.WriteString("id", i.Id);
-                                w.WriteString("name", i.Name);
-                                w.WriteNumber("templates", templates.Count);
-                                w.WriteString("models", string.Join(",", templates.Select(t => t.ModelId).Distinct()));
-                                w.WriteEndObject();
-                            })
-                            : $"{i.Id}  {i.Name}  ({templates.Count} templates: {string.Join(", ", templates.GroupBy(t => t.ModelId).Select(g => $"{g.Count()} {g.Key}"))})");
-                    }
-
-                    return 0;
-                case ("show", 2):
-                    var identity = await store.GetIdentityAsync(p[1]);
-                    if (identity is null)
-                    {
-                        Console.Error.WriteLine($"error: no identity '{p[1]}'");
-                        return 1;
-                    }
-
-                    Console.Out.WriteLine($"{identity.Id}  {identity.Name}  created {identity.CreatedAt:u}, updated {identity.UpdatedAt:u}");
-                    foreach (var t in await store.ListTemplatesAsync(identity.Id))
-                    {
-                        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  template {t.Id}  {t.ModelId} ({t.Dimension}-d)  quality {t.Quality:0.00}  {(t.Crop is null ? "no crop" : $"crop {t.Crop.Length} bytes")}  {t.CreatedAt:u}"));
-                    }
-
-                    return 0;
-                case ("delete", 2):
-                    return Report(await store.DeleteIdentityAsync(p[1]), $"identity {p[1]} and its templates deleted", $"no identity '{p[1]}'");
-                case ("delete-template", 3):
-                    return Report(await store.DeleteTemplateAsync(p[1], p[2]), $"template {p[2]} deleted", $"no template '{p[2]}' on identity '{p[1]}'");
-                case ("reembed", 1):
-                    var ctx = CliContext.Create(args);
-                    using (var engine = ctx.Engine())
-                    {
-                        var (redone, impossible) = await new Enroller(engine, store, session.Settings.Enrollment).ReembedAsync();
-                        Console.Out.WriteLine($"{redone} templates recomputed with {engine.Embedder.ModelId}; {impossible} without a stored crop or face could not be");
-                        return impossible > 0 ? 1 : 0;
-                    }
-
-                default:
-                    throw new UsageException($"Usage: {Usage}");
-            }
+            return await work(session.Store, session);
         }
         catch (WatchlistUnavailableException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
+    }
+
+    private static async Task<int> ListAsync(IWatchlistStore store, bool json, CancellationToken cancel)
+    {
+        foreach (var i in await store.ListIdentitiesAsync(cancel))
+        {
+            var templates = await store.ListTemplatesAsync(i.Id, cancel);
+            Console.Out.WriteLine(json
+                ? Json.Line(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("id", i.Id);
+                    w.WriteString("name", i.Name);
+                    w.WriteNumber("templates", templates.Count);
+                    w.WriteString("models", string.Join(",", templates.Select(t => t.ModelId).Distinct()));
+                    w.WriteEndObject();
+                })
+                : $"{i.Id}  {i.Name}  ({templates.Count} templates: {string.Join(", ", templates.GroupBy(t => t.ModelId).Select(g => $"{g.Count()} {g.Key}"))})");
+        }
+
+        return 0;
+    }
+
+    private static async Task<int> ShowAsync(IWatchlistStore store, string id, CancellationToken cancel)
+    {
+        var identity = await store.GetIdentityAsync(id, cancel);
+        if (identity is null)
+        {
+            Console.Error.WriteLine($"error: no identity '{id}'");
+            return 1;
+        }
+
+        Console.Out.WriteLine($"{identity.Id}  {identity.Name}  created {identity.CreatedAt:u}, updated {identity.UpdatedAt:u}");
+        foreach (var t in await store.ListTemplatesAsync(identity.Id, cancel))
+        {
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  template {t.Id}  {t.ModelId} ({t.Dimension}-d)  quality {t.Quality:0.00}  {(t.Crop is null ? "no crop" : $"crop {t.Crop.Length} bytes")}  {t.CreatedAt:u}"));
+        }
+
+        return 0;
     }
 
     private static int Report(bool done, string yes, string no)

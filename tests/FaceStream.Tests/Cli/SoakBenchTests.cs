@@ -12,7 +12,7 @@ public class SoakBenchTests
     [Fact]
     public void Schedule_restarts_every_camera_staggered_and_brings_everything_back_before_the_quiet_tail()
     {
-        var plan = SoakBenchCommand.SoakPlan.From(CliArgs.Parse(["--cameras", "2", "--minutes", "20"], ["--cameras", "--minutes"], []));
+        var plan = SoakBenchCommand.SoakPlan.From(FaceStream.Cli.Cli.Root().Parse(["bench", "soak", "--cameras", "2", "--minutes", "20"]));
         var schedule = plan.Schedule();
         var rtsp = schedule.Where(d => d.Kind == SoakBenchCommand.DisruptionKind.Rtsp).ToList();
         Assert.Equal(4, rtsp.Count(d => d.Target == 0));
