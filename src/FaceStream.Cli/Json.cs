@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using FaceStream.Core.Faces;
 using FaceStream.Core.Geometry;
-using FaceStream.Watchlist.Enrollment;
+using FaceStream.Application.Enrollment;
 
 namespace FaceStream.Cli;
 

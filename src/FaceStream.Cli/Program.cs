@@ -5,6 +5,7 @@ using System.Globalization;
 using FaceStream.Cli;
 using FaceStream.Cli.Commands;
 using FaceStream.Inference.Models;
+using FaceStream.Tools.Models;
 using FaceStream.Inference.Runtime;
 
 return await Cli.RunAsync(args);

@@ -9,14 +9,11 @@ using Microsoft.Extensions.Logging;
 
 namespace FaceStream.Inference;
 
-/// <summary>A detected face together with its embedding.</summary>
-public sealed record EmbeddedFace(DetectedFace Face, FaceEmbedding Embedding);
-
 /// <summary>
 /// The one face engine behind the CLI, the HTTP API and the worker: detector + aligner + embedder on one
 /// execution provider. Thread-safe: ONNX Runtime sessions may be run concurrently.
 /// </summary>
-public sealed class FaceEngine : IDisposable
+public sealed class FaceEngine : IFaceEncoder, IDisposable
 {
     public IFaceDetector Detector { get; }
     public IFaceEmbedder Embedder { get; }
@@ -77,6 +74,14 @@ public sealed class FaceEngine : IDisposable
         var subject = SubjectFace.Pick(Detector.Detect(image));
         return subject is null ? null : new EmbeddedFace(subject, Embedder.Embed(image, [subject.Landmarks])[0]);
     }
+
+    string IFaceEncoder.ModelId => Embedder.ModelId;
+
+    int IFaceEncoder.Dimension => Embedder.Dimension;
+
+    IReadOnlyList<DetectedFace> IFaceEncoder.Detect(ImageFrame image) => Detector.Detect(image);
+
+    FaceEmbedding IFaceEncoder.Embed(ImageFrame image, DetectedFace face) => Embedder.Embed(image, [face.Landmarks])[0];
 
     public void Dispose()
     {

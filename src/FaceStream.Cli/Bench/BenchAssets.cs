@@ -2,7 +2,7 @@ using FaceStream.Cli.Demo;
 using FaceStream.Core.Matching;
 using FaceStream.Inference;
 using FaceStream.Inference.Models;
-using FaceStream.Worker.Gallery;
+using FaceStream.Application.Gallery;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FaceStream.Cli.Bench;
@@ -41,6 +41,6 @@ public static class BenchAssets
     {
         var galleryDir = Path.Combine(Folder, "gallery");
         DemoAssets.MakeGallery(engine, store, galleryDir);
-        return GalleryLoader.LoadIndexAsync(galleryDir, engine, new Watchlist.Enrollment.EnrollmentOptions(), NullLogger.Instance).GetAwaiter().GetResult();
+        return GalleryLoader.LoadIndexAsync(galleryDir, engine, new Application.Enrollment.EnrollmentOptions(), NullLogger.Instance).GetAwaiter().GetResult();
     }
 }

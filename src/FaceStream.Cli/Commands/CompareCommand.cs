@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FaceStream.Core.Embeddings;
 using FaceStream.Inference;
 using FaceStream.Media.Images;
 

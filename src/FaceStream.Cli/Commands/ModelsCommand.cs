@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FaceStream.Inference.Models;
+using FaceStream.Tools.Models;
 
 namespace FaceStream.Cli.Commands;
 

@@ -8,7 +8,7 @@ using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
 using FaceStream.Watchlist.Cache;
 using FaceStream.Watchlist.Store;
-using FaceStream.Worker.Gallery;
+using FaceStream.Application.Gallery;
 using FaceStream.Worker.Hosting;
 using FaceStream.Worker.Metrics;
 using FaceStream.Worker.Pipeline;

@@ -4,7 +4,7 @@ using FaceStream.Core.Matching;
 using FaceStream.Inference;
 using FaceStream.Media.Images;
 using FaceStream.Watchlist.Cache;
-using FaceStream.Watchlist.Enrollment;
+using FaceStream.Application.Enrollment;
 using FaceStream.Watchlist.Store;
 using Microsoft.Extensions.Logging;
 

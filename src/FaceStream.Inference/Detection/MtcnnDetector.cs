@@ -5,7 +5,7 @@ using FaceStream.Core.Detection;
 using FaceStream.Core.Faces;
 using FaceStream.Core.Geometry;
 using FaceStream.Core.Imaging;
-using FaceStream.Inference.Conversion;
+using FaceStream.Inference.Graphs;
 using FaceStream.Inference.Models;
 using FaceStream.Inference.Runtime;
 using Microsoft.ML.OnnxRuntime;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FaceStream.Core.Security;
 using StackExchange.Redis;
 
 namespace FaceStream.Watchlist.Store;
@@ -37,7 +38,7 @@ public sealed record WatchlistUri
 
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("redis" or "rediss"))
         {
-            throw new ArgumentException($"watchlist '{Media.Video.SourceUrl.Redact(text)}' is not memory: or redis://[user[:password]@]host:port[/db] (rediss:// for TLS)");
+            throw new ArgumentException($"watchlist '{UrlCredentials.Redact(text)}' is not memory: or redis://[user[:password]@]host:port[/db] (rediss:// for TLS)");
         }
 
         var options = new ConfigurationOptions
@@ -78,13 +79,13 @@ public sealed record WatchlistUri
         {
             if (!int.TryParse(path, NumberStyles.None, CultureInfo.InvariantCulture, out var db) || db > 15)
             {
-                throw new ArgumentException($"watchlist {Media.Video.SourceUrl.Redact(text)}: database '{path}' is not a number from 0 to 15");
+                throw new ArgumentException($"watchlist {UrlCredentials.Redact(text)}: database '{path}' is not a number from 0 to 15");
             }
 
             options.DefaultDatabase = db;
         }
 
-        return new WatchlistUri(false, Media.Video.SourceUrl.Redact(text), options);
+        return new WatchlistUri(false, UrlCredentials.Redact(text), options);
     }
 
     /// <summary>A Redis connection (for other users of the same Redis, such as the event stream); keeps retrying in the background when down.</summary>

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using FaceStream.Media.Images;
-using FaceStream.Watchlist.Enrollment;
+using FaceStream.Application.Enrollment;
 using FaceStream.Watchlist.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

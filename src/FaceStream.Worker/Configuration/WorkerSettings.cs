@@ -6,7 +6,7 @@ using FaceStream.Core.Tracking;
 using FaceStream.Inference.Detection;
 using FaceStream.Inference.Runtime;
 using FaceStream.Watchlist;
-using FaceStream.Watchlist.Enrollment;
+using FaceStream.Application.Enrollment;
 using Microsoft.Extensions.Configuration;
 
 namespace FaceStream.Worker.Configuration;

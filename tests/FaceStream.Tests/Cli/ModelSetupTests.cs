@@ -1,4 +1,5 @@
 using FaceStream.Inference.Models;
+using FaceStream.Tools.Models;
 using FaceStream.Tests.Support;
 using Xunit;
 

@@ -40,7 +40,7 @@ public class WatchCommandTests
             using var engine = TestAssets.Engine(minFace: 40);
             var gallery = TestAssets.TempDirectory();
             DemoAssets.MakeGallery(engine, TestAssets.Store, gallery);
-            var enroller = new FaceStream.Watchlist.Enrollment.Enroller(engine, store, new FaceStream.Watchlist.Enrollment.EnrollmentOptions());
+            var enroller = new FaceStream.Application.Enrollment.Enroller(engine, store, new FaceStream.Application.Enrollment.EnrollmentOptions());
             var person = await store.CreateIdentityAsync("Woman In Green", id: "green");
             var photo = await File.ReadAllBytesAsync(Directory.GetFiles(Path.Combine(gallery, "Woman_In_Green"))[0]);
             Assert.True((await enroller.EnrollAsync(person.Id, photo, "crop")).Accepted);

@@ -1,4 +1,5 @@
 using FaceStream.Core.Imaging;
+using FaceStream.Core.Embeddings;
 using FaceStream.Inference;
 using FaceStream.Inference.Runtime;
 using FaceStream.Media.Images;

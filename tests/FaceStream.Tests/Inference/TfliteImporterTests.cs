@@ -1,4 +1,5 @@
-using FaceStream.Inference.Conversion;
+using FaceStream.Inference.Graphs;
+using FaceStream.Tools.Conversion;
 using FaceStream.Tests.Support;
 using Microsoft.ML.OnnxRuntime;
 using Xunit;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FaceStream.Core.Geometry;
 using FaceStream.Tests.Support;
-using FaceStream.Watchlist.Enrollment;
+using FaceStream.Application.Enrollment;
 using FaceStream.Watchlist.Store;
 using SkiaSharp;
 using Xunit;

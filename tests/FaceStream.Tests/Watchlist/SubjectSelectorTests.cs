@@ -1,6 +1,6 @@
 using FaceStream.Core.Faces;
 using FaceStream.Core.Geometry;
-using FaceStream.Watchlist.Enrollment;
+using FaceStream.Application.Enrollment;
 using Xunit;
 
 namespace FaceStream.Tests.Watchlist;

@@ -3,7 +3,7 @@ using FaceStream.Media.Images;
 using FaceStream.Tests.Support;
 using FaceStream.Tests.Worker;
 using FaceStream.Watchlist.Cache;
-using FaceStream.Watchlist.Enrollment;
+using FaceStream.Application.Enrollment;
 using FaceStream.Watchlist.Store;
 using Microsoft.Extensions.Logging.Abstractions;
 using SkiaSharp;

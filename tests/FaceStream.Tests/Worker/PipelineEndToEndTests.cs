@@ -2,7 +2,7 @@ using FaceStream.Cli.Demo;
 using FaceStream.Tests.Support;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
-using FaceStream.Worker.Gallery;
+using FaceStream.Application.Gallery;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 
@@ -17,7 +17,7 @@ public class PipelineEndToEndTests(WorkerEngineFixture fixture) : IClassFixture<
         var engine = fixture.Engine;
         var galleryDir = TestAssets.TempDirectory();
         DemoAssets.MakeGallery(engine, TestAssets.Store, galleryDir);
-        var gallery = await GalleryLoader.LoadIndexAsync(galleryDir, engine, new FaceStream.Watchlist.Enrollment.EnrollmentOptions(), NullLogger.Instance);
+        var gallery = await GalleryLoader.LoadIndexAsync(galleryDir, engine, new FaceStream.Application.Enrollment.EnrollmentOptions(), NullLogger.Instance);
         Assert.Equal(2, gallery.Identities);
 
         var settings = new WorkerSettings();
@@ -76,7 +76,7 @@ public class PipelineEndToEndTests(WorkerEngineFixture fixture) : IClassFixture<
     {
         var galleryDir = TestAssets.TempDirectory();
         DemoAssets.MakeGallery(fixture.Engine, TestAssets.Store, galleryDir);
-        var gallery = await GalleryLoader.LoadIndexAsync(galleryDir, fixture.Engine, new FaceStream.Watchlist.Enrollment.EnrollmentOptions(), NullLogger.Instance);
+        var gallery = await GalleryLoader.LoadIndexAsync(galleryDir, fixture.Engine, new FaceStream.Application.Enrollment.EnrollmentOptions(), NullLogger.Instance);
         var settings = new WorkerSettings();
         settings.Pipeline.StopWhenSourcesEnd = true;
         settings.Events.CameraState = false;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace FaceStream.Inference.Conversion;
+namespace FaceStream.Tools.Conversion;
 
 /// <summary>TFLite builtin operator codes that the face models use (values from the public TFLite schema).</summary>
 public enum TfliteOp

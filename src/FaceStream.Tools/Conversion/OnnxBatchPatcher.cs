@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Onnx;
 
-namespace FaceStream.Inference.Conversion;
+namespace FaceStream.Tools.Conversion;
 
 /// <summary>Makes the batch dimension of an exported ONNX model symbolic (fixed at 1 by a tracing exporter).</summary>
 public static class OnnxBatchPatcher

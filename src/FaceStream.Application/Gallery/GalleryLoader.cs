@@ -1,11 +1,11 @@
+using FaceStream.Application.Enrollment;
+using FaceStream.Core.Embeddings;
 using FaceStream.Core.Matching;
-using FaceStream.Inference;
 using FaceStream.Watchlist.Cache;
-using FaceStream.Watchlist.Enrollment;
 using FaceStream.Watchlist.Store;
 using Microsoft.Extensions.Logging;
 
-namespace FaceStream.Worker.Gallery;
+namespace FaceStream.Application.Gallery;
 
 /// <summary>Enrols a folder of folders (one per person, folder name = identity id) into a watchlist, with the enrollment checks.</summary>
 public static class GalleryLoader
@@ -47,11 +47,11 @@ public static class GalleryLoader
     }
 
     /// <summary>A folder gallery as a search index (an in-memory watchlist built and searched once).</summary>
-    public static async Task<GalleryIndex> LoadIndexAsync(string directory, FaceEngine engine, EnrollmentOptions options, ILogger logger)
+    public static async Task<GalleryIndex> LoadIndexAsync(string directory, IFaceEncoder encoder, EnrollmentOptions options, ILogger logger)
     {
         await using var store = new MemoryWatchlistStore();
-        await EnrollFoldersAsync(directory, new Enroller(engine, store, options), store, logger);
-        await using var cache = new WatchlistCache(store, engine.Embedder.ModelId, engine.Embedder.Dimension, TimeSpan.FromMinutes(1), logger);
+        await EnrollFoldersAsync(directory, new Enroller(encoder, store, options), store, logger);
+        await using var cache = new WatchlistCache(store, encoder.ModelId, encoder.Dimension, TimeSpan.FromMinutes(1), logger);
         await cache.SyncAsync(force: true);
         return cache.Index;
     }

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Onnx;
 
-namespace FaceStream.Inference.Conversion;
+namespace FaceStream.Inference.Graphs;
 
 /// <summary>Builds an ONNX model in code: nodes, initializers, typed inputs/outputs, then serialises it.</summary>
 /// <remarks>Used by the TFLite importer and by the image-preprocessing graphs that run resizing natively in ORT.</remarks>

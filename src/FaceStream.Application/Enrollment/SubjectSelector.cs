@@ -2,7 +2,7 @@ using System.Globalization;
 using FaceStream.Core.Faces;
 using FaceStream.Core.Geometry;
 
-namespace FaceStream.Watchlist.Enrollment;
+namespace FaceStream.Application.Enrollment;
 
 /// <summary>Which face of an enrollment photo to enrol: the dominant one (default), the Nth listed, or the one a box overlaps most.</summary>
 public sealed record FacePick(int? Number = null, BoxF? Box = null)

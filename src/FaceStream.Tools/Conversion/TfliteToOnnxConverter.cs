@@ -1,6 +1,7 @@
+using FaceStream.Inference.Graphs;
 using Onnx;
 
-namespace FaceStream.Inference.Conversion;
+namespace FaceStream.Tools.Conversion;
 
 /// <summary>How a TFLite graph is turned into ONNX.</summary>
 /// <param name="TransposedInput">

@@ -3,10 +3,11 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
-using FaceStream.Inference.Conversion;
+using FaceStream.Inference.Models;
+using FaceStream.Tools.Conversion;
 using Microsoft.ML.OnnxRuntime;
 
-namespace FaceStream.Inference.Models;
+namespace FaceStream.Tools.Models;
 
 /// <summary>Raised when installing models fails; the message names the package or file and the cause.</summary>
 public sealed class ModelInstallException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,12 +1,12 @@
+using FaceStream.Core.Embeddings;
 using FaceStream.Core.Faces;
 using FaceStream.Core.Imaging;
 using FaceStream.Core.Matching;
 using FaceStream.Core.Quality;
-using FaceStream.Inference;
 using FaceStream.Media.Images;
 using FaceStream.Watchlist.Store;
 
-namespace FaceStream.Watchlist.Enrollment;
+namespace FaceStream.Application.Enrollment;
 
 /// <summary>Config section "Enrollment": what a photo must be to become a template.</summary>
 public sealed class EnrollmentOptions
@@ -64,13 +64,11 @@ public sealed record PreparedTemplate(string ModelId, float[] Vector, float Qual
 public sealed record IdentifiedFace(DetectedFace Face, bool Known, Identity? Identity, float Similarity, float Margin);
 
 /// <summary>Turns photos into templates (one usable face each: the dominant one or the one picked) and answers 1:N questions about photos.</summary>
-public sealed class Enroller(FaceEngine engine, IWatchlistStore store, EnrollmentOptions options)
+public sealed class Enroller(IFaceEncoder encoder, IWatchlistStore store, EnrollmentOptions options)
 {
     // Margin around the face box kept in the stored crop, so re-embedding can detect and align the face again.
     private const float CropMargin = 0.5f;
     private const int CropJpegQuality = 90;
-
-    public FaceEngine Engine => engine;
 
     /// <summary>Enrols one photo for an existing identity; a refused photo returns its reason and stores nothing.</summary>
     public async Task<EnrollResult> EnrollAsync(string identityId, byte[] image, string source, CancellationToken cancel = default) =>
@@ -110,7 +108,7 @@ public sealed class Enroller(FaceEngine engine, IWatchlistStore store, Enrollmen
             return (new EnrollResult(source, false, null, e.Message, 0), null);
         }
 
-        var choice = SubjectSelector.Choose(engine.Detector.Detect(frame), pick, options.DominantAreaRatio);
+        var choice = SubjectSelector.Choose(encoder.Detect(frame), pick, options.DominantAreaRatio);
         if (choice.Face is not { } face)
         {
             return (new EnrollResult(source, false, null, choice.Refusal, 0) { Faces = choice.Seen }, null);
@@ -125,7 +123,7 @@ public sealed class Enroller(FaceEngine engine, IWatchlistStore store, Enrollmen
             return (new EnrollResult(source, false, null, reason, report.Quality) { Faces = choice.Seen, Face = choice.Number, Note = choice.Note }, null);
         }
 
-        var embedding = engine.Embedder.Embed(frame, [face.Landmarks])[0];
+        var embedding = encoder.Embed(frame, face);
         var crop = options.KeepCrops ? FaceAnnotator.EncodeJpeg(ImageCrop.Around(frame, face.Box, CropMargin), CropJpegQuality) : null;
         var accepted = new EnrollResult(source, true, null, null, report.Quality) { Faces = choice.Seen, Face = choice.Number, Note = choice.Note };
         return (accepted, new PreparedTemplate(embedding.ModelId, embedding.Vector, report.Quality, crop, face));
@@ -139,7 +137,7 @@ public sealed class Enroller(FaceEngine engine, IWatchlistStore store, Enrollmen
     /// <remarks>Detections whose landmarks cannot be a face's are left out: they would be reported as unknown people.</remarks>
     public IReadOnlyList<IdentifiedFace> Identify(ImageFrame image, GalleryIndex index, float threshold, float margin)
     {
-        var faces = engine.DetectAndEmbed(image, LandmarkGeometry.IsPlausible);
+        var faces = encoder.DetectAndEmbed(image, LandmarkGeometry.IsPlausible);
         return faces.Select(f =>
         {
             var vote = OpenSetRule.Judge(index.Search(f.Embedding.Vector, 2), threshold, margin, 1);
@@ -154,13 +152,13 @@ public sealed class Enroller(FaceEngine engine, IWatchlistStore store, Enrollmen
         var stale = new List<TemplateRecord>();
         foreach (var identity in identities)
         {
-            stale.AddRange((await store.ListTemplatesAsync(identity.Id, cancel)).Where(t => t.ModelId != engine.Embedder.ModelId));
+            stale.AddRange((await store.ListTemplatesAsync(identity.Id, cancel)).Where(t => t.ModelId != encoder.ModelId));
         }
 
         int redone = 0, impossible = 0, done = 0;
         foreach (var t in stale)
         {
-            var face = t.Crop is null ? null : engine.SubjectFaceOf(StillImageDecoder.Decode(t.Crop, $"template {t.Id}"));
+            var face = t.Crop is null ? null : encoder.SubjectFaceOf(StillImageDecoder.Decode(t.Crop, $"template {t.Id}"));
             if (face is null)
             {
                 impossible++;

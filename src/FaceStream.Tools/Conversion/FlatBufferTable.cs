@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace FaceStream.Inference.Conversion;
+namespace FaceStream.Tools.Conversion;
 
 /// <summary>A read-only view of one FlatBuffers table, addressed by field index (no generated code needed).</summary>
 /// <remarks>

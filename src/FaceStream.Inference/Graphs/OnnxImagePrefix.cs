@@ -2,7 +2,7 @@ using FaceStream.Core.Imaging;
 using Google.Protobuf;
 using Onnx;
 
-namespace FaceStream.Inference.Conversion;
+namespace FaceStream.Inference.Graphs;
 
 /// <summary>
 /// Puts byte-image preprocessing in front of a network inside ONNX Runtime: uint8 [N,H,W,C] interleaved →
