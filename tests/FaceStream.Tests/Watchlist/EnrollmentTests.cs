@@ -62,6 +62,20 @@ public class EnrollmentTests(EngineFixture fixture) : IClassFixture<EngineFixtur
     }
 
     [Fact]
+    public void A_group_photo_whose_other_people_score_low_is_still_refused()
+    {
+        // sample2.jpg: one face scores 1.00, the other two people look down or aside (0.88, larger, and 0.76) and stand
+        // well apart from it, so they are people, not a hand or a chest of the confident one.
+        var (result, template) = Enroller().Prepare(File.ReadAllBytes(TestAssets.Sample(2)), "sample2.jpg");
+
+        Assert.False(result.Accepted, result.Note);
+        Assert.Null(template);
+        Assert.Equal(3, result.Faces.Count);
+        Assert.Contains(result.Faces, f => f.Score < 0.95f);
+        Assert.StartsWith("3 faces found and none is clearly the subject", result.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_user_picks_a_face_of_a_group_photo_by_number_or_by_box()
     {
         var photo = File.ReadAllBytes(TestAssets.Sample(1));
