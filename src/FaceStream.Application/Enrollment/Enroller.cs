@@ -35,11 +35,23 @@ public sealed class EnrollmentOptions
     /// </summary>
     public float DominantAreaRatio { get; set; } = 2.5f;
 
+    /// <summary>
+    /// When no face is found in a photo, look again with this share of its width and height added on every side
+    /// (edge pixels repeated); 0 = no second look. MTCNN misses some faces that fill the photo (a tight headshot, no
+    /// context around the face); measured in docs/benchmarks.md, "Enrollment on real photos".
+    /// </summary>
+    public float RetryPadding { get; set; } = 0.25f;
+
     public IEnumerable<string> Validate()
     {
         if (!(DominantAreaRatio >= 1) || DominantAreaRatio > 100)
         {
             yield return $"{Section}:DominantAreaRatio = {DominantAreaRatio} must be between 1 and 100";
+        }
+
+        if (!(RetryPadding >= 0) || RetryPadding > 1)
+        {
+            yield return $"{Section}:RetryPadding = {RetryPadding} must be between 0 and 1";
         }
     }
 }
@@ -108,7 +120,7 @@ public sealed class Enroller(IFaceEncoder encoder, IWatchlistStore store, Enroll
             return (new EnrollResult(source, false, null, e.Message, 0), null);
         }
 
-        var choice = SubjectSelector.Choose(encoder.Detect(frame), pick, options.DominantAreaRatio);
+        var choice = SubjectSelector.Choose(Detect(frame), pick, options.DominantAreaRatio);
         if (choice.Face is not { } face)
         {
             return (new EnrollResult(source, false, null, choice.Refusal, 0) { Faces = choice.Seen }, null);
@@ -127,6 +139,20 @@ public sealed class Enroller(IFaceEncoder encoder, IWatchlistStore store, Enroll
         var crop = options.KeepCrops ? FaceAnnotator.EncodeJpeg(ImageCrop.Around(frame, face.Box, CropMargin), CropJpegQuality) : null;
         var accepted = new EnrollResult(source, true, null, null, report.Quality) { Faces = choice.Seen, Face = choice.Number, Note = choice.Note };
         return (accepted, new PreparedTemplate(embedding.ModelId, embedding.Vector, report.Quality, crop, face));
+    }
+
+    /// <summary>The faces in a photo, in its coordinates; a photo without any is searched again padded (<see cref="EnrollmentOptions.RetryPadding"/>).</summary>
+    private IReadOnlyList<DetectedFace> Detect(ImageFrame frame)
+    {
+        var faces = encoder.Detect(frame);
+        if (faces.Count > 0 || options.RetryPadding <= 0)
+        {
+            return faces;
+        }
+
+        var padded = StillImageDecoder.PadReplicate(frame, options.RetryPadding);
+        float dx = (padded.Width - frame.Width) / 2f, dy = (padded.Height - frame.Height) / 2f;
+        return encoder.Detect(padded).Select(f => f.Shifted(-dx, -dy)).ToList();
     }
 
     /// <summary>Stores a prepared template.</summary>

@@ -58,12 +58,23 @@ public sealed record SubjectChoice(DetectedFace? Face, int Number, IReadOnlyList
 /// Picks the subject of an enrollment photo. Faces are numbered largest box area first (ties: left to right, then top
 /// to bottom), after dropping detections whose landmarks cannot belong to a face (<see cref="LandmarkGeometry"/>).
 /// Without a pick, one face is enrolled when it is the only one or its box has at least <c>dominantAreaRatio</c>
-/// times the area of the next; otherwise the photo is ambiguous and refused with the faces listed.
+/// times the area of the next; otherwise the photo is ambiguous and refused with the faces listed. A less confident
+/// detection touching a confident face is taken for part of that person (<see cref="AttachedGap"/>) and competes with
+/// nobody.
 /// </summary>
 public static class SubjectSelector
 {
     /// <summary>Least overlap (IoU) between a given box and a face for the box to pick that face.</summary>
     public const float MinPickOverlap = 0.3f;
+
+    /// <summary>
+    /// Largest gap between a detection scoring below <see cref="SubjectFace.ConfidentScore"/> and a confident face, as a
+    /// share of the confident face's size, for the detection to count as part of the same person rather than a second
+    /// one. On real portraits MTCNN scored a chest, a raised hand and a hand at the chin 0.81–0.92, larger than the
+    /// face and at most 0.05 of its size away; the less confident real faces of group photos (people looking down or
+    /// aside) stood 1.7 face sizes or more from the nearest confident face (docs/benchmarks.md, "Enrollment on real photos").
+    /// </summary>
+    public const float AttachedGap = 0.25f;
 
     public static SubjectChoice Choose(IReadOnlyList<DetectedFace> detections, FacePick pick, float dominantAreaRatio)
     {
@@ -96,9 +107,9 @@ public static class SubjectSelector
                     $"no face overlaps the box ({box.X1:0},{box.Y1:0})-({box.X2:0},{box.Y2:0}) by IoU ≥ {MinPickOverlap}; {Count(faces.Count)} found: {List(seen)}"));
             }
         }
-        else if (faces.Count == 1 || faces[0].Box.Area >= dominantAreaRatio * faces[1].Box.Area)
+        else if (Contenders(faces) is var contenders && (contenders.Count == 1 || contenders[0].Box.Area >= dominantAreaRatio * contenders[1].Box.Area))
         {
-            chosen = 0;
+            chosen = faces.IndexOf(contenders[0]);
         }
         else
         {
@@ -108,7 +119,9 @@ public static class SubjectSelector
 
         var others = seen.Where(s => s.Number != chosen + 1).ToList();
         string? note = others.Count == 0 ? null
-            : pick == FacePick.Dominant ? $"enrolled the largest of {faces.Count} faces (#1); ignored {others.Count} smaller {Plural(others.Count, "face")}: {List(others)}"
+            : pick == FacePick.Dominant && chosen == 0 ? $"enrolled the largest of {faces.Count} faces (#1); ignored {others.Count} smaller {Plural(others.Count, "face")}: {List(others)}"
+            : pick == FacePick.Dominant ? string.Create(CultureInfo.InvariantCulture,
+                $"enrolled the largest confident face (#{chosen + 1} of {faces.Count}); larger detections scoring below {SubjectFace.ConfidentScore:0.##} that touch a confident face were taken for part of that person (a hand, the chest); ignored {others.Count} other {Plural(others.Count, "face")}: {List(others)}")
             : $"enrolled face #{chosen + 1} of {faces.Count} as asked; ignored {others.Count} other {Plural(others.Count, "face")}: {List(others)}";
         if (implausible > 0)
         {
@@ -117,6 +130,15 @@ public static class SubjectSelector
 
         return new SubjectChoice(faces[chosen], chosen + 1, seen, note, null);
     }
+
+    /// <summary>The faces that may be the subject, largest first: all but the less confident detections touching a confident face.</summary>
+    private static List<DetectedFace> Contenders(List<DetectedFace> faces) =>
+        faces.Where(f => f.Score >= SubjectFace.ConfidentScore
+            || !faces.Any(c => c.Score >= SubjectFace.ConfidentScore && Gap(f.Box, c.Box) <= AttachedGap * c.Size)).ToList();
+
+    /// <summary>Distance between two boxes along the axis where they are furthest apart; 0 when they overlap.</summary>
+    private static float Gap(BoxF a, BoxF b) =>
+        MathF.Max(0, MathF.Max(MathF.Max(a.X1 - b.X2, b.X1 - a.X2), MathF.Max(a.Y1 - b.Y2, b.Y1 - a.Y2)));
 
     private static string List(IEnumerable<FaceSeen> faces) => string.Join("; ", faces);
 

@@ -7,4 +7,10 @@ public sealed record DetectedFace(BoxF Box, float Score, Landmarks5 Landmarks)
 {
     /// <summary>Face size used by size gates: the box's larger side in pixels.</summary>
     public float Size => Math.Max(Box.Width, Box.Height);
+
+    /// <summary>The same face with box and landmarks moved by (dx, dy), e.g. from a padded copy's coordinates back to the image's.</summary>
+    public DetectedFace Shifted(float dx, float dy) => new(
+        new BoxF(Box.X1 + dx, Box.Y1 + dy, Box.X2 + dx, Box.Y2 + dy),
+        Score,
+        Landmarks5.FromPoints(Landmarks.Points.Select(p => new PointF(p.X + dx, p.Y + dy)).ToList()));
 }

@@ -62,6 +62,46 @@ public class EnrollmentTests(EngineFixture fixture) : IClassFixture<EngineFixtur
     }
 
     [Fact]
+    public void A_group_photo_whose_other_people_score_low_is_still_refused()
+    {
+        // sample2.jpg: one face scores 1.00, the other two people look down or aside (0.88, larger, and 0.76) and stand
+        // well apart from it, so they are people, not a hand or a chest of the confident one.
+        var (result, template) = Enroller().Prepare(File.ReadAllBytes(TestAssets.Sample(2)), "sample2.jpg");
+
+        Assert.False(result.Accepted, result.Note);
+        Assert.Null(template);
+        Assert.Equal(3, result.Faces.Count);
+        Assert.Contains(result.Faces, f => f.Score < 0.95f);
+        Assert.StartsWith("3 faces found and none is clearly the subject", result.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_headshot_cropped_so_tight_that_the_detector_misses_it_is_enrolled_after_a_padded_second_look()
+    {
+        // sample1's left face cropped to eyebrows-to-chin, 140×150 px: no context around the face, and MTCNN finds nothing.
+        using var headshot = new SKBitmap(140, 150);
+        using (var canvas = new SKCanvas(headshot))
+        using (var sample1 = SKBitmap.Decode(TestAssets.Sample(1)))
+        {
+            canvas.DrawBitmap(sample1, new SKRectI(420, 420, 560, 570), new SKRect(0, 0, 140, 150));
+        }
+
+        using var png = headshot.Encode(SKEncodedImageFormat.Png, 100);
+        var photo = png.ToArray();
+        Assert.Empty(fixture.Engine.Detector.Detect(FaceStream.Media.Images.StillImageDecoder.Decode(photo, "headshot.png")));
+
+        var (result, template) = Enroller().Prepare(photo, "headshot.png");
+        Assert.True(result.Accepted, result.Reason);
+        // Reported in the photo's own coordinates, not the padded copy's: the face covers the photo's centre.
+        Assert.True(template!.Face.Box.Contains(new(70, 75)), $"enrolled {template.Face.Box}");
+        Assert.True(template.Face.Box.X1 < 20 && template.Face.Box.X2 > 120, $"enrolled {template.Face.Box}");
+
+        var once = new Enroller(fixture.Engine, new MemoryWatchlistStore(), new EnrollmentOptions { RetryPadding = 0 }).Prepare(photo, "headshot.png");
+        Assert.False(once.Result.Accepted);
+        Assert.StartsWith("no face found", once.Result.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_user_picks_a_face_of_a_group_photo_by_number_or_by_box()
     {
         var photo = File.ReadAllBytes(TestAssets.Sample(1));

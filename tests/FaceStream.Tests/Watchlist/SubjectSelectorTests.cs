@@ -48,6 +48,28 @@ public class SubjectSelectorTests
     }
 
     [Fact]
+    public void A_larger_low_score_detection_touching_a_confident_face_is_taken_for_the_same_person()
+    {
+        // Boxes of a real portrait (identities_wild alia_bhatt/nn_21): the face scored 1.00; MTCNN also found a "face"
+        // on the chest, 2.2× its area, scoring 0.88, starting 12 px below the chin.
+        var face = Face(344, 142, 200) with { Score = 0.9999f };
+        var chest = Face(425, 389, 280) with { Score = 0.88f };
+        var choice = SubjectSelector.Choose([chest, face], FacePick.Dominant, Ratio);
+        Assert.Null(choice.Refusal);
+        Assert.Equal(2, choice.Number);
+        Assert.Equal(face.Box, choice.Face!.Box);
+        Assert.StartsWith("enrolled the largest confident face (#2 of 2); larger detections scoring below 0.95", choice.Note, StringComparison.Ordinal);
+
+        // The same detection a few face sizes away is another person (looking down, as in sample2.jpg): ambiguous.
+        var apart = SubjectSelector.Choose([Face(1100, 389, 280) with { Score = 0.88f }, face], FacePick.Dominant, Ratio);
+        Assert.Null(apart.Face);
+        Assert.StartsWith("2 faces found and none is clearly the subject", apart.Refusal, StringComparison.Ordinal);
+
+        // Scoring 0.95 or more, the touching detection is a face like any other: ambiguous too.
+        Assert.Null(SubjectSelector.Choose([chest with { Score = 0.97f }, face], FacePick.Dominant, Ratio).Face);
+    }
+
+    [Fact]
     public void The_user_picks_a_face_by_number_or_by_box()
     {
         DetectedFace[] faces = [Face(100, 100, 200), Face(500, 100, 130)];
