@@ -4,7 +4,7 @@
 usage: check_chart_render.py RENDERED.yaml KIND=... [--gpu] [--rules-out FILE] [--thresholds FILE]
 Every document parses; the expected kinds are there; the ConfigMap's facestream.json is a JSON object with a
 Cameras list; its thresholds.json (read by the worker beside facestream.json) has schema 1 and a threshold in (0, 1]
-for each model, and equals FILE when --thresholds is given; probes point at /healthz and /readyz; a mounted Secret's directory is FACESTREAM_SECRETS_DIR; with --gpu the container asks for nvidia.com/gpu and the config
+for each model, and equals FILE when --thresholds is given; probes point at /healthz and /readyz; MALLOC_ARENA_MAX is 2; a mounted Secret's directory is FACESTREAM_SECRETS_DIR; with --gpu the container asks for nvidia.com/gpu and the config
 selects the cuda provider; --rules-out writes the PrometheusRule's spec as a rules file (for promtool).
 """
 import json
@@ -73,6 +73,8 @@ def main(argv):
         mounts = {m["name"]: m["mountPath"] for m in c.get("volumeMounts", [])}
         if "secrets" in mounts and env.get("FACESTREAM_SECRETS_DIR") != mounts["secrets"]:
             errors.append(f"FACESTREAM_SECRETS_DIR={env.get('FACESTREAM_SECRETS_DIR')} but the Secret is mounted at {mounts['secrets']}")
+        if env.get("MALLOC_ARENA_MAX") != "2":
+            errors.append(f"MALLOC_ARENA_MAX={env.get('MALLOC_ARENA_MAX')}, not 2 (RSS grows from glibc arena fragmentation without it)")
         if "Secret" in kinds and "secrets" not in mounts:
             errors.append("a Secret is rendered but not mounted")
         has_gpu = "nvidia.com/gpu" in c.get("resources", {}).get("limits", {})

@@ -115,6 +115,7 @@ ADD rootfs.tar /
 COPY app/ /app/
 ENV FACESTREAM__Inference__ModelsDirectory=/app/models \\
     DOTNET_gcServer=0 \\
+    MALLOC_ARENA_MAX=2 \\
     TZ=UTC
 WORKDIR /app
 USER 65534:65534
