@@ -85,8 +85,13 @@ check_chart() {
   jq -e . "$CHART/values.schema.json" >/dev/null || fail "values.schema.json is not valid JSON"
   if $helm template facestream "$CHART" --set gpu.enabeld=true >/dev/null 2>&1; then fail "values.schema.json accepted gpu.enabeld"; fi
   if $helm template facestream "$CHART" --set-json 'config.Cameras=[{"Id":"a"}]' >/dev/null 2>&1; then fail "values.schema.json accepted a camera without Url"; fi
+  if $helm template facestream "$CHART" --set-json 'thresholds={"schema":1,"models":{"m":{"threshold":2}}}' >/dev/null 2>&1; then fail "values.schema.json accepted a threshold of 2"; fi
   step "chart: rendered objects (kinds, config JSON, probes, GPU switch)"
-  python3 scripts/check_chart_render.py "$tmp/default.yaml" Deployment Service ConfigMap ServiceAccount || fail "default render"
+  # The chart ships config/thresholds.json (files/thresholds.json links to it) unless the values give their own.
+  python3 scripts/check_chart_render.py "$tmp/default.yaml" Deployment Service ConfigMap ServiceAccount --thresholds config/thresholds.json || fail "default render"
+  echo '{"schema": 1, "models": {"mobilefacenet-192": {"modelId": "mobilefacenet-192", "threshold": 0.5}}}' > "$tmp/thresholds.json"
+  $helm template facestream "$CHART" --set-json "thresholds=$(cat "$tmp/thresholds.json")" > "$tmp/thresholds.yaml" 2>/dev/null || fail "helm template with thresholds from values"
+  python3 scripts/check_chart_render.py "$tmp/thresholds.yaml" ConfigMap --thresholds "$tmp/thresholds.json" || fail "render with thresholds from values"
   python3 scripts/check_chart_render.py "$tmp/production.yaml" Deployment Service ConfigMap ServiceMonitor PrometheusRule || fail "production render"
   python3 scripts/check_chart_render.py "$tmp/gpu.yaml" --gpu Deployment Secret PrometheusRule --rules-out "$tmp/rendered/facestream.rules.yaml" \
     || fail "gpu render"

@@ -5,11 +5,14 @@
 #   → `buildah bud` FROM scratch, non-root (65534), entry point /app/facestream-worker.
 #
 #   scripts/image.sh                 build localhost/facestream:VERSION (VERSION = <Version> in Directory.Build.props)
-#   scripts/image.sh --smoke         also run it on a generated clip: /readyz within 60 s, non-root, start-to-ready time
+#   scripts/image.sh --smoke         also run it on the demo clip with the demo gallery: /readyz within 60 s, non-root,
+#                                    MALLOC_ARENA_MAX=2, the image's thresholds.json in use, an alert (a match event) within 90 s, /metrics,
+#                                    SIGTERM → exit 0; prints start-to-ready and stop times
 #   scripts/image.sh --export FILE   also write an OCI archive (load it elsewhere with `podman load -i FILE`)
 #
 # Needs root, buildah, podman, runc, mmdebstrap (apt-get install buildah podman runc mmdebstrap; this script installs
-# them when missing), the models installed (`facestream models install`) and ffmpeg for --smoke.
+# them when missing), the models installed (`facestream models install`), and for --smoke ffmpeg, jq and the CLI
+# (built here with `dotnet build`) to make the demo clip and gallery.
 # Container storage lives in out/image/ (git-ignored); the root filesystem cache in $FACESTREAM_IMAGE_CACHE
 # (default ~/.cache/facestream/image).
 set -euo pipefail
@@ -107,14 +110,22 @@ for id in $(jq -r '.models[].id' models/manifest.json); do
   cp -L "$onnx" "$onnx.stamp.json" "$ctx/app/models/onnx/"
 done
 
-# 4. The image.
+# 4. The calibrated known-person thresholds, where the worker reads them: beside /etc/facestream/facestream.json
+#    (ThresholdFile.Resolve). A config mounted as a single file keeps them; a directory mounted on /etc/facestream
+#    hides them (the chart's ConfigMap carries its own copy).
+mkdir -p "$ctx/etc/facestream"
+cp config/thresholds.json "$ctx/etc/facestream/thresholds.json"
+
+# 5. The image.
 cp "$rootfs" "$ctx/rootfs.tar"
 cat > "$ctx/Containerfile" <<EOF
 FROM scratch
 ADD rootfs.tar /
 COPY app/ /app/
+COPY etc/facestream/ /etc/facestream/
 ENV FACESTREAM__Inference__ModelsDirectory=/app/models \\
     DOTNET_gcServer=0 \\
+    MALLOC_ARENA_MAX=2 \\
     TZ=UTC
 WORKDIR /app
 USER 65534:65534
@@ -137,36 +148,62 @@ if [ -n "$export_to" ]; then
 fi
 
 if $smoke; then
-  step "smoke test: the image on a generated clip"
+  step "smoke test: the image on the demo clip, with the demo gallery"
   run="$WORK/smoke"
-  rm -rf "$run"; mkdir -p "$run"
-  ffmpeg -loglevel error -y -f lavfi -i testsrc2=size=1280x720:rate=25 -t 4 -c:v libx264 -preset veryfast -pix_fmt yuv420p "$run/clip.mp4"
+  rm -rf "$run"; mkdir -p "$run/out"
+  # The demo's clip (the sample photos, 12 s) and gallery (two of their faces), made by the CLI on this host; its
+  # own 12-second worker run is the price of reusing it.
+  dotnet build src/FaceStream.Cli/FaceStream.Cli.csproj -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
+  cli=$(find src/FaceStream.Cli/bin/Release -name facestream.dll | head -1)
+  dotnet "$cli" demo --out "$run/demo" --metrics-port $(( 30000 + RANDOM % 10000 )) >/dev/null 2>"$run/demo.log" \
+    || { tail -20 "$run/demo.log" >&2; echo "error: facestream demo failed" >&2; exit 1; }
   port=$(( 20000 + RANDOM % 10000 ))
   cat > "$run/facestream.json" <<EOF
 { "Detector": { "Mtcnn": { "MinFaceSize": 40 } }, "Metrics": { "Host": "127.0.0.1", "Port": $port },
-  "Cameras": [ { "Id": "smoke", "Url": "/data/clip.mp4", "Loop": true, "Realtime": true, "AnalysisFps": 2 } ] }
+  "Gallery": { "Directory": "/data/gallery" },
+  "Events": { "Console": false, "JsonLinesFile": "/out/events.jsonl" },
+  "Cameras": [ { "Id": "smoke", "Url": "/data/lobby.mp4", "Loop": true, "Realtime": true, "AnalysisFps": 5 } ] }
 EOF
-  chmod -R a+rX "$run"
+  chmod -R a+rX "$run"; chmod a+rwx "$run/out"
   name="facestream-smoke-$$"
   t0=$(date +%s.%N)
-  podman run -d --rm --name "$name" --network host --read-only --tmpfs /tmp \
-    -v "$run/facestream.json:/etc/facestream/facestream.json:ro" -v "$run/clip.mp4:/data/clip.mp4:ro" "$IMAGE" >/dev/null
+  # Not --rm: the exit code is read after the stop.
+  podman run -d --name "$name" --network host --read-only --tmpfs /tmp \
+    -v "$run/facestream.json:/etc/facestream/facestream.json:ro" -v "$run/demo/lobby.mp4:/data/lobby.mp4:ro" \
+    -v "$run/demo/gallery:/data/gallery:ro" -v "$run/out:/out" "$IMAGE" >/dev/null
   trap 'podman rm -f "$name" >/dev/null 2>&1 || true' EXIT
+  fail_smoke() { podman logs "$name" 2>&1 | tail -20 >&2 || true; echo "error: $*" >&2; exit 1; }
   ready=""
   for _ in $(seq 600); do
     if curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; then ready=$(echo "$(date +%s.%N) - $t0" | bc); break; fi
     podman container exists "$name" || break
     sleep 0.1
   done
-  if [ -z "$ready" ]; then
-    podman logs "$name" 2>&1 | tail -20 >&2 || true
-    echo "error: the image did not become ready within 60 s" >&2; exit 1
-  fi
+  [ -n "$ready" ] || fail_smoke "the image did not become ready within 60 s"
   user=$(podman exec "$name" /usr/bin/id -u)
-  [ "$user" = "65534" ] || { echo "error: the worker runs as uid $user, not 65534" >&2; exit 1; }
+  [ "$user" = "65534" ] || fail_smoke "the worker runs as uid $user, not 65534"
+  # Without it glibc's arenas fragment and RSS grows (docs/benchmarks.md, "Soak").
+  [ "$(podman exec "$name" /usr/bin/printenv MALLOC_ARENA_MAX)" = "2" ] || fail_smoke "MALLOC_ARENA_MAX is not 2 in the image"
+  podman logs "$name" 2>&1 | grep -q 'threshold .* from /etc/facestream/thresholds.json' \
+    || fail_smoke "the worker did not read the image's /etc/facestream/thresholds.json"
   metrics=$(curl -sf "http://127.0.0.1:$port/metrics")
-  grep -q '^facestream_camera_up{camera="smoke"} 1' <<< "$metrics" || { echo "error: /metrics does not show the camera streaming" >&2; exit 1; }
-  podman stop -t 15 "$name" >/dev/null
-  echo "smoke: ready (/readyz 200) ${ready} s after podman run, uid 65534, camera streaming"
+  grep -q '^facestream_camera_up{camera="smoke"} 1' <<< "$metrics" || fail_smoke "/metrics does not show the camera streaming"
+  alert=""
+  for _ in $(seq 900); do
+    alert=$(grep -m1 '"kind":"match"' "$run/out/events.jsonl" 2>/dev/null || true)
+    [ -n "$alert" ] && break
+    podman container exists "$name" || break
+    sleep 0.1
+  done
+  [ -n "$alert" ] || fail_smoke "no alert (a match event) in /out/events.jsonl within 90 s of ready"
+  who=$(jq -r .identity_name <<< "$alert")
+  # SIGTERM, as podman stop, systemd and the kubelet send it: the worker drains and exits 0.
+  t1=$(date +%s.%N)
+  podman kill --signal TERM "$name" >/dev/null
+  code=$(timeout 30 podman wait "$name" 2>/dev/null || echo "none within 30 s")
+  stopped=$(echo "$(date +%s.%N) - $t1" | bc)
+  [ "$code" = "0" ] || fail_smoke "after SIGTERM the worker exited with $code, not 0"
+  echo "smoke: ready (/readyz 200) ${ready} s after podman run, uid 65534, thresholds from the image, camera streaming," \
+    "alert for $who, SIGTERM → exit 0 in ${stopped} s"
 fi
 echo "done in $(( $(date +%s) - started )) s"

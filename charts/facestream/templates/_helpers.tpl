@@ -37,6 +37,18 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- toPrettyJson $config -}}
 {{- end -}}
 
+{{/*
+The known-person thresholds (thresholds.json beside facestream.json, where the worker reads them): the values'
+`thresholds` document when given, else the calibrated file the chart ships (files/thresholds.json, config/thresholds.json).
+*/}}
+{{- define "facestream.thresholds" -}}
+{{- if .Values.thresholds -}}
+{{- toPrettyJson .Values.thresholds -}}
+{{- else -}}
+{{- .Files.Get "files/thresholds.json" | trim | required "files/thresholds.json is missing from the chart (a link to config/thresholds.json)" -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "facestream.metricsPort" -}}
 {{- dig "Metrics" "Port" 9464 .Values.config | int -}}
 {{- end -}}

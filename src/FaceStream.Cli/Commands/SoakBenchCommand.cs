@@ -49,6 +49,12 @@ public static class SoakBenchCommand
     {
         var ctx = CliContext.Create(args);
         var plan = SoakPlan.From(args);
+        if (Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") is null or "")
+        {
+            Console.Error.WriteLine("note: MALLOC_ARENA_MAX is not set: RSS will grow from glibc arena fragmentation that the deployed worker " +
+                "(image, chart, systemd unit: MALLOC_ARENA_MAX=2) does not have; run `MALLOC_ARENA_MAX=2 facestream bench soak …` to measure it as deployed");
+        }
+
         if (args.GetValue(CliOptions.MinFace) is null)
         {
             ctx.Mtcnn.MinFaceSize = 40;
@@ -206,7 +212,7 @@ public static class SoakBenchCommand
             var lines = new List<string>
             {
                 $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; provider {engine.ExecutionProvider}, " +
-                $"detector min face {ctx.Mtcnn.MinFaceSize} px, embedder {engine.Embedder.ModelId}",
+                $"detector min face {ctx.Mtcnn.MinFaceSize} px, embedder {engine.Embedder.ModelId}; glibc malloc arenas: {MallocArenas()}",
                 $"Command: facestream bench soak {arguments} (ran {Seconds:0} s; {plan.WarmUp.TotalSeconds:0} s warm-up; each camera: its own " +
                 $"gst-rtsp-server on 127.0.0.1 serving a looped 720p25 H.264 clip of the six sample photos at {plan.Fps:0.#} analysed fps; " +
                 $"sinks: file, Redis Streams{(plan.Webhook ? ", webhook" : "")}, each buffering up to {plan.EventBuffer} events)",
@@ -235,6 +241,14 @@ public static class SoakBenchCommand
             return lines;
         }
     }
+
+    /// <summary>
+    /// The process's glibc arena limit as the environment set it. The deployed worker runs with MALLOC_ARENA_MAX=2 (image,
+    /// chart, systemd unit): with glibc's default of 8 arenas per core, decoder and pool threads spread frame-sized
+    /// allocations over up to 16 arenas that fragment and grew RSS by ≈ 0.9 GiB/h in this soak (docs/benchmarks.md).
+    /// </summary>
+    public static string MallocArenas() =>
+        Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") is { Length: > 0 } max ? $"MALLOC_ARENA_MAX={max}" : "glibc default (8 per core; the deployed worker sets MALLOC_ARENA_MAX=2)";
 
     /// <summary>One run: the pipeline, its sinks, the scheduler and the sampler.</summary>
     private sealed class Soak(SoakPlan plan, CliContext ctx, Inference.FaceEngine engine, Core.Matching.GalleryIndex gallery, List<RtspLoopServer> servers,

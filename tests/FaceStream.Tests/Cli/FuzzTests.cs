@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using System.Threading.Channels;
+using FaceStream.Media.Video;
 using FaceStream.Tests.Support;
 using FaceStream.Tests.Worker;
 using FaceStream.Worker.Hosting;
@@ -10,8 +12,8 @@ using Xunit;
 namespace FaceStream.Tests.Cli;
 
 /// <summary>
-/// Mutated images and videos (see <see cref="FuzzCorpus"/>) through the real CLI and the real API: no crash, no hang,
-/// one answer per input, bounded memory. CI runs a short fixed-seed round; `scripts/fuzz.sh` runs long ones through
+/// Mutated images and videos (see <see cref="FuzzCorpus"/>) through the real CLI and the real API, and the videos
+/// through the real decoder as a camera runs it: no crash, no hang, one answer per input, bounded memory. CI runs a short fixed-seed round; `scripts/fuzz.sh` runs long ones through
 /// the same tests (FACESTREAM_FUZZ_IMAGES, _VIDEOS, _UPLOADS, _SEED).
 /// </summary>
 public class FuzzTests
@@ -98,4 +100,95 @@ public class FuzzTests
 
         await app.StopAsync();
     }, minutes: 10);
+
+    [Fact]
+    public Task Mutated_videos_decode_through_the_real_video_source_to_their_end_or_a_clear_error_and_the_decoder_keeps_serving() => Bounded.Run(async () =>
+    {
+        // probe stops at the headers; this decodes and converts every frame of each mutated file in one process (the
+        // FFmpeg decoder behind VideoSource, as a camera uses it), then an intact clip in the same process.
+        int count = Setting("VIDEOS", 30);
+        var pool = new VideoFramePool();
+        int completed = 0, refused = 0;
+        for (int i = 0; i < count; i++)
+        {
+            var input = Corpus.Value.Video(i);
+            var (error, frames) = await DecodeAll(input, pool);
+            if (error is null)
+            {
+                completed++;
+            }
+            else
+            {
+                refused++;
+                Assert.True(error is VideoSourceException, $"{input}: {error.GetType().Name}: {error.Message}");
+                Assert.Contains(input, error.Message, StringComparison.Ordinal);
+            }
+
+            Assert.True(frames >= 0 && pool.Outstanding == 0, $"{input}: {pool.Outstanding} frames not returned to the pool");
+        }
+
+        var (intactError, intactFrames) = await DecodeAll(Corpus.Value.IntactVideo, pool);
+        Assert.Null(intactError);
+        Assert.True(intactFrames >= 9, $"the intact clip decoded {intactFrames} frames after {count} mutated ones (10 expected)");
+        // Seed 1's first 30: some decode to their end (possibly damaged), some are refused at open: both paths are reached.
+        Assert.True(count < 20 || (completed > 0 && refused > 0), $"{completed} decoded, {refused} refused: the mutations reach only one path");
+    }, minutes: 10);
+
+    /// <summary>Every frame of a file (at its own 10 fps) through a real <see cref="VideoSource"/>, within 30 s: the error, if any, and the frames delivered.</summary>
+    private static async Task<(Exception? Error, int Frames)> DecodeAll(string path, VideoFramePool pool)
+    {
+        var source = new VideoSource(new VideoSourceOptions { Id = "fuzz", Url = path, AnalysisFps = 30, OpenTimeout = TimeSpan.FromSeconds(5) }, pool);
+        var channel = Channel.CreateBounded<VideoFrame>(4);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        int frames = 0;
+        var consume = Task.Run(async () =>
+        {
+            await foreach (var frame in channel.Reader.ReadAllAsync())
+            {
+                frames++;
+                frame.Dispose();
+            }
+        });
+        Exception? error = null;
+        try
+        {
+            await source.RunAsync(channel.Writer, deadline.Token);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            error = e;
+        }
+        finally
+        {
+            channel.Writer.TryComplete();
+        }
+
+        await consume;
+        Assert.False(deadline.IsCancellationRequested, $"decoding {path} did not end within 30 s (state {source.State}, {frames} frames)");
+        return (error, frames);
+    }
+
+    [Fact]
+    public void Mutated_videos_through_watch_fail_one_camera_each_with_the_reason_while_an_intact_one_is_analysed()
+    {
+        // The whole CLI path a user takes (`watch`): several mutated files and an intact one as cameras of one process.
+        var inputs = Enumerable.Range(0, Setting("WATCH", 8)).Select(Corpus.Value.Video).Append(Corpus.Value.IntactVideo).ToList();
+        var r = CliRunner.Run(["watch", .. inputs, "--json", "--fps", "10"]);
+        Assert.True(r.ExitCode is 0 or 1, $"watch exited with {r.ExitCode} (a crash): {r.Stderr}");
+        var summary = JsonDocument.Parse(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]).RootElement;
+        Assert.Equal("summary", summary.GetProperty("kind").GetString());
+        var cameras = summary.GetProperty("cameras").EnumerateArray().ToList();
+        Assert.Equal(inputs.Count, cameras.Count);
+        var intact = cameras[^1];
+        Assert.False(intact.GetProperty("failed").GetBoolean(), r.Stderr);
+        Assert.True(intact.GetProperty("frames_analysed").GetDouble() >= 5, $"the intact clip: {intact}");
+        var failed = cameras.Where(c => c.GetProperty("failed").GetBoolean()).Select(c => c.GetProperty("camera_id").GetString()!).ToList();
+        Assert.Equal(failed.Count > 0 ? 1 : 0, r.ExitCode);
+        foreach (var id in failed)
+        {
+            // Each failed camera is named on stderr with its reason (a log line or the "delivered no frame" line).
+            Assert.True(r.Stderr.Split('\n').Any(l => l.Contains(id, StringComparison.Ordinal) && (l.Contains("error", StringComparison.OrdinalIgnoreCase) || l.Contains("fail", StringComparison.OrdinalIgnoreCase))),
+                $"no error line names {id}:\n{r.Stderr}");
+        }
+    }
 }

@@ -28,6 +28,9 @@ public sealed class FuzzCorpus
     /// <summary>Writes mutated image <paramref name="index"/> and returns its path.</summary>
     public string Image(int index) => Write("img", index, _imageSeeds);
 
+    /// <summary>An unmutated video seed (the H.264 MP4: 1 s at 10 fps).</summary>
+    public string IntactVideo => Path.Combine(Directory, "seed.mp4");
+
     /// <summary>Writes mutated video <paramref name="index"/> and returns its path.</summary>
     public string Video(int index) => Write("vid", index, _videoSeeds);
 
