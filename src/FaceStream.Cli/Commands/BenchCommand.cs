@@ -22,6 +22,8 @@ public static class BenchCommand
                 return WatchlistBenchCommand.Run(argv.Skip(1));
             case "soak":
                 return SoakBenchCommand.Run(argv.Skip(1));
+            case "adaptive":
+                return AdaptiveBenchCommand.Run(argv.Skip(1));
         }
 
         var args = CliArgs.Parse(argv, ["--iterations", "--image", "--markdown"], ["--embedders-only"]);

@@ -195,9 +195,23 @@ public class ScanPlannerTests
         var plan = p.Plan(T0.AddSeconds(0.2), 1920, 1080, motion, [new BoxF(180, 180, 220, 220)]);
         Assert.Equal(2, plan.Windows.Count);
         var merged = plan.Windows.Single(w => w.X < 1000);
-        Assert.Equal((75, 75), (merged.X, merged.Y));      // motion window: 100 − 0.25·100
+        Assert.Equal((90, 90), (merged.X, merged.Y));      // motion window: 100 − 0.1·100
         Assert.Equal(260, merged.X + merged.Width);        // track window: 220 + 1·40
         Assert.Equal(20, merged.MinFace);                  // the motion window looks from the smallest face up
+    }
+
+    [Fact]
+    public void Motion_of_a_tracked_persons_body_needs_no_window_of_its_own()
+    {
+        var p = new ScanPlanner(Options, 20);
+        p.Plan(T0, 1920, 1080, MotionResult.Still, []);
+        var face = new BoxF(1000, 300, 1060, 360);
+        var body = new MotionResult([new BoxF(960, 300, 1100, 700)], 0.03f, false);
+        var plan = p.Plan(T0.AddSeconds(0.2), 1920, 1080, body, [face]);
+        var w = Assert.Single(plan.Windows);
+        Assert.Equal((940, 240, 180, 180), (w.X, w.Y, w.Width, w.Height)); // the track window only
+        var stranger = new MotionResult([new BoxF(1400, 300, 1540, 700)], 0.03f, false);
+        Assert.Equal(2, p.Plan(T0.AddSeconds(0.4), 1920, 1080, stranger, [face]).Windows.Count);
     }
 
     [Fact]
@@ -207,6 +221,8 @@ public class ScanPlannerTests
         p.Plan(T0, 640, 360, MotionResult.Still, []);
         var motion = new MotionResult([new BoxF(0, 0, 500, 300)], 0.3f, false);
         Assert.Equal(ScanReason.WindowsTooLarge, p.Plan(T0.AddSeconds(0.2), 640, 360, motion, []).Reason);
+        var bigFace = new BoxF(220, 80, 420, 280); // a talking head: its window is most of the frame, but looks only for big faces
+        Assert.Equal(ScanReason.Windows, p.Plan(T0.AddSeconds(0.3), 640, 360, MotionResult.Still, [bigFace]).Reason);
         var scene = new MotionResult([], 0.9f, true);
         Assert.Equal(ScanReason.SceneChange, p.Plan(T0.AddSeconds(0.4), 640, 360, scene, []).Reason);
     }

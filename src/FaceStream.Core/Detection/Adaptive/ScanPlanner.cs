@@ -12,9 +12,15 @@ public sealed record ScanOptions
     public float TrackPadding { get; init; } = 1.0f;
 
     /// <summary>Margin around a motion region, as a share of its larger side (a head that starts moving shows its edge first).</summary>
-    public float MotionPadding { get; init; } = 0.25f;
+    public float MotionPadding { get; init; } = 0.1f;
 
-    /// <summary>When the windows would cover more than this share of the frame, one full pass is cheaper.</summary>
+    /// <summary>Half-width of a tracked person's body beside the face, in face sizes (motion there is that person's).</summary>
+    public float BodyWidth { get; init; } = 1.5f;
+
+    /// <summary>How far a tracked person's body reaches below the face, in face sizes.</summary>
+    public float BodyHeight { get; init; } = 7f;
+
+    /// <summary>When the windows would cost more than this share of a full pass (see <c>RelativeCost</c>), one full pass is simpler.</summary>
     public float MaxWindowShare { get; init; } = 0.5f;
 
     /// <summary>A track window looks for faces between this factor smaller and larger than the face last seen.</summary>
@@ -35,6 +41,11 @@ public sealed record ScanOptions
         if (!(MotionPadding >= 0 && MotionPadding <= 2))
         {
             yield return $"{section}:MotionPadding = {MotionPadding} must be between 0 and 2";
+        }
+
+        if (!(BodyWidth >= 0 && BodyWidth <= 5) || !(BodyHeight >= 0 && BodyHeight <= 20))
+        {
+            yield return $"{section}:BodyWidth = {BodyWidth} and BodyHeight = {BodyHeight} must be within 0–5 and 0–20 face sizes";
         }
 
         if (!(MaxWindowShare > 0 && MaxWindowShare <= 1))
@@ -127,6 +138,11 @@ public sealed class ScanPlanner(ScanOptions options, float minFaceSize, double p
         var windows = new List<ScanWindow>(motion.Regions.Count + predictedFaces.Count);
         foreach (var r in motion.Regions)
         {
+            if (ExplainedByTracks(r, predictedFaces))
+            {
+                continue;
+            }
+
             float pad = _o.MotionPadding * Math.Max(r.Width, r.Height);
             windows.Add(Window(r, pad, pad, width, height, minFaceSize, float.MaxValue));
         }
@@ -145,13 +161,58 @@ public sealed class ScanPlanner(ScanOptions options, float minFaceSize, double p
         }
 
         MergeOverlapping(windows, width, height);
-        long area = windows.Sum(w => (long)w.Width * w.Height);
-        if (area > _o.MaxWindowShare * width * height)
+        if (RelativeCost(windows, width, height) > _o.MaxWindowShare)
         {
             return new ScanPlan(true, [], ScanReason.WindowsTooLarge);
         }
 
         return new ScanPlan(false, windows, ScanReason.Windows);
+    }
+
+    /// <summary>
+    /// The windows' detection work as a share of a full pass. P-Net's work, which dominates, grows with the pixels of
+    /// its first pyramid level: area × (12 / smallest face)²; a window that looks only for large faces starts at a
+    /// small level, so a big window around a big face is cheap.
+    /// </summary>
+    private double RelativeCost(List<ScanWindow> windows, int width, int height)
+    {
+        double full = (double)width * height / (minFaceSize * minFaceSize);
+        double cost = 0;
+        foreach (var w in windows)
+        {
+            float minFace = Math.Max(minFaceSize, w.MinFace);
+            cost += (double)w.Width * w.Height / (minFace * minFace);
+        }
+
+        return cost / full;
+    }
+
+    /// <summary>
+    /// A moving blob that is mostly the body of someone already tracked (the column below and around a tracked face)
+    /// needs no window of its own: the face has its track window. A newcomer hidden in it is found by the next full
+    /// pass, at most <see cref="ScanOptions.FullScanInterval"/> later.
+    /// </summary>
+    private bool ExplainedByTracks(BoxF region, IReadOnlyList<BoxF> faces)
+    {
+        if (faces.Count == 0)
+        {
+            return false;
+        }
+
+        float covered = 0;
+        foreach (var f in faces)
+        {
+            float size = Math.Max(f.Width, f.Height);
+            var body = new BoxF(f.X1 - (_o.BodyWidth * size), f.Y1 - size, f.X2 + (_o.BodyWidth * size), f.Y2 + (_o.BodyHeight * size));
+            float iw = Math.Min(region.X2, body.X2) - Math.Max(region.X1, body.X1);
+            float ih = Math.Min(region.Y2, body.Y2) - Math.Max(region.Y1, body.Y1);
+            if (iw > 0 && ih > 0)
+            {
+                covered += iw * ih;
+            }
+        }
+
+        return covered >= 0.8f * region.Area;
     }
 
     private static ScanWindow Window(BoxF b, float padX, float padY, int width, int height, float minFace, float maxFace)
