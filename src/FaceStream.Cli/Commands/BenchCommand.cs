@@ -20,7 +20,7 @@ public static class BenchCommand
         var command = new Command("bench", "Detector speed at camera resolutions and per-face align + embed speed (or one of the benchmarks below)")
         {
             Iterations, Image, CliOptions.Markdown, EmbeddersOnly,
-            DecodeBenchCommand.Create(), PipelineBenchCommand.Create(), SoakBenchCommand.Create(), WatchlistBenchCommand.Create(),
+            DecodeBenchCommand.Create(), PipelineBenchCommand.Create(), SoakBenchCommand.Create(), WatchlistBenchCommand.Create(), AdaptiveBenchCommand.Create(),
         };
         command.SetAction(Run);
         return command;

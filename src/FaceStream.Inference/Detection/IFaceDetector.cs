@@ -17,4 +17,18 @@ public interface IFaceDetector : IDisposable
     /// network runs. The result has one list per input frame, in input order.
     /// </summary>
     IReadOnlyList<IReadOnlyList<DetectedFace>> DetectBatch(IReadOnlyList<ImageFrame> frames);
+
+    /// <summary>
+    /// As <see cref="DetectBatch(IReadOnlyList{ImageFrame})"/>, each image searched only for faces in its size range
+    /// (e.g. windows of a frame around tracked faces: the pyramid keeps only the scales that fit). Boxes are in each
+    /// image's own coordinates.
+    /// </summary>
+    IReadOnlyList<IReadOnlyList<DetectedFace>> DetectBatch(IReadOnlyList<ImageFrame> frames, IReadOnlyList<FaceSizeRange> sizes);
+}
+
+/// <summary>Face sizes (box side, px) a detection request looks for.</summary>
+public readonly record struct FaceSizeRange(float Min, float Max)
+{
+    /// <summary>Every size the detector's own settings allow.</summary>
+    public static readonly FaceSizeRange Any = new(0, float.MaxValue);
 }

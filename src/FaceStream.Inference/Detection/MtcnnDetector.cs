@@ -55,13 +55,21 @@ public sealed class MtcnnDetector : IFaceDetector
 
     public IReadOnlyList<DetectedFace> Detect(ImageFrame frame) => DetectBatch([frame])[0];
 
-    public IReadOnlyList<IReadOnlyList<DetectedFace>> DetectBatch(IReadOnlyList<ImageFrame> frames)
+    public IReadOnlyList<IReadOnlyList<DetectedFace>> DetectBatch(IReadOnlyList<ImageFrame> frames) =>
+        DetectBatch(frames, [.. Enumerable.Repeat(FaceSizeRange.Any, frames.Count)]);
+
+    public IReadOnlyList<IReadOnlyList<DetectedFace>> DetectBatch(IReadOnlyList<ImageFrame> frames, IReadOnlyList<FaceSizeRange> sizes)
     {
+        if (sizes.Count != frames.Count)
+        {
+            throw new ArgumentException($"{sizes.Count} size ranges for {frames.Count} images");
+        }
+
         var results = new IReadOnlyList<DetectedFace>[frames.Count];
-        foreach (var group in Enumerable.Range(0, frames.Count).GroupBy(i => (frames[i].Width, frames[i].Height)))
+        foreach (var group in Enumerable.Range(0, frames.Count).GroupBy(i => (frames[i].Width, frames[i].Height, sizes[i])))
         {
             int[] idx = group.ToArray();
-            var faces = DetectSameSize(idx.Select(i => frames[i]).ToArray());
+            var faces = DetectSameSize(idx.Select(i => frames[i]).ToArray(), group.Key.Item3);
             for (int k = 0; k < idx.Length; k++)
             {
                 results[idx[k]] = faces[k];
@@ -71,7 +79,7 @@ public sealed class MtcnnDetector : IFaceDetector
         return results;
     }
 
-    private IReadOnlyList<DetectedFace>[] DetectSameSize(ImageFrame[] frames)
+    private IReadOnlyList<DetectedFace>[] DetectSameSize(ImageFrame[] frames, FaceSizeRange size)
     {
         int n = frames.Length, w = frames[0].Width, h = frames[0].Height;
         foreach (var f in frames)
@@ -85,7 +93,13 @@ public sealed class MtcnnDetector : IFaceDetector
         }
 
         var empty = Enumerable.Range(0, n).Select(_ => (IReadOnlyList<DetectedFace>)Array.Empty<DetectedFace>()).ToArray();
-        var scales = _o.Scales(Math.Min(w, h), _o.EffectiveMinFace(w, h));
+        var scales = _o.Scales(Math.Min(w, h), MathF.Max(_o.EffectiveMinFace(w, h), size.Min));
+        if (size.Max < float.MaxValue)
+        {
+            // P-Net at scale s finds faces of about 12 / s px; box regression stretches that by up to ~30 %.
+            scales = [.. scales.Where(s => MtcnnOptions.PNetWindow / s <= size.Max * 1.3f)];
+        }
+
         if (scales.Count == 0)
         {
             return empty;

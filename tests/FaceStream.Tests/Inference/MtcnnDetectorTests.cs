@@ -1,4 +1,6 @@
+using FaceStream.Core.Detection.Adaptive;
 using FaceStream.Core.Faces;
+using FaceStream.Inference.Detection;
 using FaceStream.Core.Geometry;
 using FaceStream.Media.Images;
 using FaceStream.Tests.Support;
@@ -87,6 +89,36 @@ public class MtcnnDetectorTests(EngineFixture fixture) : IClassFixture<EngineFix
             Assert.Equal(expected[i].Box.Y2, actual[i].Box.Y2, 2);
             Assert.Equal(expected[i].Score, actual[i].Score, 4);
         }
+    }
+
+    [Fact]
+    public void A_window_around_a_face_finds_it_where_the_full_frame_pass_did()
+    {
+        var image = StillImageDecoder.DecodeFile(TestAssets.Sample(1));
+        var full = fixture.Engine.Detector.Detect(image);
+        foreach (var (x, y) in LabelledFaces[1])
+        {
+            var face = full.Single(f => f.Box.Contains(new PointF(x, y)));
+            float size = face.Size;
+            int x1 = (int)Math.Max(0, face.Box.X1 - size), y1 = (int)Math.Max(0, face.Box.Y1 - size);
+            int x2 = (int)Math.Min(image.Width, face.Box.X2 + size), y2 = (int)Math.Min(image.Height, face.Box.Y2 + size);
+            var window = image.Crop(x1, y1, x2 - x1, y2 - y1);
+            var found = fixture.Engine.Detector.DetectBatch([window], [new FaceSizeRange(size / 1.6f, size * 1.6f)])[0]
+                .Select(f => WindowDetections.ToFrame(f, x1, y1)).ToList();
+            var same = Assert.Single(found, f => f.Box.Contains(new PointF(x, y)));
+            Assert.True(same.Box.IoU(face.Box) > 0.8f, $"window box {same.Box} vs full-frame box {face.Box}");
+        }
+    }
+
+    [Fact]
+    public void A_window_searched_only_for_much_smaller_faces_does_not_report_the_face_it_holds()
+    {
+        var image = StillImageDecoder.DecodeFile(TestAssets.Sample(1));
+        var (x, y) = LabelledFaces[1][0];
+        var face = fixture.Engine.Detector.Detect(image).Single(f => f.Box.Contains(new PointF(x, y)));
+        var sizes = new FaceSizeRange(12, face.Size / 4);
+        var found = fixture.Engine.Detector.DetectBatch([image], [sizes])[0];
+        Assert.DoesNotContain(found, f => f.Box.IoU(face.Box) > 0.5f);
     }
 
     [Fact]

@@ -62,6 +62,12 @@ internal sealed class SlowDetector(IFaceDetector inner, TimeSpan delay) : IFaceD
         return inner.DetectBatch(frames);
     }
 
+    public IReadOnlyList<IReadOnlyList<DetectedFace>> DetectBatch(IReadOnlyList<ImageFrame> frames, IReadOnlyList<FaceSizeRange> sizes)
+    {
+        Thread.Sleep(delay);
+        return inner.DetectBatch(frames, sizes);
+    }
+
     public void Dispose()
     {
     }

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using FaceStream.Core.Detection.Adaptive;
+using FaceStream.Core.Faces;
+using FaceStream.Core.Tracking;
+using FaceStream.Inference.Detection;
+using FaceStream.Media.Video;
+
+namespace FaceStream.Cli.Bench;
+
+/// <summary>What <c>full</c> and <c>adaptive</c> detection found on one clip, and what each cost.</summary>
+public sealed record AdaptiveComparisonResult(
+    string Clip,
+    int Width,
+    int Height,
+    int Frames,
+    int FullFaces,
+    int FacesAlsoFound,
+    int FullTracks,
+    int TracksAlsoFound,
+    int TracksFoundLate,
+    double MaxTrackDelaySeconds,
+    int FullScans,
+    double MeanScannedShare,
+    double FullCpuMsPerFrame,
+    double AdaptiveCpuMsPerFrame)
+{
+    public double FaceAgreement => FullFaces == 0 ? 1 : (double)FacesAlsoFound / FullFaces;
+
+    public double TrackAgreement => FullTracks == 0 ? 1 : (double)TracksAlsoFound / FullTracks;
+
+    public double CpuRatio => FullCpuMsPerFrame == 0 ? 0 : AdaptiveCpuMsPerFrame / FullCpuMsPerFrame;
+}
+
+/// <summary>
+/// Runs a full-frame pass and scene-adaptive detection over the same decoded frames of a clip, each with its own
+/// tracker, and compares them: the share of the full mode's faces (IoU ≥ 0.5) and tracks the adaptive mode also found,
+/// how late, and the CPU each spent on detection. Both modes see identical frames, so the difference is the mode's.
+/// </summary>
+public static class AdaptiveComparison
+{
+    /// <summary>A full-mode track counts once it has been seen this many times (a one-frame false positive is not a person).</summary>
+    public const int MinTrackDetections = 2;
+
+    public static async Task<AdaptiveComparisonResult> RunAsync(IFaceDetector detector, string clip, double fps, int loops,
+        MotionOptions motion, ScanOptions scan, float minFace, TrackerOptions tracking, TextWriter? trace, CancellationToken cancel)
+    {
+        using var pool = new VideoFramePool();
+        var source = new VideoSource(new VideoSourceOptions { Id = "compare", Url = clip, AnalysisFps = fps, Live = false }, pool);
+        var cameraScan = new CameraScan(motion, scan, minFace);
+        var fullTracker = new FaceTracker(tracking);
+        var adaptiveTracker = new FaceTracker(tracking);
+        var process = Process.GetCurrentProcess();
+        TimeSpan fullCpu = TimeSpan.Zero, adaptiveCpu = TimeSpan.Zero;
+        int frames = 0, fullFaces = 0, alsoFound = 0, fullScans = 0, width = 0, height = 0;
+        double scanned = 0;
+        // Per full-mode track: detections so far, when first seen, when the adaptive mode first had the same face.
+        var tracks = new Dictionary<long, (int Seen, TimeSpan First, TimeSpan? Found)>();
+        var clock = TimeSpan.Zero;
+        var origin = DateTimeOffset.UnixEpoch;
+
+        for (int loop = 0; loop < loops; loop++)
+        {
+            var channel = Channel.CreateBounded<VideoFrame>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
+            var producer = Task.Run(async () =>
+            {
+                try
+                {
+                    await source.RunAsync(channel.Writer, cancel);
+                }
+                finally
+                {
+                    channel.Writer.TryComplete();
+                }
+            }, cancel);
+
+            var loopStart = clock + TimeSpan.FromSeconds(1 / fps);
+            await foreach (var frame in channel.Reader.ReadAllAsync(cancel))
+            {
+                using (frame)
+                {
+                    var image = frame.Image;
+                    (width, height) = (image.Width, image.Height);
+                    clock = loopStart + frame.MediaTime;
+                    var at = origin + clock;
+                    frames++;
+
+                    process.Refresh();
+                    var cpu0 = process.TotalProcessorTime;
+                    var full = detector.Detect(image);
+                    process.Refresh();
+                    var cpu1 = process.TotalProcessorTime;
+                    var predicted = adaptiveTracker.Active.Select(t => t.Predict(at)).ToList();
+                    var plan = cameraScan.Plan(image, at, predicted);
+                    var adaptive = WindowedDetection.Detect(detector, [image], [plan])[0];
+                    process.Refresh();
+                    var cpu2 = process.TotalProcessorTime;
+                    fullCpu += cpu1 - cpu0;
+                    adaptiveCpu += cpu2 - cpu1;
+                    fullScans += plan.Full ? 1 : 0;
+                    if (trace is not null)
+                    {
+                        trace.WriteLine($"{clock.TotalSeconds:0.0}s {plan.Reason} motion {cameraScan.LastMotion.MovingShare:P0} regions {cameraScan.LastMotion.Regions.Count} windows {plan.Windows.Count} scanned {plan.ScannedShare(image.Width, image.Height):P0} full {full.Count} adaptive {adaptive.Count}");
+                    }
+
+                    scanned += plan.ScannedShare(image.Width, image.Height);
+
+                    adaptiveTracker.Update(adaptive, at);
+                    var update = fullTracker.Update(full, at);
+                    foreach (var (face, track, _) in update.Assigned)
+                    {
+                        bool found = adaptive.Any(a => a.Box.IoU(face.Box) >= 0.5f);
+                        fullFaces++;
+                        alsoFound += found ? 1 : 0;
+                        var t = tracks.GetValueOrDefault(track.Id, (0, clock, null));
+                        tracks[track.Id] = (t.Seen + 1, t.First, t.Found ?? (found ? clock : null));
+                    }
+                }
+            }
+
+            await producer;
+            // The clip starts again: to the adaptive mode this is a scene cut, as a looping test camera makes it.
+            cameraScan.Restart();
+        }
+
+        var real = tracks.Values.Where(t => t.Seen >= MinTrackDetections).ToList();
+        var delays = real.Where(t => t.Found is not null).Select(t => (t.Found!.Value - t.First).TotalSeconds).ToList();
+        return new AdaptiveComparisonResult(Path.GetFileName(clip), width, height, frames, fullFaces, alsoFound,
+            real.Count, delays.Count, delays.Count(d => d > 0), delays.Count == 0 ? 0 : delays.Max(), fullScans,
+            frames == 0 ? 0 : scanned / frames,
+            frames == 0 ? 0 : fullCpu.TotalMilliseconds / frames, frames == 0 ? 0 : adaptiveCpu.TotalMilliseconds / frames);
+    }
+}

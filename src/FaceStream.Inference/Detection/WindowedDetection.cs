@@ -1,0 +1,64 @@
+using FaceStream.Core.Detection.Adaptive;
+using FaceStream.Core.Faces;
+using FaceStream.Core.Imaging;
+
+namespace FaceStream.Inference.Detection;
+
+/// <summary>
+/// Runs one detector call for a batch of frames, each scanned as its <see cref="ScanPlan"/> says: whole, in windows, or
+/// not at all. Full frames of the same size still share network runs; windows are searched only for the face sizes
+/// they were planned for; faces come back in frame coordinates, without the copies overlapping windows make.
+/// </summary>
+public static class WindowedDetection
+{
+    public static IReadOnlyList<IReadOnlyList<DetectedFace>> Detect(IFaceDetector detector, IReadOnlyList<ImageFrame> frames, IReadOnlyList<ScanPlan> plans)
+    {
+        var images = new List<ImageFrame>();
+        var sizes = new List<FaceSizeRange>();
+        var owner = new List<(int Frame, ScanWindow? Window)>();
+        for (int i = 0; i < frames.Count; i++)
+        {
+            var plan = plans[i];
+            if (plan.Full)
+            {
+                images.Add(frames[i]);
+                sizes.Add(FaceSizeRange.Any);
+                owner.Add((i, null));
+                continue;
+            }
+
+            foreach (var w in plan.Windows)
+            {
+                images.Add(frames[i].Crop(w.X, w.Y, w.Width, w.Height));
+                sizes.Add(new FaceSizeRange(w.MinFace, w.MaxFace));
+                owner.Add((i, w));
+            }
+        }
+
+        var found = images.Count == 0 ? [] : detector.DetectBatch(images, sizes);
+        var results = new IReadOnlyList<DetectedFace>[frames.Count];
+        for (int i = 0; i < frames.Count; i++)
+        {
+            var parts = new List<(ScanWindow, IReadOnlyList<DetectedFace>)>();
+            for (int k = 0; k < owner.Count; k++)
+            {
+                if (owner[k].Frame != i)
+                {
+                    continue;
+                }
+
+                if (owner[k].Window is not { } w)
+                {
+                    results[i] = found[k];
+                    break;
+                }
+
+                parts.Add((w, found[k]));
+            }
+
+            results[i] ??= parts.Count == 0 ? [] : WindowDetections.Merge(parts);
+        }
+
+        return results;
+    }
+}
