@@ -67,10 +67,10 @@ public static class Json
         w.WriteEndObject();
     }
 
-    /// <summary>A number, or null when it is not measurable (NaN).</summary>
+    /// <summary>A number, or null when it is not measurable (NaN or infinite, e.g. a threshold on a set without impostor pairs).</summary>
     public static void NumberOrNull(Utf8JsonWriter w, string name, double value, int digits = 4)
     {
-        if (double.IsNaN(value))
+        if (!double.IsFinite(value))
         {
             w.WriteNull(name);
         }

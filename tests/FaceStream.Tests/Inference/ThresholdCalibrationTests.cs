@@ -96,6 +96,23 @@ public class ThresholdCalibrationTests
         Assert.Equal(entry.Threshold, json.RootElement.GetProperty("tarAtTargetFar").GetProperty("threshold").GetSingle(), 3);
         Assert.Contains($"threshold {entry.Threshold:F4}", r.Stderr);
     }
+
+    [Fact]
+    public void Eval_json_on_a_set_too_small_to_measure_writes_null_instead_of_crashing()
+    {
+        // Three people, four photos: the watchlist simulation's thresholds are infinite; JSON has no infinity.
+        string root = TestAssets.TempDirectory();
+        foreach (var (person, sample) in new[] { ("p1", 1), ("p1", 1), ("p2", 3), ("p3", 4) })
+        {
+            Directory.CreateDirectory(Path.Combine(root, person));
+            File.Copy(TestAssets.Sample(sample), Path.Combine(root, person, $"{Directory.GetFiles(Path.Combine(root, person)).Length}.jpg"));
+        }
+
+        var r = CliRunner.Run("eval", "identities", root, "--embedder", "mobilefacenet-192", "--json");
+        Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Stderr}");
+        using var json = System.Text.Json.JsonDocument.Parse(r.Stdout);
+        Assert.Equal(3, json.RootElement.GetProperty("identities").GetInt32());
+    }
 }
 
 public class ChipSamplingTests
