@@ -67,7 +67,7 @@ internal sealed class CameraSupervisor
             _feeds = keep.ToArray();
             foreach (var feed in stopping)
             {
-                _log.LogInformation("camera {Camera}: {Action}", feed.Id, wanted.ContainsKey(feed.Id) ? "settings changed, restarting" : "removed, stopping");
+                _log.CameraChanged(feed.Id, wanted.ContainsKey(feed.Id) ? "settings changed, restarting" : "removed, stopping");
                 await feed.StopAsync(_settings.Pipeline.DrainTimeout, forgetMetrics: true);
             }
 
@@ -79,7 +79,7 @@ internal sealed class CameraSupervisor
                 keep.Add(feed);
                 _feeds = keep.ToArray();
                 feed.Start(_log);
-                _log.LogInformation("camera {Camera}: started ({Url})", feed.Id, feed.Source.Url.Safe);
+                _log.CameraStarted(feed.Id, feed.Source.Url.Safe);
             }
         }
         finally

@@ -39,7 +39,7 @@ internal sealed class DetectStage(PipelineOptions options, IFaceDetector detecto
             {
                 if (options.StopWhenSourcesEnd && cameras.AllFinished)
                 {
-                    log.LogInformation("every source has ended; finishing");
+                    log.SourcesEnded();
                     return;
                 }
 

@@ -72,7 +72,7 @@ internal sealed class EmbedStage(PipelineOptions options, IFaceEmbedder embedder
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            log.LogError(e, "embedding a batch of {Count} faces failed; they are skipped", views.Count);
+            log.EmbeddingFailed(e, views.Count);
             foreach (var v in views)
             {
                 v.Crop.Dispose();

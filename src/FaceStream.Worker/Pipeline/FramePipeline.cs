@@ -124,13 +124,13 @@ public sealed class FramePipeline : IAsyncDisposable
             await _cameras.StopAllAsync();
             if (!await Completes(analysing, o.DrainTimeout))
             {
-                _log.LogWarning("shutdown: analysis did not drain within {Timeout}; {Left} faces not decided", o.DrainTimeout, views.Reader.Count + embedded.Reader.Count);
+                _log.AnalysisNotDrained(o.DrainTimeout, views.Reader.Count + embedded.Reader.Count);
             }
 
             _events.Complete();
             if (!await Completes(publishing, o.DrainTimeout))
             {
-                _log.LogWarning("shutdown: events not flushed within {Timeout}; the rest are counted as lost", o.DrainTimeout);
+                _log.EventsNotFlushed(o.DrainTimeout);
                 _events.Abandon();
                 await Completes(publishing, TimeSpan.FromSeconds(5));
             }

@@ -29,7 +29,7 @@ internal sealed class PublishStage(ISnapshotStore? snapshots, EventPublisher eve
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or StackExchange.Redis.RedisException)
         {
             // The event matters more than its picture: publish without a snapshot.
-            log.LogError("snapshot for event {EventId} not saved: {Reason}", d.Event.EventId, e.Message);
+            log.SnapshotNotSaved(d.Event.EventId, e.Message);
             return null;
         }
     }

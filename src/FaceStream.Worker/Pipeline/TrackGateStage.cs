@@ -55,7 +55,7 @@ internal sealed class TrackGateStage
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
-                    _log.LogError(e, "tracking a batch of {Count} frames failed; their faces are skipped", batch.Frames.Count);
+                    _log.TrackingFailed(e, batch.Frames.Count);
                 }
                 finally
                 {
