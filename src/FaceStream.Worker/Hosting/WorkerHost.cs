@@ -367,6 +367,9 @@ public sealed class WorkerApp(WebApplication web, FramePipeline pipeline, FaceEn
 
     public async ValueTask DisposeAsync()
     {
+        // Disposing a host does not stop its hosted services: without this, a worker disposed unstopped (a test that
+        // failed before its StopAsync) disposed the engine under a running pipeline, and ONNX Runtime crashed the process.
+        await web.StopAsync();
         await web.DisposeAsync();
         await Pipeline.DisposeAsync();
         await Watchlist.DisposeAsync();
