@@ -143,7 +143,7 @@ public static class WatchCommand
         }
 
         var events = memory.Events;
-        var failed = events.Where(e => e.Kind == EventKind.CameraState && e.CameraState == "failed").Select(e => e.CameraId).ToHashSet();
+        var failed = events.OfType<CameraStateEvent>().Where(e => e.State == "failed").Select(e => e.CameraId).ToHashSet();
         // A source that opened but decoded no frame at all failed too (as probe says): nothing was watched.
         foreach (var c in final.Where(c => c.Stats.FramesDecoded == 0 && failed.Add(c.Id)))
         {
@@ -210,11 +210,12 @@ public static class WatchCommand
         {
             var c = CultureInfo.InvariantCulture;
             string at = e.FrameTimestamp.ToLocalTime().ToString("HH:mm:ss.f", c);
-            Console.Out.WriteLine(e.Kind switch
+            Console.Out.WriteLine(e switch
             {
-                EventKind.Match => string.Create(c, $"{at} {e.CameraId} track {e.TrackId}: MATCH {e.IdentityName} (similarity {e.Similarity:F3}, margin {e.Margin:F3})"),
-                EventKind.Unknown => string.Create(c, $"{at} {e.CameraId} track {e.TrackId}: unknown face (best similarity {e.Similarity:F3})"),
-                _ => $"{at} {e.CameraId}: camera {e.CameraState}: {e.Reason}",
+                MatchEvent m => string.Create(c, $"{at} {m.CameraId} track {m.TrackId}: MATCH {m.IdentityName} (similarity {m.Similarity:F3}, margin {m.Margin:F3})"),
+                UnknownEvent u => string.Create(c, $"{at} {u.CameraId} track {u.TrackId}: unknown face (best similarity {u.Similarity:F3})"),
+                CameraStateEvent s => $"{at} {s.CameraId}: camera {s.State}: {s.Reason}",
+                _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "not an event kind this sink knows"),
             });
             return ValueTask.CompletedTask;
         }

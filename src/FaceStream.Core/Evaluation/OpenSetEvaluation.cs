@@ -112,7 +112,7 @@ public static class OpenSetEvaluation
 
 /// <summary>
 /// How a track's decision rule fares when a track is several photos of one person: the worker's per-view votes
-/// (k of n, <see cref="Tracking.TrackVotes"/>) against one decision on the mean of the track's embeddings (the
+/// (k of n, <see cref="TrackVotes"/>) against one decision on the mean of the track's embeddings (the
 /// FaceNet paper's video protocol). Photos stand in for a track's views, which makes the views less alike than
 /// video frames: a hard case for both rules.
 /// </summary>
@@ -161,7 +161,7 @@ public static class TrackSimulation
             var index = new GalleryIndex(modelId, templates[0].Item2.Length, templates, prefilter: false);
             foreach (var (trackViews, truth) in tracks)
             {
-                var state = new Tracking.TrackVotes();
+                var state = new TrackVotes();
                 string? named = null;
                 foreach (var v in trackViews)
                 {

@@ -1,29 +1,39 @@
 namespace FaceStream.Core.Matching;
 
-/// <summary>One embedded view's verdict: the best identity if it passed threshold and margin, else null.</summary>
-public readonly record struct Vote(Identity? Identity, float Similarity, float Margin, float Quality);
-
-/// <summary>What a track's votes add up to.</summary>
-public enum Verdict
+/// <summary>A track's recent votes and whether a decision has been published (one per track, owned by whoever decides).</summary>
+public sealed class TrackVotes
 {
-    Undecided,
-    Known,
-    Unknown,
-}
+    private readonly List<Vote> _votes = [];
 
-/// <summary>The open-set rule shared by CLI, API and worker: top-1 ≥ threshold and ahead of the next identity by the margin.</summary>
-public static class OpenSetRule
-{
-    public static Vote Judge(IReadOnlyList<SearchHit> top, float threshold, float margin, float quality)
+    public Verdict Published { get; private set; } = Verdict.Undecided;
+
+    /// <summary>Adds a vote and returns a new verdict when k of the last n votes agree (known), or n votes name nobody (unknown).</summary>
+    public (Verdict Verdict, Vote Evidence) Add(Vote vote, DecisionOptions o)
     {
-        if (top.Count == 0)
+        _votes.Add(vote);
+        if (_votes.Count > o.VoteWindow)
         {
-            return new Vote(null, 0, 0, quality);
+            _votes.RemoveAt(0);
         }
 
-        float second = top.Count > 1 ? top[1].Similarity : 0;
-        float gap = top[0].Similarity - Math.Max(0, second);
-        bool known = top[0].Similarity >= threshold && gap >= margin;
-        return new Vote(known ? top[0].Identity : null, top[0].Similarity, gap, quality);
+        if (Published == Verdict.Known)
+        {
+            return (Verdict.Undecided, default);
+        }
+
+        var leader = _votes.Where(v => v.Identity is not null).GroupBy(v => v.Identity!.Id).MaxBy(g => g.Count());
+        if (leader is not null && leader.Count() >= o.VotesNeeded)
+        {
+            Published = Verdict.Known;
+            return (Verdict.Known, leader.MaxBy(v => v.Similarity));
+        }
+
+        if (Published == Verdict.Undecided && _votes.Count >= o.VoteWindow && _votes.All(v => v.Identity is null))
+        {
+            Published = Verdict.Unknown;
+            return (Verdict.Unknown, _votes.MaxBy(v => v.Quality));
+        }
+
+        return (Verdict.Undecided, default);
     }
 }

@@ -3,7 +3,7 @@ using FaceStream.Core.Geometry;
 
 namespace FaceStream.Core.Tracking;
 
-/// <summary>One face followed across frames of one camera. Mutable, owned by its camera's tracker and pipeline thread.</summary>
+/// <summary>One face followed across frames of one camera. Mutable, owned by its camera's tracker (and so by the one stage that runs it).</summary>
 public sealed class Track(long id, DetectedFace face, DateTimeOffset at)
 {
     public long Id { get; } = id;
@@ -19,14 +19,6 @@ public sealed class Track(long id, DetectedFace face, DateTimeOffset at)
 
     /// <summary>Box-centre and size velocity in pixels per second.</summary>
     internal (float Cx, float Cy, float W, float H) Velocity { get; set; }
-
-    /// <summary>Best quality embedded so far (for "clearly better view" decisions).</summary>
-    public float BestEmbeddedQuality { get; set; }
-
-    public int EmbedAttempts { get; set; }
-
-    /// <summary>Per-track state of the decision stage.</summary>
-    public TrackVotes Votes { get; } = new();
 
     /// <summary>Box where the face should be at <paramref name="at"/> if it keeps moving as it did.</summary>
     public BoxF Predict(DateTimeOffset at)

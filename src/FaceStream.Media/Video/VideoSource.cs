@@ -322,6 +322,8 @@ public sealed class VideoSource
 
     private static bool WriteBlocking(ChannelWriter<VideoFrame> output, VideoFrame frame, CancellationToken cancel)
     {
+        // Blocking on purpose: this runs on the source's own decode thread (FFmpeg's calls are synchronous), and a file
+        // source must wait for the pipeline to take the frame (live sources never wait: their queue drops the oldest).
         while (output.WaitToWriteAsync(cancel).AsTask().GetAwaiter().GetResult())
         {
             if (output.TryWrite(frame))

@@ -21,72 +21,60 @@ public static class EventJson
             w.WriteString("event_id", e.EventId);
             w.WriteString("kind", Kind(e.Kind));
             w.WriteString("camera_id", e.CameraId);
-            if (e.TrackId is { } track)
+            switch (e)
             {
-                w.WriteNumber("track_id", track);
+                case TrackEvent t:
+                    WriteTrack(w, t);
+                    break;
+                case CameraStateEvent c:
+                    w.WriteString("frame_timestamp", Timestamp(c.FrameTimestamp));
+                    w.WriteString("decision_timestamp", Timestamp(c.DecisionTimestamp));
+                    w.WriteString("camera_state", c.State);
+                    w.WriteString("reason", c.Reason);
+                    break;
             }
 
-            if (e.Kind == EventKind.Match)
-            {
-                w.WriteString("identity_id", e.IdentityId);
-                w.WriteString("identity_name", e.IdentityName);
-            }
-
-            if (e.Similarity is { } sim)
-            {
-                w.WriteNumber("similarity", Math.Round(sim, 4));
-            }
-
-            if (e.Margin is { } margin)
-            {
-                w.WriteNumber("margin", Math.Round(margin, 4));
-            }
-
-            if (e.Face is { } f)
-            {
-                w.WriteStartArray("box");
-                foreach (var v in new[] { f.Box.X1, f.Box.Y1, f.Box.X2, f.Box.Y2 })
-                {
-                    w.WriteNumberValue(Math.Round(v, 1));
-                }
-
-                w.WriteEndArray();
-                w.WriteNumber("score", Math.Round(f.Score, 4));
-                w.WriteStartArray("landmarks");
-                foreach (var p in f.Landmarks.Points)
-                {
-                    w.WriteStartArray();
-                    w.WriteNumberValue(Math.Round(p.X, 1));
-                    w.WriteNumberValue(Math.Round(p.Y, 1));
-                    w.WriteEndArray();
-                }
-
-                w.WriteEndArray();
-            }
-
-            w.WriteString("frame_timestamp", Timestamp(e.FrameTimestamp));
-            if (e.MediaTime is { } media)
-            {
-                w.WriteNumber("media_time_s", Math.Round(media.TotalSeconds, 3));
-            }
-
-            w.WriteString("decision_timestamp", Timestamp(e.DecisionTimestamp));
-            if (e.ModelId is not null)
-            {
-                w.WriteString("model_id", e.ModelId);
-            }
-
-            if (e.CameraState is not null)
-            {
-                w.WriteString("camera_state", e.CameraState);
-                w.WriteString("reason", e.Reason);
-            }
-
-            w.WriteString("snapshot", e.Snapshot);
+            w.WriteString("snapshot", (e as TrackEvent)?.Snapshot);
             w.WriteEndObject();
         }
 
         return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    private static void WriteTrack(Utf8JsonWriter w, TrackEvent e)
+    {
+        w.WriteNumber("track_id", e.TrackId);
+        if (e is MatchEvent m)
+        {
+            w.WriteString("identity_id", m.IdentityId);
+            w.WriteString("identity_name", m.IdentityName);
+        }
+
+        w.WriteNumber("similarity", Math.Round(e.Similarity, 4));
+        w.WriteNumber("margin", Math.Round(e.Margin, 4));
+        var f = e.Face;
+        w.WriteStartArray("box");
+        foreach (var v in new[] { f.Box.X1, f.Box.Y1, f.Box.X2, f.Box.Y2 })
+        {
+            w.WriteNumberValue(Math.Round(v, 1));
+        }
+
+        w.WriteEndArray();
+        w.WriteNumber("score", Math.Round(f.Score, 4));
+        w.WriteStartArray("landmarks");
+        foreach (var p in f.Landmarks.Points)
+        {
+            w.WriteStartArray();
+            w.WriteNumberValue(Math.Round(p.X, 1));
+            w.WriteNumberValue(Math.Round(p.Y, 1));
+            w.WriteEndArray();
+        }
+
+        w.WriteEndArray();
+        w.WriteString("frame_timestamp", Timestamp(e.FrameTimestamp));
+        w.WriteNumber("media_time_s", Math.Round(e.MediaTime.TotalSeconds, 3));
+        w.WriteString("decision_timestamp", Timestamp(e.DecisionTimestamp));
+        w.WriteString("model_id", e.ModelId);
     }
 
     /// <summary>ISO 8601 in UTC with milliseconds, e.g. 2026-11-27T23:21:28.966Z.</summary>

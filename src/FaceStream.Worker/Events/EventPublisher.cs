@@ -82,7 +82,7 @@ public sealed class EventPublisher
                     lane.Counters.Delivered.Inc();
                     if (failures > 0)
                     {
-                        _log.LogInformation("event sink {Sink} delivering again after {Failures} failed attempts", lane.Sink.Name, failures);
+                        _log.SinkRecovered(lane.Sink.Name, failures);
                         failures = 0;
                     }
 
@@ -97,8 +97,7 @@ public sealed class EventPublisher
                     lane.Counters.Failed.Inc();
                     if (failures++ % LogEveryNthFailure == 0)
                     {
-                        _log.LogError("event sink {Sink} failed ({Failures} attempts so far, {Buffered} events buffered, retrying): {Reason}",
-                            lane.Sink.Name, failures, lane.Queue.Reader.Count + 1, ex.Message);
+                        _log.SinkFailed(lane.Sink.Name, failures, lane.Queue.Reader.Count + 1, ex.Message);
                     }
 
                     try
@@ -129,7 +128,7 @@ public sealed class EventPublisher
     private void Lost(IEventSink sink, SinkCounters counters, FaceEvent e, string why)
     {
         counters.Lost.Inc();
-        _log.LogError("event {EventId} ({Kind}, camera {Camera}) lost for sink {Sink}: {Why}", e.EventId, EventJson.Kind(e.Kind), e.CameraId, sink.Name, why);
+        _log.EventLost(e.EventId, EventJson.Kind(e.Kind), e.CameraId, sink.Name, why);
     }
 
     private sealed record Lane(IEventSink Sink, Channel<FaceEvent> Queue, SinkCounters Counters);

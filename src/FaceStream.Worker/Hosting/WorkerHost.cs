@@ -38,7 +38,7 @@ public static class WorkerHost
         WorkerApp app;
         try
         {
-            app = Build(args);
+            app = await BuildAsync(args, cancel: cancel);
         }
         catch (Exception e) when (e is WorkerConfigurationException or UnknownModelException)
         {
@@ -87,8 +87,8 @@ public static class WorkerHost
         return app.Failure is null ? 0 : 1;
     }
 
-    /// <summary>Builds everything (models loaded, gallery enrolled, nothing started yet).</summary>
-    public static WorkerApp Build(string[] args, CollectorRegistry? registry = null)
+    /// <summary>Builds everything (models loaded, watchlist opened and cached, gallery enrolled; no camera started yet).</summary>
+    public static async Task<WorkerApp> BuildAsync(string[] args, CollectorRegistry? registry = null, CancellationToken cancel = default)
     {
         string? configPath = null;
         for (int i = 0; i < args.Length; i++)
@@ -116,7 +116,7 @@ public static class WorkerHost
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Path.GetDirectoryName(Path.GetFullPath(configPath)) });
         builder.Configuration.Sources.Clear();
-        // A broken file written while running must not reach the cameras: Reload checks it first and says why it is
+        // A broken file written while running must not reach the cameras: ReloadAsync checks it first and says why it is
         // rejected; the provider's own exception (thrown on the file watcher's thread, unseen) is ignored.
         var loadFailed = new System.Runtime.CompilerServices.StrongBox<bool>();
         builder.Configuration.AddJsonFile(source =>
@@ -152,13 +152,13 @@ public static class WorkerHost
         var versions = FfmpegLibrary.EnsureLoaded();
         logs.CreateLogger("FaceStream.Worker").LogInformation("FFmpeg: {Versions}", versions);
         var engine = new FaceEngine(settings.Inference, settings.Mtcnn, logs.CreateLogger("FaceStream.Engine"));
-        var store = settings.Watchlist.OpenAsync().GetAwaiter().GetResult();
+        var store = await settings.Watchlist.OpenAsync();
         var enroller = new Enroller(engine, store, settings.Enrollment);
         if (!string.IsNullOrWhiteSpace(settings.Gallery.Directory))
         {
             if (store is MemoryWatchlistStore)
             {
-                GalleryLoader.EnrollFoldersAsync(settings.Gallery.Directory, enroller, store, logs.CreateLogger("FaceStream.Gallery")).GetAwaiter().GetResult();
+                await GalleryLoader.EnrollFoldersAsync(settings.Gallery.Directory, enroller, store, logs.CreateLogger("FaceStream.Gallery"), cancel);
             }
             else
             {
@@ -167,8 +167,8 @@ public static class WorkerHost
         }
 
         var cache = new WatchlistCache(store, engine.Embedder.ModelId, engine.Embedder.Dimension, settings.Watchlist.ResyncInterval, logs.CreateLogger("FaceStream.Watchlist"));
-        cache.StartAsync().GetAwaiter().GetResult();
-        var (sinks, snapshots) = Sinks(settings, logs.CreateLogger("FaceStream.Events"));
+        await cache.StartAsync(cancel);
+        var (sinks, snapshots) = await SinksAsync(settings, logs.CreateLogger("FaceStream.Events"));
         var metrics = new PipelineMetrics(registry);
         var pipeline = new FramePipeline(settings, engine, cache.Index, sinks, metrics, logs, snapshots);
         cache.Changed += index => pipeline.Gallery = index;
@@ -219,7 +219,17 @@ public static class WorkerHost
         var log = logs.CreateLogger("FaceStream.Worker");
         IConfiguration configuration = builder.Configuration;
         string fullConfigPath = Path.GetFullPath(configPath);
-        ChangeToken.OnChange(configuration.GetReloadToken, () => Reload(builder.Configuration, fullConfigPath, Interlocked.Exchange(ref loadFailed.Value, false), pipeline, log));
+        // The file watcher calls back synchronously; reloads run one after another, each reading the file as it is then.
+        var reloading = Task.CompletedTask;
+        var reloadOrder = new Lock();
+        ChangeToken.OnChange(configuration.GetReloadToken, () =>
+        {
+            bool failed = Interlocked.Exchange(ref loadFailed.Value, false);
+            lock (reloadOrder)
+            {
+                reloading = reloading.ContinueWith(_ => ReloadAsync(builder.Configuration, fullConfigPath, failed, pipeline, log), TaskScheduler.Default).Unwrap();
+            }
+        });
         return new WorkerApp(web, pipeline, engine, sinks, metrics, logs, cache, store, settings);
     }
 
@@ -231,7 +241,7 @@ public static class WorkerHost
     }
 
     /// <summary>Applies camera changes from an edited config; anything invalid is rejected and the running cameras stay as they are.</summary>
-    private static void Reload(IConfiguration config, string path, bool loadFailed, FramePipeline pipeline, ILogger log)
+    private static async Task ReloadAsync(IConfiguration config, string path, bool loadFailed, FramePipeline pipeline, ILogger log)
     {
         try
         {
@@ -247,7 +257,7 @@ public static class WorkerHost
             }
 
             var next = WorkerSettings.Load(config);
-            pipeline.SyncCamerasAsync(next.Cameras).GetAwaiter().GetResult();
+            await pipeline.SyncCamerasAsync(next.Cameras);
             log.LogInformation("configuration reloaded: {Count} cameras enabled (only Cameras changes apply without a restart)", next.Cameras.Count(c => c.Enabled));
         }
         catch (WorkerConfigurationException e)
@@ -262,7 +272,7 @@ public static class WorkerHost
     }
 
     /// <summary>The configured event sinks and snapshot store. Redis-backed ones share one connection that keeps reconnecting in the background.</summary>
-    internal static (IReadOnlyList<IEventSink> Sinks, ISnapshotStore? Snapshots) Sinks(WorkerSettings settings, ILogger log)
+    internal static async Task<(IReadOnlyList<IEventSink> Sinks, ISnapshotStore? Snapshots)> SinksAsync(WorkerSettings settings, ILogger log)
     {
         var o = settings.Events;
         var sinks = new List<IEventSink>();
@@ -286,7 +296,7 @@ public static class WorkerHost
                 throw new WorkerConfigurationException("Events:RedisStream / Events:Snapshots:RedisTtl need Redis: set Events:RedisStream:Uri or a redis:// Watchlist:Uri");
             }
 
-            redis = redisUri.ConnectRedisAsync().GetAwaiter().GetResult();
+            redis = await redisUri.ConnectRedisAsync();
         }
 
         if (o.RedisStream.Enabled)
@@ -357,6 +367,9 @@ public sealed class WorkerApp(WebApplication web, FramePipeline pipeline, FaceEn
 
     public async ValueTask DisposeAsync()
     {
+        // Disposing a host does not stop its hosted services: without this, a worker disposed unstopped (a test that
+        // failed before its StopAsync) disposed the engine under a running pipeline, and ONNX Runtime crashed the process.
+        await web.StopAsync();
         await web.DisposeAsync();
         await Pipeline.DisposeAsync();
         await Watchlist.DisposeAsync();

@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using FaceStream.Core.Tracking;
 using FaceStream.Media.Video;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Metrics;
@@ -7,19 +6,18 @@ using Microsoft.Extensions.Logging;
 
 namespace FaceStream.Worker.Pipeline;
 
-/// <summary>One camera inside the pipeline: its source, its bounded frame queue and its tracker.</summary>
+/// <summary>One start of one camera inside the pipeline: its source and its bounded frame queue (owned by the camera supervisor).</summary>
 internal sealed class CameraFeed
 {
     private readonly CancellationTokenSource _stop = new();
     private int _stopped;
 
-    public CameraFeed(CameraOptions options, int queueCapacity, VideoFramePool pool, PipelineMetrics metrics, TrackerOptions tracking, Action frameArrived, ILogger logger)
+    public CameraFeed(CameraOptions options, long generation, int queueCapacity, VideoFramePool pool, PipelineMetrics metrics, Action frameArrived, ILogger logger)
     {
         Options = options;
+        Ref = new CameraRef(options.Id, generation, new CameraMetrics(metrics, options.Id));
         Fingerprint = WorkerSettings.Fingerprint(options);
-        Metrics = new CameraMetrics(metrics, options.Id);
         Source = new VideoSource(options, pool, logger);
-        Tracker = new FaceTracker(tracking);
         // Live: keep the newest frames, return the dropped ones' buffers and count them. Files: wait (deterministic, complete).
         var channelOptions = new BoundedChannelOptions(queueCapacity)
         {
@@ -38,16 +36,17 @@ internal sealed class CameraFeed
 
     public CameraOptions Options { get; }
 
+    /// <summary>This start of the camera as later stages know it (its id, generation and metric series).</summary>
+    public CameraRef Ref { get; }
+
     /// <summary>This camera's metric series.</summary>
-    public CameraMetrics Metrics { get; }
+    public CameraMetrics Metrics => Ref.Metrics;
 
     public string Id => Options.Id;
 
     public string Fingerprint { get; }
 
     public VideoSource Source { get; }
-
-    public FaceTracker Tracker { get; }
 
     public ChannelReader<VideoFrame> Frames { get; }
 

@@ -78,7 +78,7 @@ public class FuzzTests
             { "Detector": { "Mtcnn": { "MinFaceSize": 40 } }, "Metrics": { "Port": 0 }, "Events": { "Console": false },
               "Api": { "Token": "{{WatchlistApiTests.Token}}" }, "Watchlist": { "Uri": "memory:" } }
             """);
-        await using var app = WorkerHost.Build(["--config", config], Prometheus.Metrics.NewCustomRegistry());
+        await using var app = await WorkerHost.BuildAsync(["--config", config], Prometheus.Metrics.NewCustomRegistry());
         await app.StartAsync(CancellationToken.None);
         using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", WatchlistApiTests.Token);

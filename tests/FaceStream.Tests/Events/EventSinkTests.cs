@@ -18,10 +18,10 @@ namespace FaceStream.Tests.Events;
 /// <summary>Event delivery to real servers: Redis Streams through a Redis restart, a webhook that fails first, MQTT, and the buffer bound.</summary>
 public class EventSinkTests
 {
-    private static FaceEvent Match(int i, string camera = "door") => new(
-        Guid.NewGuid(), EventKind.Match, camera, i, "blonde", "Blonde Woman", 0.8f, 0.3f,
+    private static MatchEvent Match(int i, string camera = "door") => new(
+        Guid.NewGuid(), camera, i, "blonde", "Blonde Woman", 0.8f, 0.3f,
         new DetectedFace(new BoxF(10, 10, 110, 110), 0.99f, new Landmarks5(new(40, 50), new(80, 50), new(60, 70), new(45, 90), new(75, 90))),
-        DateTimeOffset.UtcNow, TimeSpan.FromSeconds(i), DateTimeOffset.UtcNow, "faceplugin-arcface-512", null, null, null);
+        DateTimeOffset.UtcNow, TimeSpan.FromSeconds(i), DateTimeOffset.UtcNow, "faceplugin-arcface-512");
 
     private static PipelineMetrics Metrics() => new(Prometheus.Metrics.NewCustomRegistry());
 

@@ -89,7 +89,7 @@ public class ConfigHardeningTests
             { "Metrics": { "Port": 0 }, "Events": { "Console": false },
               "Cameras": [ { "Id": "a", "Url": "{{VideoClips.Instance.H264_720}}", "Loop": true } ] }
             """);
-        var app = WorkerHost.Build(["--config", config], Prometheus.Metrics.NewCustomRegistry());
+        var app = await WorkerHost.BuildAsync(["--config", config], Prometheus.Metrics.NewCustomRegistry());
         await using (app)
         {
             // Something the validation did not foresee fails inside the hosted service (here: a camera the source refuses).
@@ -174,7 +174,7 @@ public class ConfigHardeningTests
         await File.WriteAllTextAsync(config, $$"""
             { "Metrics": { "Port": 0 }, "Events": { "Console": false }, "Watchlist": { "Uri": "redis://:wrong-password@127.0.0.1:{{redis.Port}}" } }
             """);
-        await using var app = WorkerHost.Build(["--config", config], Prometheus.Metrics.NewCustomRegistry());
+        await using var app = await WorkerHost.BuildAsync(["--config", config], Prometheus.Metrics.NewCustomRegistry());
         await app.StartAsync(CancellationToken.None);
         using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
         var body = await (await http.GetAsync("/readyz")).Content.ReadAsStringAsync();

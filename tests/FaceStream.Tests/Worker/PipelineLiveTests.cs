@@ -1,6 +1,7 @@
 using FaceStream.Media.Video;
 using FaceStream.Tests.Support;
 using FaceStream.Worker.Configuration;
+using FaceStream.Worker.Events;
 using Xunit;
 
 namespace FaceStream.Tests.Worker;
@@ -73,8 +74,8 @@ public class PipelineLiveTests(WorkerEngineFixture fixture) : IClassFixture<Work
         await Wait.Until(() => h.Analysed("a") >= aBefore + 5, "camera a analysed again after its server returned", diagnose: Diagnose);
         await h.Metrics.Registry.CollectAndExportAsTextAsync(Stream.Null);
         Assert.True(h.Metrics.Reconnects.WithLabels("a").Value >= 1);
-        Assert.Contains(h.Events.Events, e => e.CameraId == "a" && e.CameraState == "reconnecting");
-        Assert.DoesNotContain(h.Events.Events, e => e.CameraId == "b" && e.CameraState is "reconnecting" or "stalled");
+        Assert.Contains(h.Events.Events.OfType<CameraStateEvent>(), e => e.CameraId == "a" && e.State == "reconnecting");
+        Assert.DoesNotContain(h.Events.Events.OfType<CameraStateEvent>(), e => e.CameraId == "b" && e.State is "reconnecting" or "stalled");
 
         await cancel.CancelAsync();
         await run.WaitAsync(TimeSpan.FromSeconds(30));

@@ -160,7 +160,7 @@ public class WatchlistApiFailureTests
             { "Detector": { "Mtcnn": { "MinFaceSize": 40 } }, "Metrics": { "Port": 0 }, "Events": { "Console": false },
               "Api": {{JsonSerializer.Serialize(merged)}}, "Watchlist": {{watchlist}} }
             """);
-        var app = WorkerHost.Build(["--config", config], Prometheus.Metrics.NewCustomRegistry());
+        var app = await WorkerHost.BuildAsync(["--config", config], Prometheus.Metrics.NewCustomRegistry());
         await app.StartAsync(CancellationToken.None);
         return app;
     }

@@ -30,7 +30,7 @@ public class WatchlistApiTests
         }
 
         var face = await File.ReadAllBytesAsync(Directory.GetFiles(Path.Combine(gallery, "Blonde_Woman"))[0]);
-        await using var app = WorkerHost.Build(["--config", config], Prometheus.Metrics.NewCustomRegistry());
+        await using var app = await WorkerHost.BuildAsync(["--config", config], Prometheus.Metrics.NewCustomRegistry());
         await app.StartAsync(CancellationToken.None);
         using var http = new HttpClient { BaseAddress = app.BaseAddress };
 

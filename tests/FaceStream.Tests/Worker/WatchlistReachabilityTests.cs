@@ -18,7 +18,7 @@ public class WatchlistReachabilityTests
             { "Metrics": { "Port": 0 }, "Events": { "Console": false },
               "Watchlist": { "Uri": "{{redis.Uri}}", "ResyncInterval": "00:00:00.2" } }
             """);
-        await using var app = WorkerHost.Build(["--config", config], Prometheus.Metrics.NewCustomRegistry());
+        await using var app = await WorkerHost.BuildAsync(["--config", config], Prometheus.Metrics.NewCustomRegistry());
         await app.StartAsync(CancellationToken.None);
         using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
 

@@ -57,7 +57,7 @@ public class WorkerHostTests
             """;
         await File.WriteAllTextAsync(config, Config(Camera("a")));
 
-        await using var app = WorkerHost.Build(["--config", config], Prometheus.Metrics.NewCustomRegistry());
+        await using var app = await WorkerHost.BuildAsync(["--config", config], Prometheus.Metrics.NewCustomRegistry());
         await app.StartAsync(CancellationToken.None);
         using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
         var pipeline = app.Pipeline;

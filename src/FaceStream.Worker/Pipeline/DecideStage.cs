@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using FaceStream.Core.Matching;
+using FaceStream.Media.Images;
+using FaceStream.Worker.Configuration;
+using FaceStream.Worker.Events;
+using FaceStream.Worker.Metrics;
+
+namespace FaceStream.Worker.Pipeline;
+
+/// <summary>
+/// embed ─► decide ─► publish: searches the watchlist with each embedded view, applies the open-set rule, adds the vote
+/// to its track's tally (k of the last n views agree: a match; n views naming nobody: unknown) and quiets a match of the
+/// same identity on the same camera within Events:Cooldown. The one owner of per-track decision state and of the
+/// cooldown; tells the gate stage which tracks it recognised.
+/// </summary>
+/// <param name="faceSnapshots">Encode the face crop for the event's snapshot.</param>
+internal sealed class DecideStage(WorkerSettings settings, Func<GalleryIndex> gallery, Func<float> threshold, ChannelWriter<TrackKey> recognised, PipelineMetrics metrics,
+    bool faceSnapshots, TimeProvider? clock = null)
+{
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly Dictionary<TrackKey, TrackVotes> _votes = [];
+    private readonly Dictionary<(string Camera, string Identity), DateTimeOffset> _lastMatch = [];
+
+    /// <summary>Tracks with votes (their state goes when the gate says they ended).</summary>
+    public int TracksHeld => _votes.Count;
+
+    /// <summary>Until <paramref name="input"/> completes; then completes <paramref name="output"/>.</summary>
+    public async Task RunAsync(ChannelReader<TrackMessage> input, ChannelWriter<Decision> output)
+    {
+        try
+        {
+            await foreach (var message in input.ReadAllAsync())
+            {
+                if (Decide(message) is { } decision)
+                {
+                    await output.WriteAsync(decision);
+                }
+            }
+        }
+        finally
+        {
+            output.TryComplete();
+        }
+    }
+
+    /// <summary>The event this message leads to, if any. Disposes the view's crop.</summary>
+    internal Decision? Decide(TrackMessage message)
+    {
+        switch (message)
+        {
+            case TrackEnded ended:
+                _votes.Remove(ended.Track);
+                return null;
+            case EmbeddedView embedded:
+                try
+                {
+                    return Decide(embedded);
+                }
+                finally
+                {
+                    embedded.View.Crop.Dispose();
+                }
+
+            default:
+                throw new ArgumentException($"the decide stage takes track ends and embedded views, not {message.GetType().Name}");
+        }
+    }
+
+    private Decision? Decide(EmbeddedView embedded)
+    {
+        var v = embedded.View;
+        var index = gallery();
+        var d = settings.Decision;
+        var vote = OpenSetRule.Judge(index.Search(embedded.Embedding, 2), threshold(), d.Margin, v.Quality);
+        if (!_votes.TryGetValue(v.Track, out var votes))
+        {
+            _votes[v.Track] = votes = new TrackVotes();
+        }
+
+        var (verdict, evidence) = votes.Add(vote, d);
+        if (verdict == Verdict.Known)
+        {
+            recognised.TryWrite(v.Track);
+        }
+
+        if (verdict == Verdict.Undecided || (verdict == Verdict.Unknown && !d.ReportUnknown))
+        {
+            return null;
+        }
+
+        var now = _clock.GetUtcNow();
+        if (verdict == Verdict.Known)
+        {
+            metrics.Matches.WithLabels(v.Track.Camera).Inc();
+            // One alert per track already; the cooldown also quiets a person who re-enters (a new track) right away.
+            var pair = (v.Track.Camera, evidence.Identity!.Id);
+            if (_lastMatch.TryGetValue(pair, out var last) && now - last < settings.Events.Cooldown)
+            {
+                metrics.EventsSuppressed.WithLabels(v.Track.Camera).Inc();
+                return null;
+            }
+
+            _lastMatch[pair] = now;
+        }
+
+        metrics.FrameToDecision.Observe(Stopwatch.GetElapsedTime(v.DeliveredTicks).TotalSeconds);
+        TrackEvent e = verdict == Verdict.Known
+            ? new MatchEvent(Guid.NewGuid(), v.Track.Camera, v.Track.Track, evidence.Identity!.Id, evidence.Identity.Name, evidence.Similarity, evidence.Margin, v.Face,
+                v.FrameTimestamp, v.MediaTime, now, index.ModelId)
+            : new UnknownEvent(Guid.NewGuid(), v.Track.Camera, v.Track.Track, evidence.Similarity, evidence.Margin, v.Face, v.FrameTimestamp, v.MediaTime, now, index.ModelId);
+        var faceJpeg = faceSnapshots ? FaceAnnotator.EncodeJpeg(v.Crop.Image, TrackGateStage.SnapshotJpegQuality) : null;
+        return new Decision(e, faceJpeg, v.FrameJpeg);
+    }
+}

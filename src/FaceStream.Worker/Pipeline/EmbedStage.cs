@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using FaceStream.Inference.Embedding;
+using FaceStream.Worker.Configuration;
+using FaceStream.Worker.Metrics;
+using Microsoft.Extensions.Logging;
+
+namespace FaceStream.Worker.Pipeline;
+
+/// <summary>
+/// track + gate ─► embed ─► decide: batches face views across cameras (up to Pipeline:EmbedBatchSize, or whatever
+/// arrived within Pipeline:EmbedBatchTimeout), embeds each batch in one network run on a thread of its own, and
+/// passes everything on in the order it came (a track's end never overtakes its views). Holds no per-track state.
+/// </summary>
+internal sealed class EmbedStage(PipelineOptions options, IFaceEmbedder embedder, PipelineMetrics metrics, ILogger log)
+{
+    public const string Name = "embed";
+
+    private readonly Prometheus.Histogram.Child _latency = metrics.StageLatency.WithLabels(Name);
+    private readonly Prometheus.Histogram.Child _batchSize = metrics.StageBatchSize.WithLabels(Name);
+    private readonly Prometheus.Gauge.Child _queueDepth = metrics.QueueDepth.WithLabels(Name);
+
+    /// <summary>Until <paramref name="input"/> completes and is drained; then completes <paramref name="output"/>.</summary>
+    public async Task RunAsync(ChannelReader<TrackMessage> input, ChannelWriter<TrackMessage> output)
+    {
+        using var thread = new StageThread("facestream-embed");
+        var batch = new List<TrackMessage>(options.EmbedBatchSize);
+        try
+        {
+            while (await input.WaitToReadAsync())
+            {
+                await TakeBatchAsync(input, batch);
+                _queueDepth.Set(input.Count);
+                foreach (var message in await EmbedAsync(thread, batch))
+                {
+                    await output.WriteAsync(message);
+                }
+
+                batch.Clear();
+            }
+        }
+        finally
+        {
+            output.TryComplete();
+        }
+    }
+
+    /// <summary>Embeds the batch's views; on failure they are skipped (logged) and only the track ends go on.</summary>
+    internal async Task<IReadOnlyList<TrackMessage>> EmbedAsync(StageThread thread, IReadOnlyList<TrackMessage> batch)
+    {
+        var views = batch.OfType<FaceView>().ToList();
+        if (views.Count == 0)
+        {
+            return batch;
+        }
+
+        try
+        {
+            long start = Stopwatch.GetTimestamp();
+            var faces = views.Select(v => (v.Crop.Image, v.Crop.Landmarks)).ToList();
+            var embeddings = await thread.RunAsync(() => embedder.EmbedMany(faces));
+            _latency.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
+            _batchSize.Observe(views.Count);
+            var byView = new Dictionary<FaceView, float[]>(ReferenceEqualityComparer.Instance);
+            for (int i = 0; i < views.Count; i++)
+            {
+                metrics.Embeddings.WithLabels(views[i].Track.Camera).Inc();
+                byView[views[i]] = embeddings[i].Vector;
+            }
+
+            return batch.Select(m => m is FaceView v ? new EmbeddedView(v, byView[v]) : m).ToList();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            log.EmbeddingFailed(e, views.Count);
+            foreach (var v in views)
+            {
+                v.Crop.Dispose();
+            }
+
+            return batch.OfType<TrackEnded>().ToList();
+        }
+    }
+
+    private async Task TakeBatchAsync(ChannelReader<TrackMessage> input, List<TrackMessage> batch)
+    {
+        int views = Take(input, batch, 0);
+        if (views < options.EmbedBatchSize && options.EmbedBatchTimeout > TimeSpan.Zero)
+        {
+            using var wait = new CancellationTokenSource(options.EmbedBatchTimeout);
+            try
+            {
+                while (views < options.EmbedBatchSize && await input.WaitToReadAsync(wait.Token))
+                {
+                    views = Take(input, batch, views);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // batch timeout: go with what we have
+            }
+        }
+    }
+
+    /// <summary>Reads until the batch holds Pipeline:EmbedBatchSize views; returns the views it holds.</summary>
+    private int Take(ChannelReader<TrackMessage> input, List<TrackMessage> batch, int views)
+    {
+        while (views < options.EmbedBatchSize && input.TryRead(out var m))
+        {
+            batch.Add(m);
+            views += m is FaceView ? 1 : 0;
+        }
+
+        return views;
+    }
+}

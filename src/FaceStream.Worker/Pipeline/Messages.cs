@@ -1,0 +1,52 @@
+using FaceStream.Core.Faces;
+using FaceStream.Core.Imaging;
+using FaceStream.Worker.Events;
+using FaceStream.Worker.Metrics;
+
+namespace FaceStream.Worker.Pipeline;
+
+// The messages that cross the pipeline's channels (see FramePipeline for the chain). Each is immutable; a message
+// that carries a pooled buffer (a frame, a face crop) hands it on, and the doc comment says who returns it.
+
+/// <summary>A camera as the stages after detection know it: its id, which start of it (a restarted camera's track ids begin again) and its metric series.</summary>
+internal sealed record CameraRef(string Id, long Generation, CameraMetrics Metrics);
+
+/// <summary>One track of one start of one camera: the key of every piece of per-track state.</summary>
+internal readonly record struct TrackKey(string Camera, long Generation, long Track);
+
+/// <summary>One analysed frame and the faces found in it.</summary>
+/// <param name="DeliveredTicks"><see cref="System.Diagnostics.Stopwatch"/> ticks when the source delivered the frame (latency metrics).</param>
+internal sealed record DetectedFrame(CameraRef Camera, ImageFrame Image, DateTimeOffset Timestamp, TimeSpan MediaTime, long DeliveredTicks, IReadOnlyList<DetectedFace> Faces);
+
+/// <summary>
+/// detect ─► track + gate: a batch of analysed frames. The frames stay the detect stage's: the gate reads them and calls
+/// <see cref="Release"/> when done; only then does the detect stage return them to the pool and take new ones, so a live
+/// camera's queue keeps holding its newest frames and the frames held at once stay queue + decoder + batch.
+/// </summary>
+internal sealed class DetectedBatch(IReadOnlyList<DetectedFrame> frames)
+{
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public IReadOnlyList<DetectedFrame> Frames { get; } = frames;
+
+    public Task Released => _released.Task;
+
+    public void Release() => _released.TrySetResult();
+}
+
+/// <summary>track + gate ─► embed ─► decide: what happens to one track, in the order it happened.</summary>
+internal abstract record TrackMessage(TrackKey Track);
+
+/// <summary>A view of a track worth embedding. The crop is pooled: whoever drops the view (or the decide stage, after deciding) disposes it.</summary>
+/// <param name="FrameJpeg">The whole frame, when events carry frame snapshots.</param>
+internal sealed record FaceView(TrackKey Track, DetectedFace Face, float Quality, FaceCrop Crop, DateTimeOffset FrameTimestamp, TimeSpan MediaTime, long DeliveredTicks,
+    byte[]? FrameJpeg) : TrackMessage(Track);
+
+/// <summary>The track is over (left the picture, or its camera stopped): its per-track state can go.</summary>
+internal sealed record TrackEnded(TrackKey Track) : TrackMessage(Track);
+
+/// <summary>A view and its embedding (the view's crop still to be disposed by the decide stage).</summary>
+internal sealed record EmbeddedView(FaceView View, float[] Embedding) : TrackMessage(View.Track);
+
+/// <summary>decide ─► publish: an event to publish, with the pictures for its snapshot (when snapshots are on).</summary>
+internal sealed record Decision(TrackEvent Event, byte[]? FaceJpeg, byte[]? FrameJpeg);

@@ -1,0 +1,156 @@
+using System.Threading.Channels;
+using FaceStream.Core.Matching;
+using FaceStream.Worker.Configuration;
+using FaceStream.Worker.Events;
+using FaceStream.Worker.Pipeline;
+using Xunit;
+using static FaceStream.Tests.Worker.Pipeline.StageMessages;
+
+namespace FaceStream.Tests.Worker.Pipeline;
+
+/// <summary>The decide stage fed embedded views and track ends: votes per track, one event per track, the cooldown, the gate told.</summary>
+public class DecideStageTests
+{
+    private const int Dimension = 8;
+    private static readonly Identity Alice = new("alice", "Alice A"), Bob = new("bob", "Bob B");
+
+    private readonly Channel<TrackKey> _recognised = Channel.CreateUnbounded<TrackKey>();
+    private readonly Prometheus.CollectorRegistry _registry = Prometheus.Metrics.NewCustomRegistry();
+    private readonly ManualClock _clock = new();
+    private readonly WorkerSettings _settings = new();
+
+    private static float[] Axis(int i)
+    {
+        var v = new float[Dimension];
+        v[i] = 1;
+        return v;
+    }
+
+    private DecideStage Stage(FaceStream.Worker.Metrics.PipelineMetrics metrics)
+    {
+        var gallery = new GalleryIndex("test-8", Dimension, [(Alice, Axis(0)), (Bob, Axis(1))], prefilter: false);
+        return new DecideStage(_settings, () => gallery, () => 0.5f, _recognised.Writer, metrics, faceSnapshots: true, _clock);
+    }
+
+    private static EmbeddedView Seen(TrackKey track, int axis, int second = 0) => new(View(track, Grey(), Face(), second: second), Axis(axis));
+
+    [Fact]
+    public void Two_agreeing_views_make_one_match_per_track_and_the_gate_hears_of_it()
+    {
+        var metrics = new FaceStream.Worker.Metrics.PipelineMetrics(_registry);
+        var stage = Stage(metrics);
+        var track = new TrackKey("door", 1, 7);
+
+        Assert.Null(stage.Decide(Seen(track, 0)));
+        var decision = stage.Decide(Seen(track, 0, second: 1));
+        Assert.Null(stage.Decide(Seen(track, 0, second: 2)));
+
+        var match = Assert.IsType<MatchEvent>(decision!.Event);
+        Assert.Equal(("door", 7L, "alice", "Alice A"), (match.CameraId, match.TrackId, match.IdentityId, match.IdentityName));
+        Assert.Equal(1f, match.Similarity, 3);
+        Assert.Equal("test-8", match.ModelId);
+        Assert.Equal(T0.AddSeconds(1), match.FrameTimestamp);
+        Assert.NotNull(decision.FaceJpeg);
+        Assert.True(_recognised.Reader.TryRead(out var told));
+        Assert.Equal(track, told);
+        Assert.Equal(1, metrics.Matches.WithLabels("door").Value);
+    }
+
+    [Fact]
+    public void Disagreeing_views_decide_nothing_until_two_of_the_last_three_agree()
+    {
+        var stage = Stage(new(_registry));
+        var track = new TrackKey("door", 1, 1);
+
+        Assert.Null(stage.Decide(Seen(track, 0)));
+        Assert.Null(stage.Decide(Seen(track, 1)));
+        Assert.Null(stage.Decide(Seen(track, 5)));
+        var match = Assert.IsType<MatchEvent>(stage.Decide(Seen(track, 1))!.Event);
+        Assert.Equal("bob", match.IdentityId);
+    }
+
+    [Fact]
+    public void The_same_person_on_a_new_track_within_the_cooldown_is_counted_but_not_published()
+    {
+        var metrics = new FaceStream.Worker.Metrics.PipelineMetrics(_registry);
+        _settings.Events.Cooldown = TimeSpan.FromSeconds(60);
+        var stage = Stage(metrics);
+        Decision? Twice(long track)
+        {
+            var key = new TrackKey("door", 1, track);
+            stage.Decide(Seen(key, 0));
+            return stage.Decide(Seen(key, 0));
+        }
+
+        Assert.NotNull(Twice(1));
+        _clock.Advance(TimeSpan.FromSeconds(59));
+        Assert.Null(Twice(2));
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.NotNull(Twice(3));
+
+        Assert.Equal(3, metrics.Matches.WithLabels("door").Value);
+        Assert.Equal(1, metrics.EventsSuppressed.WithLabels("door").Value);
+    }
+
+    [Fact]
+    public void With_reporting_on_three_views_naming_nobody_make_one_unknown_event()
+    {
+        _settings.Decision.ReportUnknown = true;
+        var stage = Stage(new(_registry));
+        var track = new TrackKey("door", 1, 3);
+
+        Assert.Null(stage.Decide(Seen(track, 4)));
+        Assert.Null(stage.Decide(Seen(track, 5)));
+        var unknown = Assert.IsType<UnknownEvent>(stage.Decide(Seen(track, 6))!.Event);
+        Assert.Null(stage.Decide(Seen(track, 7)));
+
+        Assert.Equal(3, unknown.TrackId);
+        Assert.False(_recognised.Reader.TryRead(out _));
+    }
+
+    [Fact]
+    public void A_track_end_drops_its_votes_and_a_restarted_cameras_track_with_the_same_id_starts_afresh()
+    {
+        var stage = Stage(new(_registry));
+        var first = new TrackKey("door", 1, 1);
+        stage.Decide(Seen(first, 0));
+        Assert.Equal(1, stage.TracksHeld);
+
+        // The camera restarted (generation 2): its track 1 is another person and must not inherit the first one's vote.
+        Assert.Null(stage.Decide(Seen(first with { Generation = 2 }, 0)));
+        Assert.Equal(2, stage.TracksHeld);
+        Assert.Null(stage.Decide(new TrackEnded(first)));
+        Assert.Equal(1, stage.TracksHeld);
+    }
+
+    [Fact]
+    public async Task Run_publishes_decisions_in_order_and_completes_when_its_input_does()
+    {
+        var stage = Stage(new(_registry));
+        var input = Channel.CreateUnbounded<TrackMessage>();
+        var output = Channel.CreateUnbounded<Decision>();
+        foreach (var track in new long[] { 1, 2 })
+        {
+            var key = new TrackKey("door", 1, track);
+            input.Writer.TryWrite(Seen(key, (int)track - 1));
+            input.Writer.TryWrite(Seen(key, (int)track - 1));
+            input.Writer.TryWrite(new TrackEnded(key));
+        }
+
+        input.Writer.Complete();
+        await stage.RunAsync(input.Reader, output.Writer).WaitAsync(TimeSpan.FromSeconds(30));
+
+        var decided = await output.Reader.ReadAllAsync().Select(d => ((MatchEvent)d.Event).IdentityId).ToListAsync();
+        Assert.Equal(["alice", "bob"], decided);
+        Assert.Equal(0, stage.TracksHeld);
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        private DateTimeOffset _now = T0;
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+}

@@ -1,0 +1,163 @@
+using System.Threading.Channels;
+using FaceStream.Core.Faces;
+using FaceStream.Core.Imaging;
+using FaceStream.Media.Images;
+using FaceStream.Tests.Support;
+using FaceStream.Worker.Configuration;
+using FaceStream.Worker.Metrics;
+using FaceStream.Worker.Pipeline;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit;
+using static FaceStream.Tests.Worker.Pipeline.StageMessages;
+
+namespace FaceStream.Tests.Worker.Pipeline;
+
+/// <summary>The track + gate stage fed detected frames of a real photo: which views go on to the embedder, and when tracks end.</summary>
+public class TrackGateStageTests(WorkerEngineFixture fixture) : IClassFixture<WorkerEngineFixture>
+{
+    private readonly WorkerSettings _settings = new();
+    private readonly PipelineMetrics _metrics = Metrics();
+    private readonly Channel<TrackKey> _recognised = Channel.CreateUnbounded<TrackKey>();
+    private readonly Channel<TrackMessage> _out = Channel.CreateUnbounded<TrackMessage>();
+    private readonly HashSet<CameraRef> _stopped = [];
+
+    private TrackGateStage Stage() => new(_settings, frameSnapshots: false, camera => !_stopped.Contains(camera), _recognised.Reader, _metrics, NullLogger.Instance);
+
+    /// <summary>The photo's largest face, as the detector finds it.</summary>
+    private (ImageFrame Image, DetectedFace Face) Photo()
+    {
+        var image = StillImageDecoder.DecodeFile(TestAssets.Sample(3));
+        return (image, fixture.Engine.Detector.Detect(image).MaxBy(f => f.Box.Width * f.Box.Height)!);
+    }
+
+    private static DetectedBatch Batch(CameraRef camera, ImageFrame image, int frame, params DetectedFace[] faces) =>
+        new([new DetectedFrame(camera, image, T0.AddSeconds(frame * 0.2), TimeSpan.FromSeconds(frame * 0.2), System.Diagnostics.Stopwatch.GetTimestamp(), faces)]);
+
+    private List<TrackMessage> Sent()
+    {
+        var sent = new List<TrackMessage>();
+        while (_out.Reader.TryRead(out var m))
+        {
+            sent.Add(m);
+            (m as FaceView)?.Crop.Dispose();
+        }
+
+        return sent;
+    }
+
+    [Fact]
+    public async Task A_steady_face_is_sent_for_the_first_views_of_the_vote_window_only()
+    {
+        var stage = Stage();
+        var camera = Camera(_metrics);
+        var (image, face) = Photo();
+        for (int i = 0; i < 6; i++)
+        {
+            await stage.ProcessAsync(Batch(camera, image, i, face), _out.Writer);
+        }
+
+        var views = Sent().Cast<FaceView>().ToList();
+        // The same view again is not "clearly better" (Pipeline:BetterViewFactor), so after the window nothing more is sent.
+        Assert.Equal(_settings.Decision.VoteWindow, views.Count);
+        Assert.All(views, v => Assert.Equal(new TrackKey("door", 1, 1), v.Track));
+        Assert.All(views, v => Assert.InRange(v.Quality, 0.01f, 1f));
+        Assert.Equal(1, _metrics.TracksStarted.WithLabels("door").Value);
+    }
+
+    [Fact]
+    public async Task A_track_the_decide_stage_recognised_gets_no_more_views()
+    {
+        var stage = Stage();
+        var camera = Camera(_metrics);
+        var (image, face) = Photo();
+        await stage.ProcessAsync(Batch(camera, image, 0, face), _out.Writer);
+        var first = Assert.IsType<FaceView>(Assert.Single(Sent()));
+
+        _recognised.Writer.TryWrite(first.Track);
+        for (int i = 1; i < 4; i++)
+        {
+            await stage.ProcessAsync(Batch(camera, image, i, face), _out.Writer);
+        }
+
+        Assert.Empty(Sent());
+    }
+
+    [Fact]
+    public async Task A_face_gone_for_longer_than_the_tracker_waits_ends_its_track_downstream()
+    {
+        var stage = Stage();
+        var camera = Camera(_metrics);
+        var (image, face) = Photo();
+        await stage.ProcessAsync(Batch(camera, image, 0, face), _out.Writer);
+        var view = Assert.IsType<FaceView>(Assert.Single(Sent()));
+
+        int frame = 1;
+        for (; frame <= _settings.Tracking.MaxMissedFrames; frame++)
+        {
+            await stage.ProcessAsync(Batch(camera, image, frame), _out.Writer);
+        }
+
+        Assert.Empty(Sent());
+        await stage.ProcessAsync(Batch(camera, image, frame), _out.Writer);
+        Assert.Equal(new TrackEnded(view.Track), Assert.Single(Sent()));
+        Assert.Equal(1, _metrics.TracksEnded.WithLabels("door").Value);
+    }
+
+    [Fact]
+    public async Task A_restarted_camera_ends_the_previous_starts_tracks_before_its_own_views()
+    {
+        var stage = Stage();
+        var (image, face) = Photo();
+        await stage.ProcessAsync(Batch(Camera(_metrics, generation: 1), image, 0, face), _out.Writer);
+        Sent();
+
+        await stage.ProcessAsync(Batch(Camera(_metrics, generation: 2), image, 1, face), _out.Writer);
+        var sent = Sent();
+        Assert.Equal(new TrackEnded(new TrackKey("door", 1, 1)), sent[0]);
+        Assert.Equal(new TrackKey("door", 2, 1), Assert.IsType<FaceView>(sent[1]).Track);
+    }
+
+    [Fact]
+    public async Task A_stopped_cameras_tracks_end_at_the_next_batch()
+    {
+        var stage = Stage();
+        var door = Camera(_metrics);
+        var (image, face) = Photo();
+        await stage.ProcessAsync(Batch(door, image, 0, face), _out.Writer);
+        Sent();
+
+        _stopped.Add(door);
+        await stage.ProcessAsync(Batch(Camera(_metrics, "yard"), image, 1), _out.Writer);
+        Assert.Equal(new TrackEnded(new TrackKey("door", 1, 1)), Assert.Single(Sent()));
+    }
+
+    [Fact]
+    public async Task A_face_that_fails_a_quality_gate_is_counted_and_not_sent()
+    {
+        var stage = Stage();
+        // A face-shaped box on a flat grey picture: nothing sharp in it.
+        await stage.ProcessAsync(Batch(Camera(_metrics), Grey(), 0, Face()), _out.Writer);
+
+        Assert.Empty(Sent());
+        double rejected = Enum.GetValues<FaceStream.Core.Quality.GateRejection>().Sum(r => _metrics.GateRejections.WithLabels(r.ToString().ToLowerInvariant()).Value);
+        Assert.Equal(1, rejected);
+    }
+
+    [Fact]
+    public async Task Run_releases_every_batch_and_completes_its_output_when_its_input_does()
+    {
+        var stage = Stage();
+        var (image, face) = Photo();
+        var input = Channel.CreateUnbounded<DetectedBatch>();
+        var camera = Camera(_metrics);
+        var batches = Enumerable.Range(0, 3).Select(i => Batch(camera, image, i, face)).ToList();
+        batches.ForEach(b => input.Writer.TryWrite(b));
+        input.Writer.Complete();
+
+        await stage.RunAsync(input.Reader, _out.Writer).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.All(batches, b => Assert.True(b.Released.IsCompletedSuccessfully));
+        Assert.Equal(3, Sent().Count);
+        Assert.True(_out.Reader.Completion.IsCompleted);
+    }
+}
