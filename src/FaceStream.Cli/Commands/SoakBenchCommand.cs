@@ -115,7 +115,7 @@ public static class SoakBenchCommand
         internal static readonly Option<int> MinutesOption = CliOptions.Int("--minutes", 1, 24 * 60, 10, "M", "Length of the run");
         internal static readonly Option<int?> SecondsOption = CliOptions.OptionalInt("--seconds", 20, 24 * 3600, "S", "Length of the run in seconds (instead of --minutes)");
         internal static readonly Option<int> IntervalOption = CliOptions.Int("--interval", 1, 3600, 30, "S", "Seconds between samples");
-        internal static readonly Option<int?> WarmUpOption = CliOptions.OptionalInt("--warm-up", 5, 600, "S", "Seconds before the baseline sample (default: a sixth of the run, at most 60)");
+        internal static readonly Option<int?> WarmUpOption = CliOptions.OptionalInt("--warm-up", 5, 600, "S", "Seconds before the baseline sample (default: a sixth of the run, at most 600: RSS climbs for the first minutes while caches and pools fill)");
         internal static readonly Option<int?> RtspEveryOption = CliOptions.OptionalInt("--rtsp-every", 20, 24 * 3600, "S", "Seconds between restarts of each camera's server (default: about 4 minutes, at least one restart)");
         internal static readonly Option<int> RtspDownOption = CliOptions.Int("--rtsp-down", 1, 600, 15, "S", "Seconds each camera's server stays down");
         internal static readonly Option<int> RedisDownOption = CliOptions.Int("--redis-down", 1, 600, 15, "S", "Seconds Redis stays down");
@@ -129,7 +129,7 @@ public static class SoakBenchCommand
         {
             int cameras = args.GetValue(CamerasOption);
             var duration = args.GetValue(SecondsOption) is { } s ? TimeSpan.FromSeconds(s) : TimeSpan.FromMinutes(args.GetValue(MinutesOption));
-            var warmUp = TimeSpan.FromSeconds(args.GetValue(WarmUpOption) ?? (int)Math.Min(60, duration.TotalSeconds / 6));
+            var warmUp = TimeSpan.FromSeconds(args.GetValue(WarmUpOption) ?? (int)Math.Min(600, duration.TotalSeconds / 6));
             var tail = TimeSpan.FromSeconds(Math.Max(10, duration.TotalSeconds * 0.15));
             // Default: room for each camera to be restarted about once every 4 minutes, at least once in a short run.
             var every = TimeSpan.FromSeconds(args.GetValue(RtspEveryOption) ?? (int)Math.Clamp((duration - warmUp - tail).TotalSeconds - 10, 30, 240));
