@@ -110,7 +110,7 @@ public sealed class FramePipeline : IAsyncDisposable
 
         var publishing = _events.RunAsync();
         var analysing = Task.WhenAll(
-            _gate.RunAsync(detected.Reader, views.Writer),
+            _gate.RunAsync(detected.Reader, views.Writer, cancel),
             _embed.RunAsync(views.Reader, embedded.Writer),
             _decide.RunAsync(embedded.Reader, decisions.Writer),
             _publish.RunAsync(decisions.Reader));

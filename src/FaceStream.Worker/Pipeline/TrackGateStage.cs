@@ -19,6 +19,7 @@ internal sealed class TrackGateStage
 {
     public const int SnapshotJpegQuality = 85;
 
+    private CancellationToken _stopping;
     private readonly WorkerSettings _settings;
     private readonly bool _frameSnapshots;
     private readonly Func<CameraRef, bool> _running;
@@ -42,9 +43,14 @@ internal sealed class TrackGateStage
         _scratch = new float[settings.Quality.SharpnessCropSize * settings.Quality.SharpnessCropSize];
     }
 
-    /// <summary>Until <paramref name="input"/> completes; then completes <paramref name="output"/>.</summary>
-    public async Task RunAsync(ChannelReader<DetectedBatch> input, ChannelWriter<TrackMessage> output)
+    /// <summary>
+    /// Until <paramref name="input"/> completes; then completes <paramref name="output"/>. Once <paramref name="stopping"/>
+    /// fires, views are no longer queued for the embedder (it only drains what it already has), so a stop does not
+    /// wait for a full embed queue behind a slow embedder, as it did not before the pipeline was split into stages.
+    /// </summary>
+    public async Task RunAsync(ChannelReader<DetectedBatch> input, ChannelWriter<TrackMessage> output, CancellationToken stopping = default)
     {
+        _stopping = stopping;
         try
         {
             await foreach (var batch in input.ReadAllAsync())
@@ -172,19 +178,31 @@ internal sealed class TrackGateStage
     }
 
     /// <summary>Forgets the track; later stages hear of it only if it ever sent them a view.</summary>
-    private static async ValueTask EndAsync(CameraTracks camera, long track, ChannelWriter<TrackMessage> output)
+    private async ValueTask EndAsync(CameraTracks camera, long track, ChannelWriter<TrackMessage> output)
     {
         if (camera.Gates.Remove(track, out var gate) && gate.Attempts > 0)
         {
-            await output.WriteAsync(new TrackEnded(new TrackKey(camera.Camera.Id, camera.Camera.Generation, track)));
+            try
+            {
+                await output.WriteAsync(new TrackEnded(new TrackKey(camera.Camera.Id, camera.Camera.Generation, track)), _stopping);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                // Stopping: the decide stage forgets every track when its input completes.
+            }
         }
     }
 
-    private static async ValueTask SendAsync(FaceView view, ChannelWriter<TrackMessage> output)
+    private async ValueTask SendAsync(FaceView view, ChannelWriter<TrackMessage> output)
     {
         try
         {
-            await output.WriteAsync(view);
+            _stopping.ThrowIfCancellationRequested();
+            await output.WriteAsync(view, _stopping);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            view.Crop.Dispose();
         }
         catch
         {

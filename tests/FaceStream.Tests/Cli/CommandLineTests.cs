@@ -139,8 +139,10 @@ public class CommandLineTests
         }
 
         // Three minutes of video played in real time: it ends only because of the signal.
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestAssets.RepositoryRoot };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "facestream.dll"), "watch", VideoClips.Looped(VideoClips.Instance.Faces), "--realtime", "--json", "--gallery", gallery, "--min-face", "40" })
+        // Through `env --default-signal=INT`: a test run started in the background of a non-interactive shell (`cmd &`)
+        // inherits SIGINT ignored, and an ignored SIGINT stays ignored across exec, so the signal would never arrive.
+        var psi = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestAssets.RepositoryRoot };
+        foreach (var a in new[] { "--default-signal=INT", "dotnet", Path.Combine(AppContext.BaseDirectory, "facestream.dll"), "watch", VideoClips.Looped(VideoClips.Instance.Faces), "--realtime", "--json", "--gallery", gallery, "--min-face", "40" })
         {
             psi.ArgumentList.Add(a);
         }
