@@ -21,6 +21,7 @@ namespace FaceStream.Cli
               facestream detect IMAGE... [--min-face PX] [--json] [--annotate DIR]
               facestream embed IMAGE... [--json]
               facestream compare IMAGE_A IMAGE_B [--json] [--threshold T]
+              facestream attributes IMAGE... [--json]  age, gender, head pose (degrees), expression, eyes per face
 
             Video
               facestream probe URL [--json] [--timeout S] [--transport tcp|udp]
@@ -32,7 +33,7 @@ namespace FaceStream.Cli
               facestream enroll --name NAME [--id ID] IMAGE [--face N | --box X1,Y1,X2,Y2]
                                                        the face picked: N as a refusal lists them (1 = largest)
               facestream enroll --folders DIR [--json]  one sub-folder per person (folder name = id)
-              facestream identify IMAGE... [--json] [--threshold T] [--margin M]
+              facestream identify IMAGE... [--json] [--attributes] [--threshold T] [--margin M]
               facestream watchlist list | show ID | delete ID | delete-template ID TEMPLATE_ID | reembed
 
             Stream processing
@@ -42,6 +43,8 @@ namespace FaceStream.Cli
 
             Evaluation and speed
               facestream eval identities DIR [--json] [--pad F] [--limit N]
+              facestream eval attributes DIR [--min-size PX] [--stride K] [--pose-limit N] [--dump FILE.csv]
+                                                       gender accuracy per colour order, age spread, pose checks, cost
               facestream eval detection --images DIR --wider-gt FILE [--min-face PX] [--plausible] [--json]
               facestream bench [--iterations N] [--image FILE] [--markdown FILE]
               facestream bench decode [--clip FILE] [--runs N] [--markdown FILE]
@@ -111,6 +114,7 @@ namespace FaceStream.Cli
                 "detect" => DetectCommand.Run(rest),
                 "embed" => EmbedCommand.Run(rest),
                 "compare" => CompareCommand.Run(rest),
+                "attributes" => AttributesCommand.Run(rest),
                 "eval" => EvalCommand.Run(rest),
                 "bench" => BenchCommand.Run(rest),
                 "demo" => DemoCommand.Run(rest),

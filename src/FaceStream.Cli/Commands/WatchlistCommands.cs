@@ -1,6 +1,8 @@
 using System.Globalization;
+using FaceStream.Core.Attributes;
 using FaceStream.Core.Matching;
 using FaceStream.Inference;
+using FaceStream.Inference.Attributes;
 using FaceStream.Media.Images;
 using FaceStream.Watchlist.Cache;
 using FaceStream.Watchlist.Enrollment;
@@ -242,13 +244,13 @@ public static class EnrollCommand
 /// <summary>facestream identify: 1:N for still images against the watchlist.</summary>
 public static class IdentifyCommand
 {
-    public const string Usage = "facestream identify IMAGE... [--json] [--watchlist URI] [--threshold T] [--margin M]";
+    public const string Usage = "facestream identify IMAGE... [--json] [--attributes] [--watchlist URI] [--threshold T] [--margin M]";
 
     public static int Run(IEnumerable<string> argv) => RunAsync(argv).GetAwaiter().GetResult();
 
     private static async Task<int> RunAsync(IEnumerable<string> argv)
     {
-        var args = CliArgs.Parse(argv, ["--watchlist", "--threshold", "--margin"], ["--json"]);
+        var args = CliArgs.Parse(argv, ["--watchlist", "--threshold", "--margin"], ["--json", "--attributes"]);
         if (args.Positionals.Count == 0)
         {
             throw new UsageException($"identify needs at least one image. Usage: {Usage}");
@@ -272,13 +274,21 @@ public static class IdentifyCommand
         var failures = new InputFailures(json);
         foreach (var path in args.Positionals)
         {
-            failures.Run(path, () => Print(json, path, enroller.Identify(StillImageDecoder.DecodeFile(path), cache.Index, threshold, margin), cache.Index));
+            failures.Run(path, () =>
+            {
+                var image = StillImageDecoder.DecodeFile(path);
+                var faces = enroller.Identify(image, cache.Index, threshold, margin);
+                // --attributes: age, gender, pose, expression and eyes of each face, as `facestream attributes` gives them.
+                var attributes = args.Flag("--attributes") ? engine.Attributes.Analyze(image, faces.Select(f => f.Face).ToList()) : null;
+                Print(json, path, faces, cache.Index, attributes is null ? null : (attributes, engine.Attributes.Sources));
+            });
         }
 
         return failures.ExitCode;
     }
 
-    private static void Print(bool json, string path, IReadOnlyList<IdentifiedFace> faces, GalleryIndex index)
+    private static void Print(bool json, string path, IReadOnlyList<IdentifiedFace> faces, GalleryIndex index,
+        (IReadOnlyList<FaceAttributes> Faces, IReadOnlyList<AttributeSource> Sources)? attributes)
     {
         if (json)
         {
@@ -288,8 +298,9 @@ public static class IdentifyCommand
                 w.WriteString("image", path);
                 w.WriteString("model_id", index.ModelId);
                 w.WriteStartArray("faces");
-                foreach (var f in faces)
+                for (int i = 0; i < faces.Count; i++)
                 {
+                    var f = faces[i];
                     w.WriteStartObject();
                     w.WriteStartArray("box");
                     foreach (var v in new[] { f.Face.Box.X1, f.Face.Box.Y1, f.Face.Box.X2, f.Face.Box.Y2 })
@@ -303,6 +314,11 @@ public static class IdentifyCommand
                     w.WriteString("identity_name", f.Identity?.Name);
                     w.WriteNumber("similarity", Math.Round(f.Similarity, 4));
                     w.WriteNumber("margin", Math.Round(f.Margin, 4));
+                    if (attributes is { } a)
+                    {
+                        FaceAttributesJson.Write(w, a.Faces[i], a.Sources);
+                    }
+
                     w.WriteEndObject();
                 }
 
@@ -313,11 +329,16 @@ public static class IdentifyCommand
         }
 
         Console.Out.WriteLine($"{path}: {faces.Count} faces ({index.Identities} identities on the watchlist)");
-        foreach (var f in faces)
+        for (int i = 0; i < faces.Count; i++)
         {
+            var f = faces[i];
             var b = f.Face.Box;
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  box ({b.X1:0},{b.Y1:0})-({b.X2:0},{b.Y2:0})  {(f.Known ? $"KNOWN {f.Identity!.Name} ({f.Identity.Id})" : "unknown")}  similarity {f.Similarity:0.000}  margin {f.Margin:0.000}"));
+            if (attributes is { } a)
+            {
+                Console.Out.WriteLine($"    {AttributesAction.Summary(a.Faces[i])}");
+            }
         }
     }
 }
