@@ -44,24 +44,7 @@ public static class EventJson
 
             if (e.Face is { } f)
             {
-                w.WriteStartArray("box");
-                foreach (var v in new[] { f.Box.X1, f.Box.Y1, f.Box.X2, f.Box.Y2 })
-                {
-                    w.WriteNumberValue(Math.Round(v, 1));
-                }
-
-                w.WriteEndArray();
-                w.WriteNumber("score", Math.Round(f.Score, 4));
-                w.WriteStartArray("landmarks");
-                foreach (var p in f.Landmarks.Points)
-                {
-                    w.WriteStartArray();
-                    w.WriteNumberValue(Math.Round(p.X, 1));
-                    w.WriteNumberValue(Math.Round(p.Y, 1));
-                    w.WriteEndArray();
-                }
-
-                w.WriteEndArray();
+                WriteFace(w, f);
             }
 
             w.WriteString("frame_timestamp", Timestamp(e.FrameTimestamp));
@@ -90,5 +73,28 @@ public static class EventJson
     }
 
     /// <summary>ISO 8601 in UTC with milliseconds, e.g. 2026-11-27T23:21:28.966Z.</summary>
+    /// <summary>A face's box, detector score and five landmarks (pixels, one decimal) into the open object: events and the analyse API share it.</summary>
+    public static void WriteFace(Utf8JsonWriter w, Core.Faces.DetectedFace f)
+    {
+        w.WriteStartArray("box");
+        foreach (var v in new[] { f.Box.X1, f.Box.Y1, f.Box.X2, f.Box.Y2 })
+        {
+            w.WriteNumberValue(Math.Round(v, 1));
+        }
+
+        w.WriteEndArray();
+        w.WriteNumber("score", Math.Round(f.Score, 4));
+        w.WriteStartArray("landmarks");
+        foreach (var p in f.Landmarks.Points)
+        {
+            w.WriteStartArray();
+            w.WriteNumberValue(Math.Round(p.X, 1));
+            w.WriteNumberValue(Math.Round(p.Y, 1));
+            w.WriteEndArray();
+        }
+
+        w.WriteEndArray();
+    }
+
     private static string Timestamp(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 }
