@@ -72,7 +72,6 @@ public static class EventJson
         return Encoding.UTF8.GetString(ms.ToArray());
     }
 
-    /// <summary>ISO 8601 in UTC with milliseconds, e.g. 2026-11-27T23:21:28.966Z.</summary>
     /// <summary>A face's box, detector score and five landmarks (pixels, one decimal) into the open object: events and the analyse API share it.</summary>
     public static void WriteFace(Utf8JsonWriter w, Core.Faces.DetectedFace f)
     {
@@ -96,5 +95,6 @@ public static class EventJson
         w.WriteEndArray();
     }
 
+    /// <summary>ISO 8601 in UTC with milliseconds, e.g. 2026-11-27T23:21:28.966Z.</summary>
     private static string Timestamp(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 }
