@@ -45,4 +45,34 @@ public class AttributesCommandTests
             Assert.DoesNotContain("gender", experimental);
         }
     }
+
+    [Fact]
+    public void Identify_with_attributes_adds_them_to_each_face_beside_the_decision()
+    {
+        var r = CliRunner.Run("identify", "--watchlist", "memory:", "--attributes", "--json", TestAssets.Sample(3));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var faces = JsonDocument.Parse(r.Stdout.Trim()).RootElement.GetProperty("faces").EnumerateArray().ToList();
+        Assert.Equal(3, faces.Count);
+        foreach (var f in faces)
+        {
+            Assert.Equal("unknown", f.GetProperty("decision").GetString());
+            Assert.Equal("female", f.GetProperty("gender").GetString());
+            Assert.True(f.GetProperty("pose").TryGetProperty("yaw", out _));
+            Assert.Contains("expression", f.GetProperty("experimental").EnumerateArray().Select(e => e.GetString()));
+        }
+
+        var plain = CliRunner.Run("identify", "--watchlist", "memory:", "--json", TestAssets.Sample(3));
+        Assert.DoesNotContain("\"gender\"", plain.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--pose-colour", "rgb")]
+    [InlineData("--pose-crop", "tight")]
+    public void Eval_attributes_refuses_an_unknown_pose_crop_or_colour_as_a_usage_error(string option, string value)
+    {
+        var r = CliRunner.Run("eval", "attributes", TestAssets.TempDirectory(), option, value);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains($"'{value}' not recognized", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("facestream eval attributes --help", r.Stderr, StringComparison.Ordinal);
+    }
 }
