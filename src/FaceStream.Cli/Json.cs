@@ -29,7 +29,8 @@ public static class Json
         w.WriteEndArray();
     }
 
-    public static void Face(Utf8JsonWriter w, DetectedFace f, float[]? embedding = null)
+    /// <param name="more">Writes further fields into the face object (e.g. its attributes).</param>
+    public static void Face(Utf8JsonWriter w, DetectedFace f, float[]? embedding = null, Action<Utf8JsonWriter>? more = null)
     {
         w.WriteStartObject();
         Box(w, f.Box);
@@ -54,6 +55,7 @@ public static class Json
             w.WriteEndArray();
         }
 
+        more?.Invoke(w);
         w.WriteEndObject();
     }
 

@@ -37,6 +37,7 @@ namespace FaceStream.Cli
                 DetectCommand.Create(),
                 EmbedCommand.Create(),
                 CompareCommand.Create(),
+                AttributesCommand.Create(),
                 ProbeCommand.Create(),
                 EnrollCommand.Create(),
                 IdentifyCommand.Create(),

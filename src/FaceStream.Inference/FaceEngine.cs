@@ -1,6 +1,7 @@
 using FaceStream.Core.Embeddings;
 using FaceStream.Core.Faces;
 using FaceStream.Core.Imaging;
+using FaceStream.Inference.Attributes;
 using FaceStream.Inference.Detection;
 using FaceStream.Inference.Embedding;
 using FaceStream.Inference.Models;
@@ -20,6 +21,14 @@ public sealed class FaceEngine : IFaceEncoder, IDisposable
     public ModelStore Models { get; }
     public string ExecutionProvider { get; }
 
+    /// <summary>The engine's session factory (its provider and threads), for extra models such as measurement variants.</summary>
+    public OnnxSessionFactory Sessions { get; }
+
+    private readonly Lazy<FaceAttributeAnalyzer> _attributes;
+
+    /// <summary>Age, gender, pose, expression and eye-state models, loaded at first use (callers that never ask pay nothing).</summary>
+    public FaceAttributeAnalyzer Attributes => _attributes.Value;
+
     public FaceEngine(InferenceOptions inference, MtcnnOptions mtcnn, ILogger? log = null)
     {
         Models = ModelStore.Locate(string.IsNullOrWhiteSpace(inference.ModelsDirectory) ? null : inference.ModelsDirectory);
@@ -33,7 +42,9 @@ public sealed class FaceEngine : IFaceEncoder, IDisposable
 
         var factory = new OnnxSessionFactory(inference, log);
         ExecutionProvider = factory.ProviderInUse;
+        Sessions = factory;
         Detector = new MtcnnDetector(Models, factory, mtcnn);
+        _attributes = new Lazy<FaceAttributeAnalyzer>(() => new FaceAttributeAnalyzer(Models, factory), LazyThreadSafetyMode.ExecutionAndPublication);
         try
         {
             var members = memberIds.Select(id => new OnnxFaceEmbedder(Models, factory, id, flipFusion: inference.FlipFusion, antialias: inference.AntialiasChips)).ToList();
@@ -87,5 +98,9 @@ public sealed class FaceEngine : IFaceEncoder, IDisposable
     {
         Detector.Dispose();
         Embedder.Dispose();
+        if (_attributes.IsValueCreated)
+        {
+            _attributes.Value.Dispose();
+        }
     }
 }

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
+using FaceStream.Core.Attributes;
 using FaceStream.Core.Matching;
 using FaceStream.Inference;
+using FaceStream.Inference.Attributes;
 using FaceStream.Media.Images;
 using FaceStream.Watchlist.Cache;
 using FaceStream.Application.Enrollment;
@@ -267,11 +269,13 @@ public static class IdentifyCommand
 
     private static readonly Option<float?> Margin = CliOptions.OptionalFloat("--margin", 0, 1, "M", "Lead over the next identity a known face needs (default: Decision:Margin)");
 
+    private static readonly Option<bool> Attributes = new("--attributes") { Description = "Also read each face's age, gender, head pose, expression and eyes (as `facestream attributes` does)" };
+
     public static Command Create()
     {
         var command = new Command("identify", "1:N: who on the watchlist is each face in photos, with the worker's open-set rule")
         {
-            Images, CliOptions.Watchlist, CliOptions.Json, Threshold, Margin,
+            Images, CliOptions.Watchlist, CliOptions.Json, Attributes, Threshold, Margin,
         };
         command.SetAction(RunAsync);
         return command;
@@ -294,16 +298,25 @@ public static class IdentifyCommand
         float threshold = args.GetValue(Threshold) ?? session.Settings.Decision.ThresholdFor(engine.Embedder.ModelId, engine.Embedder.Threshold);
         float margin = args.GetValue(Margin) ?? session.Settings.Decision.Margin;
         var enroller = new Enroller(engine, session.Store, session.Settings.Enrollment);
+        bool withAttributes = args.GetValue(Attributes);
         var failures = new InputFailures(json);
         foreach (var path in args.GetRequiredValue(Images))
         {
-            failures.Run(path, () => Print(json, path, enroller.Identify(StillImageDecoder.DecodeFile(path), cache.Index, threshold, margin), cache.Index));
+            failures.Run(path, () =>
+            {
+                var image = StillImageDecoder.DecodeFile(path);
+                var faces = enroller.Identify(image, cache.Index, threshold, margin);
+                // --attributes: age, gender, pose, expression and eyes of each face, as `facestream attributes` gives them.
+                var attributes = withAttributes ? engine.Attributes.Analyze(image, faces.Select(f => f.Face).ToList()) : null;
+                Print(json, path, faces, cache.Index, attributes is null ? null : (attributes, engine.Attributes.Sources));
+            });
         }
 
         return failures.ExitCode;
     }
 
-    private static void Print(bool json, string path, IReadOnlyList<IdentifiedFace> faces, GalleryIndex index)
+    private static void Print(bool json, string path, IReadOnlyList<IdentifiedFace> faces, GalleryIndex index,
+        (IReadOnlyList<FaceAttributes> Faces, IReadOnlyList<AttributeSource> Sources)? attributes)
     {
         if (json)
         {
@@ -313,8 +326,9 @@ public static class IdentifyCommand
                 w.WriteString("image", path);
                 w.WriteString("model_id", index.ModelId);
                 w.WriteStartArray("faces");
-                foreach (var f in faces)
+                for (int i = 0; i < faces.Count; i++)
                 {
+                    var f = faces[i];
                     w.WriteStartObject();
                     w.WriteStartArray("box");
                     foreach (var v in new[] { f.Face.Box.X1, f.Face.Box.Y1, f.Face.Box.X2, f.Face.Box.Y2 })
@@ -328,6 +342,11 @@ public static class IdentifyCommand
                     w.WriteString("identity_name", f.Identity?.Name);
                     w.WriteNumber("similarity", Math.Round(f.Similarity, 4));
                     w.WriteNumber("margin", Math.Round(f.Margin, 4));
+                    if (attributes is { } a)
+                    {
+                        FaceAttributesJson.Write(w, a.Faces[i], a.Sources);
+                    }
+
                     w.WriteEndObject();
                 }
 
@@ -338,11 +357,16 @@ public static class IdentifyCommand
         }
 
         Console.Out.WriteLine($"{path}: {faces.Count} faces ({index.Identities} identities on the watchlist)");
-        foreach (var f in faces)
+        for (int i = 0; i < faces.Count; i++)
         {
+            var f = faces[i];
             var b = f.Face.Box;
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  box ({b.X1:0},{b.Y1:0})-({b.X2:0},{b.Y2:0})  {(f.Known ? $"KNOWN {f.Identity!.Name} ({f.Identity.Id})" : "unknown")}  similarity {f.Similarity:0.000}  margin {f.Margin:0.000}"));
+            if (attributes is { } a)
+            {
+                Console.Out.WriteLine($"    {AttributesAction.Summary(a.Faces[i])}");
+            }
         }
     }
 }

@@ -66,7 +66,8 @@ public sealed record ModelEntry(
     bool TransposedInput = false,
     bool DynamicSpatial = false,
     EmbeddingSpec? Embedding = null,
-    string GraphOptimization = "all")
+    string GraphOptimization = "all",
+    IReadOnlyList<ModelFile>? Weights = null)
 {
     /// <summary>Name of the runnable ONNX file under the models directory.</summary>
     public string OnnxFileName => $"{Id}.onnx";
@@ -75,8 +76,15 @@ public sealed record ModelEntry(
         : throw new InvalidDataException($"model '{Id}' has no output with role '{role}' in the manifest");
 }
 
-/// <summary>Input tensor contract: NCHW float, colour order and normalisation (v − mean)·scale.</summary>
-public sealed record ModelInput(string Name, string Layout, int Width, int Height, string ColorOrder, float Mean, float Scale);
+/// <summary>A further file of a model taken from its package (a TF.js model's weight shard), pinned by sha256.</summary>
+public sealed record ModelFile(string File, string Sha256);
+
+/// <summary>
+/// Input tensor contract: NCHW float, colour order (RGB, BGR or GREY) and normalisation (v − mean)·scale, then, when
+/// given, per channel (x − channelMean[c]) / channelStd[c] in the model's channel order (ImageNet-style models).
+/// </summary>
+public sealed record ModelInput(string Name, string Layout, int Width, int Height, string ColorOrder, float Mean, float Scale,
+    float[]? ChannelMean = null, float[]? ChannelStd = null);
 
 /// <summary>Embedding facts: dimension, default same-person threshold (cosine) and the 5-point alignment template.</summary>
 public sealed record EmbeddingSpec(int Dimension, float Threshold, float[] AlignmentTemplate);

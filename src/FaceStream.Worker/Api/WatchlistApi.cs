@@ -25,28 +25,7 @@ public static class WatchlistApi
     {
         var gate = new UploadGate(options.MaxConcurrentUploads, options.UploadQueueTimeout);
         var limits = ImageLimits.Default with { MaxPixels = options.MaxImagePixels };
-        var api = app.MapGroup("/api").AddEndpointFilter(async (context, next) =>
-        {
-            if (options.Token.Length == 0)
-            {
-                return ApiProblems.Of(503, "the API is disabled: set Api:Token (a secret file Api__Token, or FACESTREAM__Api__Token)");
-            }
-
-            if (!Authorized(context.HttpContext.Request, options.Token))
-            {
-                return ApiProblems.Of(401, "missing or wrong bearer token");
-            }
-
-            try
-            {
-                return await next(context);
-            }
-            catch (Exception e) when (ApiProblems.FromException(e, RetryAfterSeconds) is { } answer)
-            {
-                return answer;
-            }
-        });
-
+        var api = Group(app, options);
         api.MapGet("/identities", async () =>
         {
             var list = await store.ListIdentitiesAsync();
@@ -137,22 +116,11 @@ public static class WatchlistApi
                 return ApiProblems.BadRequest(e.Message);
             }
 
-            // The header alone says whether the image is over the budget: refused at once, without queueing for a slot.
-            long? pixels = StillImageDecoder.PixelCount(image);
-            if (pixels > options.MaxImagePixels)
+            var (refusal, slot) = await Admit(image, options, gate, cancel);
+            using var held = slot;
+            if (refusal is not null)
             {
-                return ApiProblems.Of(422, $"image has {pixels / 1_000_000.0:F0} MP, over the {options.MaxImagePixels / 1_000_000.0:F0} MP limit (Api:MaxImagePixels)");
-            }
-
-            using var slot = await gate.EnterAsync(cancel);
-            if (slot is null)
-            {
-                return ApiProblems.Of(429, $"{options.MaxConcurrentUploads} uploads are being analysed; try again later", gate.RetryAfterSeconds);
-            }
-
-            if (pixels is null or > UploadGate.LargeImagePixels)
-            {
-                gate.NoteLargeImage();
+                return refusal;
             }
 
             // Detection is CPU-bound: off the request thread, so Kestrel keeps answering the other calls meanwhile.
@@ -162,6 +130,56 @@ public static class WatchlistApi
                 ? Results.Json(new { template_id = result.TemplateId, quality = Math.Round(result.Quality, 3), face = result.Face, note = result.Note, faces }, statusCode: 201)
                 : ApiProblems.Of(422, result.Reason ?? "photo refused", extensions: new Dictionary<string, object?> { ["faces"] = faces });
         });
+    }
+
+    /// <summary>The /api route group: every call needs the bearer token (503 while none is configured, 401 for a wrong one), and the expected failures become problem answers.</summary>
+    internal static RouteGroupBuilder Group(IEndpointRouteBuilder app, ApiOptions options) =>
+        app.MapGroup("/api").AddEndpointFilter(async (context, next) =>
+        {
+            if (options.Token.Length == 0)
+            {
+                return ApiProblems.Of(503, "the API is disabled: set Api:Token (a secret file Api__Token, or FACESTREAM__Api__Token)");
+            }
+
+            if (!Authorized(context.HttpContext.Request, options.Token))
+            {
+                return ApiProblems.Of(401, "missing or wrong bearer token");
+            }
+
+            try
+            {
+                return await next(context);
+            }
+            catch (Exception e) when (ApiProblems.FromException(e, RetryAfterSeconds) is { } answer)
+            {
+                return answer;
+            }
+        });
+
+    /// <summary>
+    /// Admits an uploaded image for analysis: refused at once when its header says it is over the pixel budget (no
+    /// queueing for that), else a slot of the gate, or a 429 when none frees up in time.
+    /// </summary>
+    internal static async Task<(IResult? Refusal, IDisposable? Slot)> Admit(byte[] image, ApiOptions options, UploadGate gate, CancellationToken cancel)
+    {
+        long? pixels = StillImageDecoder.PixelCount(image);
+        if (pixels > options.MaxImagePixels)
+        {
+            return (ApiProblems.Of(422, $"image has {pixels / 1_000_000.0:F0} MP, over the {options.MaxImagePixels / 1_000_000.0:F0} MP limit (Api:MaxImagePixels)"), null);
+        }
+
+        var slot = await gate.EnterAsync(cancel);
+        if (slot is null)
+        {
+            return (ApiProblems.Of(429, $"{options.MaxConcurrentUploads} uploads are being analysed; try again later", gate.RetryAfterSeconds), null);
+        }
+
+        if (pixels is null or > UploadGate.LargeImagePixels)
+        {
+            gate.NoteLargeImage();
+        }
+
+        return (null, slot);
     }
 
     /// <summary>Seconds a client is asked to wait when the watchlist store is unreachable (its cache resyncs on this order).</summary>
@@ -202,7 +220,7 @@ public static class WatchlistApi
     }
 
     /// <summary>The body (raw image, or the first file of a multipart form), or null when over the limit.</summary>
-    private static async Task<byte[]?> ReadUpload(HttpRequest request, int limit)
+    internal static async Task<byte[]?> ReadUpload(HttpRequest request, int limit)
     {
         if (!request.HasFormContentType)
         {

@@ -52,7 +52,16 @@ public static class EventJson
 
         w.WriteNumber("similarity", Math.Round(e.Similarity, 4));
         w.WriteNumber("margin", Math.Round(e.Margin, 4));
-        var f = e.Face;
+        WriteFace(w, e.Face);
+        w.WriteString("frame_timestamp", Timestamp(e.FrameTimestamp));
+        w.WriteNumber("media_time_s", Math.Round(e.MediaTime.TotalSeconds, 3));
+        w.WriteString("decision_timestamp", Timestamp(e.DecisionTimestamp));
+        w.WriteString("model_id", e.ModelId);
+    }
+
+    /// <summary>A face's box, detector score and five landmarks (pixels, one decimal) into the open object: events and the analyse API share it.</summary>
+    public static void WriteFace(Utf8JsonWriter w, Core.Faces.DetectedFace f)
+    {
         w.WriteStartArray("box");
         foreach (var v in new[] { f.Box.X1, f.Box.Y1, f.Box.X2, f.Box.Y2 })
         {
@@ -71,10 +80,6 @@ public static class EventJson
         }
 
         w.WriteEndArray();
-        w.WriteString("frame_timestamp", Timestamp(e.FrameTimestamp));
-        w.WriteNumber("media_time_s", Math.Round(e.MediaTime.TotalSeconds, 3));
-        w.WriteString("decision_timestamp", Timestamp(e.DecisionTimestamp));
-        w.WriteString("model_id", e.ModelId);
     }
 
     /// <summary>ISO 8601 in UTC with milliseconds, e.g. 2026-11-27T23:21:28.966Z.</summary>

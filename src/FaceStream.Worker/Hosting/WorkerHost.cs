@@ -216,6 +216,7 @@ public static class WorkerHost
         })));
 
         WatchlistApi.Map(web, store, enroller, settings.Api);
+        AnalyseApi.Map(web, engine, settings.Api);
         var log = logs.CreateLogger("FaceStream.Worker");
         IConfiguration configuration = builder.Configuration;
         string fullConfigPath = Path.GetFullPath(configPath);

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using FaceStream.Inference;
+using FaceStream.Inference.Attributes;
+using FaceStream.Media.Images;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace FaceStream.Worker.Api;
+
+/// <summary>
+/// POST /api/analyse: an image in (raw body or a multipart form with one file), every face with its attributes out,
+/// in the shape of `facestream attributes --json` (width, height, faces [box, score, landmarks, age, gender, …], ms).
+/// Behind the API's bearer token and the same upload limits as enrollment.
+/// </summary>
+public static class AnalyseApi
+{
+    public static void Map(IEndpointRouteBuilder app, FaceEngine engine, ApiOptions options)
+    {
+        var gate = new UploadGate(options.MaxConcurrentUploads, options.UploadQueueTimeout);
+        var limits = ImageLimits.Default with { MaxPixels = options.MaxImagePixels };
+        WatchlistApi.Group(app, options).MapPost("/analyse", async (HttpRequest request, CancellationToken cancel) =>
+        {
+            var image = request.ContentLength > options.MaxUploadBytes ? null : await WatchlistApi.ReadUpload(request, options.MaxUploadBytes);
+            if (image is null)
+            {
+                return ApiProblems.Of(413, $"upload larger than {options.MaxUploadBytes} bytes");
+            }
+
+            if (image.Length == 0)
+            {
+                return ApiProblems.BadRequest("no image: send the image as the body, or a multipart form with one file");
+            }
+
+            var (refusal, slot) = await WatchlistApi.Admit(image, options, gate, cancel);
+            using var held = slot;
+            if (refusal is not null)
+            {
+                return refusal;
+            }
+
+            try
+            {
+                // CPU-bound: off the request thread.
+                string json = await Task.Run(() => Analyse(engine, StillImageDecoder.Decode(image, "upload", limits)), cancel);
+                return Results.Text(json, "application/json", Encoding.UTF8);
+            }
+            catch (ImageDecodeException e)
+            {
+                return ApiProblems.Of(422, e.Message);
+            }
+        });
+    }
+
+    private static string Analyse(FaceEngine engine, Core.Imaging.ImageFrame image)
+    {
+        var sw = Stopwatch.StartNew();
+        var faces = engine.Detector.Detect(image);
+        var attributes = engine.Attributes.Analyze(image, faces);
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("width", image.Width);
+            w.WriteNumber("height", image.Height);
+            w.WriteStartArray("faces");
+            for (int i = 0; i < faces.Count; i++)
+            {
+                w.WriteStartObject();
+                Events.EventJson.WriteFace(w, faces[i]);
+                FaceAttributesJson.Write(w, attributes[i], engine.Attributes.Sources);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteNumber("ms", Math.Round(sw.Elapsed.TotalMilliseconds, 1));
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+}
