@@ -12,7 +12,7 @@ public class SoakBenchTests
     [Fact]
     public void Schedule_restarts_every_camera_staggered_and_brings_everything_back_before_the_quiet_tail()
     {
-        var plan = SoakBenchCommand.SoakPlan.From(FaceStream.Cli.Cli.Root().Parse(["bench", "soak", "--cameras", "2", "--minutes", "20"]));
+        var plan = SoakBenchCommand.SoakPlan.From(FaceStream.Cli.Cli.Root().Parse(["bench", "soak", "--cameras", "2", "--minutes", "20", "--warm-up", "60"]));
         var schedule = plan.Schedule();
         var rtsp = schedule.Where(d => d.Kind == SoakBenchCommand.DisruptionKind.Rtsp).ToList();
         Assert.Equal(4, rtsp.Count(d => d.Target == 0));
@@ -22,6 +22,16 @@ public class SoakBenchTests
         Assert.Single(schedule, d => d.Kind == SoakBenchCommand.DisruptionKind.Redis);
         Assert.Single(schedule, d => d.Kind == SoakBenchCommand.DisruptionKind.Webhook);
         Assert.All(schedule, d => Assert.True(d.At >= plan.WarmUp && d.At + d.Down <= plan.QuietFrom, $"{d.What} at {d.At}"));
+    }
+
+    [Fact]
+    public void The_default_warm_up_is_a_sixth_of_the_run_up_to_ten_minutes()
+    {
+        // The hour-long soak's RSS ramped for its first ~10 minutes, then grew 5 MiB (docs/benchmarks.md).
+        TimeSpan WarmUp(string minutes) => SoakBenchCommand.SoakPlan.From(FaceStream.Cli.Cli.Root().Parse(["bench", "soak", "--minutes", minutes])).WarmUp;
+        Assert.Equal(TimeSpan.FromSeconds(20), WarmUp("2"));
+        Assert.Equal(TimeSpan.FromMinutes(10), WarmUp("60"));
+        Assert.Equal(TimeSpan.FromMinutes(10), WarmUp("240"));
     }
 
     [Fact]
