@@ -195,19 +195,19 @@ public static class EvalIdentitiesCommand
                 w.WriteNumber("leftOutByCameraGates", gated);
                 w.WriteNumber("genuinePairs", genuine.Count);
                 w.WriteNumber("impostorPairs", impostor.Count);
-                Json.NumberOrNull(w, "accuracy", Math.Round(acc, 4));
-                Json.NumberOrNull(w, "accuracyStd", Math.Round(std, 4));
-                Json.NumberOrNull(w, "threshold", Math.Round(cvThreshold, 3));
+                Json.NumberOrNull(w, "accuracy", acc);
+                Json.NumberOrNull(w, "accuracyStd", std);
+                Json.NumberOrNull(w, "threshold", cvThreshold, 3);
                 WriteTar(w, "tarAtFar1e-2", far2);
                 WriteTar(w, "tarAtFar1e-3", far3);
                 WriteTar(w, "tarAtFar1e-4", far4);
                 WriteTar(w, "tarAtTargetFar", atTarget);
-                Json.NumberOrNull(w, "targetFar", targetFar);
+                Json.NumberOrNull(w, "targetFar", targetFar, 12);
                 w.WriteNumber("rank1", probes == 0 ? 0 : Math.Round((double)r1 / probes, 4));
                 w.WriteNumber("rank1Probes", probes);
-                Json.NumberOrNull(w, "msPerImage", Math.Round(perImage, 1));
-                Json.NumberOrNull(w, "operatingThreshold", Math.Round(op.Threshold, 4));
-                Json.NumberOrNull(w, "operatingMargin", Math.Round(op.Margin, 4));
+                Json.NumberOrNull(w, "msPerImage", perImage, 1);
+                Json.NumberOrNull(w, "operatingThreshold", op.Threshold);
+                Json.NumberOrNull(w, "operatingMargin", op.Margin);
                 w.WriteStartArray("watchlist");
                 foreach (var (scoring, o) in openSet)
                 {
@@ -218,13 +218,13 @@ public static class EvalIdentitiesCommand
                     w.WriteNumber("identities", o.Identities);
                     w.WriteNumber("knownProbes", o.KnownProbes);
                     w.WriteNumber("strangerProbes", o.StrangerProbes);
-                    Json.NumberOrNull(w, "rank1", Math.Round(o.Rank1, 4));
-                    Json.NumberOrNull(w, "strangerAlarmRate", Math.Round(o.StrangerAlarmRate, 4));
-                    Json.NumberOrNull(w, "knownNamedRate", Math.Round(o.KnownNamedRate, 4));
-                    Json.NumberOrNull(w, "knownMisnamedRate", Math.Round(o.KnownMisnamedRate, 4));
-                    Json.NumberOrNull(w, "dirAtFar1e-2", Math.Round(o.DirAtFar1e2, 4));
-                    Json.NumberOrNull(w, "dirAtFar1e-3", Math.Round(o.DirAtFar1e3, 4));
-                    Json.NumberOrNull(w, "thresholdForTargetFar", Math.Round(o.ThresholdForTarget, 4));
+                    Json.NumberOrNull(w, "rank1", o.Rank1);
+                    Json.NumberOrNull(w, "strangerAlarmRate", o.StrangerAlarmRate);
+                    Json.NumberOrNull(w, "knownNamedRate", o.KnownNamedRate);
+                    Json.NumberOrNull(w, "knownMisnamedRate", o.KnownMisnamedRate);
+                    Json.NumberOrNull(w, "dirAtFar1e-2", o.DirAtFar1e2);
+                    Json.NumberOrNull(w, "dirAtFar1e-3", o.DirAtFar1e3);
+                    Json.NumberOrNull(w, "thresholdForTargetFar", o.ThresholdForTarget);
                     w.WriteEndObject();
                 }
 
@@ -236,8 +236,8 @@ public static class EvalIdentitiesCommand
                     w.WriteString("rule", t.Rule);
                     w.WriteNumber("knownTracks", t.KnownTracks);
                     w.WriteNumber("strangerTracks", t.StrangerTracks);
-                    Json.NumberOrNull(w, "knownTracksNamed", Math.Round(t.KnownTracksNamed, 4));
-                    Json.NumberOrNull(w, "strangerTracksNamed", Math.Round(t.StrangerTracksNamed, 4));
+                    Json.NumberOrNull(w, "knownTracksNamed", t.KnownTracksNamed);
+                    Json.NumberOrNull(w, "strangerTracksNamed", t.StrangerTracksNamed);
                     w.WriteEndObject();
                 }
 

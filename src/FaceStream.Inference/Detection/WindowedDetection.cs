@@ -37,26 +37,23 @@ public static class WindowedDetection
 
         var found = images.Count == 0 ? [] : detector.DetectBatch(images, sizes);
         var results = new IReadOnlyList<DetectedFace>[frames.Count];
+        var windowed = new List<(ScanWindow, IReadOnlyList<DetectedFace>)>[frames.Count];
+        for (int k = 0; k < owner.Count; k++)
+        {
+            var (frame, window) = owner[k];
+            if (window is { } w)
+            {
+                (windowed[frame] ??= []).Add((w, found[k]));
+            }
+            else
+            {
+                results[frame] = found[k];
+            }
+        }
+
         for (int i = 0; i < frames.Count; i++)
         {
-            var parts = new List<(ScanWindow, IReadOnlyList<DetectedFace>)>();
-            for (int k = 0; k < owner.Count; k++)
-            {
-                if (owner[k].Frame != i)
-                {
-                    continue;
-                }
-
-                if (owner[k].Window is not { } w)
-                {
-                    results[i] = found[k];
-                    break;
-                }
-
-                parts.Add((w, found[k]));
-            }
-
-            results[i] ??= parts.Count == 0 ? [] : WindowDetections.Merge(parts);
+            results[i] ??= windowed[i] is { } parts ? WindowDetections.Merge(parts) : [];
         }
 
         return results;

@@ -111,6 +111,28 @@ public class MtcnnDetectorTests(EngineFixture fixture) : IClassFixture<EngineFix
     }
 
     [Fact]
+    public void One_windowed_call_serves_a_full_frame_a_windowed_frame_and_an_idle_frame()
+    {
+        var image = StillImageDecoder.DecodeFile(TestAssets.Sample(1));
+        var full = fixture.Engine.Detector.Detect(image);
+        var (x, y) = LabelledFaces[1][1];
+        var face = full.Single(f => f.Box.Contains(new PointF(x, y)));
+        int size = (int)face.Size;
+        var window = new ScanWindow((int)face.Box.X1 - size, (int)face.Box.Y1 - size, 3 * size, 3 * size, size / 1.6f, size * 1.6f);
+        var plans = new[]
+        {
+            new ScanPlan(true, [], ScanReason.Periodic),
+            new ScanPlan(false, [window], ScanReason.Windows),
+            new ScanPlan(false, [], ScanReason.Idle),
+        };
+        var found = WindowedDetection.Detect(fixture.Engine.Detector, [image, image, image], plans);
+        AssertSame(full, found[0]);
+        var same = Assert.Single(found[1]);
+        Assert.True(same.Box.IoU(face.Box) > 0.8f, $"window box {same.Box} vs full-frame box {face.Box}");
+        Assert.Empty(found[2]);
+    }
+
+    [Fact]
     public void A_window_searched_only_for_much_smaller_faces_does_not_report_the_face_it_holds()
     {
         var image = StillImageDecoder.DecodeFile(TestAssets.Sample(1));

@@ -23,34 +23,6 @@ public sealed record MotionOptions
 
     /// <summary>How fast the background follows the scene, per analysed frame (0.05 at 5 fps ≈ a 4 s memory).</summary>
     public float BackgroundRate { get; init; } = 0.05f;
-
-    public IEnumerable<string> Validate(string section)
-    {
-        if (CellsAcross is < 16 or > 1024)
-        {
-            yield return $"{section}:MotionCellsAcross = {CellsAcross} must be between 16 and 1024";
-        }
-
-        if (Threshold is < 1 or > 255)
-        {
-            yield return $"{section}:MotionThreshold = {Threshold} must be between 1 and 255 grey levels";
-        }
-
-        if (MinCells < 1)
-        {
-            yield return $"{section}:MotionMinCells = {MinCells} must be at least 1";
-        }
-
-        if (!(MaxMovingShare > 0 && MaxMovingShare <= 1))
-        {
-            yield return $"{section}:MaxMovingShare = {MaxMovingShare} must be in (0, 1]";
-        }
-
-        if (!(BackgroundRate > 0 && BackgroundRate <= 1))
-        {
-            yield return $"{section}:BackgroundRate = {BackgroundRate} must be in (0, 1]";
-        }
-    }
 }
 
 /// <summary>What moved in one frame: padded regions in frame pixels, or <see cref="WholeFrame"/> when the mask gave up.</summary>

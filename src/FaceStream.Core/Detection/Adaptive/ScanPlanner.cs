@@ -25,39 +25,6 @@ public sealed record ScanOptions
 
     /// <summary>A track window looks for faces between this factor smaller and larger than the face last seen.</summary>
     public float TrackScaleRange { get; init; } = 1.6f;
-
-    public IEnumerable<string> Validate(string section)
-    {
-        if (!(FullScanInterval > TimeSpan.Zero && FullScanInterval <= TimeSpan.FromMinutes(5)))
-        {
-            yield return $"{section}:FullScanInterval = {FullScanInterval} must be between 0 and 5 minutes";
-        }
-
-        if (!(TrackPadding >= 0.25f && TrackPadding <= 5))
-        {
-            yield return $"{section}:TrackPadding = {TrackPadding} must be between 0.25 and 5 face sizes";
-        }
-
-        if (!(MotionPadding >= 0 && MotionPadding <= 2))
-        {
-            yield return $"{section}:MotionPadding = {MotionPadding} must be between 0 and 2";
-        }
-
-        if (!(BodyWidth >= 0 && BodyWidth <= 5) || !(BodyHeight >= 0 && BodyHeight <= 20))
-        {
-            yield return $"{section}:BodyWidth = {BodyWidth} and BodyHeight = {BodyHeight} must be within 0–5 and 0–20 face sizes";
-        }
-
-        if (!(MaxWindowShare > 0 && MaxWindowShare <= 1))
-        {
-            yield return $"{section}:MaxWindowShare = {MaxWindowShare} must be in (0, 1]";
-        }
-
-        if (!(TrackScaleRange >= 1.1f && TrackScaleRange <= 4))
-        {
-            yield return $"{section}:TrackScaleRange = {TrackScaleRange} must be between 1.1 and 4";
-        }
-    }
 }
 
 /// <summary>
