@@ -121,7 +121,19 @@ public class WatchlistApiFailureTests
 
         // One slot and no queue: of several simultaneous uploads, the ones that find the slot taken are told to retry.
         Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/api/identities", new { id = "busy", name = "Busy" })).StatusCode);
-        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => WatchlistApiTests.Upload(http, "busy", face)));
+        // The first is a 9 MP photo (under the budget; its detection takes a second or more) and holds the slot while the
+        // others arrive: four small photos sent together could each finish before the next one arrived.
+        byte[] large;
+        using (var small = SkiaSharp.SKBitmap.Decode(face))
+        using (var big = small.Resize(new SkiaSharp.SKImageInfo(3000, 3000), SkiaSharp.SKSamplingOptions.Default))
+        using (var encoded = big.Encode(SkiaSharp.SKEncodedImageFormat.Jpeg, 80))
+        {
+            large = encoded.ToArray();
+        }
+
+        var first = WatchlistApiTests.Upload(http, "busy", large);
+        await Task.Delay(300);
+        var answers = (await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => WatchlistApiTests.Upload(http, "busy", face)).Prepend(first))).ToList();
         Assert.All(answers, a => Assert.True(a.StatusCode is HttpStatusCode.Created or HttpStatusCode.TooManyRequests, a.StatusCode.ToString()));
         var refused = answers.Where(a => a.StatusCode == HttpStatusCode.TooManyRequests).ToList();
         Assert.NotEmpty(refused);
