@@ -2,7 +2,8 @@
 # Checks everything under charts/facestream without a cluster, a Grafana or a Prometheus server:
 #   dashboard  JSON syntax (jq), type-check against @grafana/schema (tsc), every PromQL expr parsed by promtool
 #   rules      promtool check rules + promtool unit tests (facestream.rules.test.yaml), yamllint
-#   chart      helm lint + helm template with the defaults and with values-production.example.yaml, the chart's
+#   chart      helm lint + helm template with the defaults and with values-production.example.yaml, helm package
+#              (the linked thresholds file inside, the archive renders), the chart's
 #              version equal to the product version (Directory.Build.props)
 # Tools: promtool (Debian `prometheus`), jq, yamllint, and the pinned helm/@grafana/schema/typescript that
 # scripts/ops-tools.sh fetches into tools/. scripts/setup.sh --test installs them all; a missing tool is an error.
@@ -97,6 +98,17 @@ check_chart() {
     || fail "gpu render"
   step "chart: the PrometheusRule passes the same promtool unit tests as the rules file"
   cp "$RULES_TEST" "$tmp/rendered/" && (cd "$tmp/rendered" && promtool test rules "$(basename "$RULES_TEST")") || fail "rendered PrometheusRule"
+  step "chart: helm package carries files/thresholds.json as a file (the link followed) and renders from the archive"
+  $helm package "$CHART" --destination "$tmp/package" >/dev/null || fail "helm package $CHART"
+  local tgz; tgz=$(ls "$tmp"/package/facestream-*.tgz 2>/dev/null | head -1)
+  if [ -n "$tgz" ]; then
+    tar -xzf "$tgz" -C "$tmp/package" facestream/files/thresholds.json 2>/dev/null && [ -f "$tmp/package/facestream/files/thresholds.json" ] \
+      && [ ! -L "$tmp/package/facestream/files/thresholds.json" ] && cmp -s "$tmp/package/facestream/files/thresholds.json" config/thresholds.json \
+      || fail "the packaged chart lacks config/thresholds.json as files/thresholds.json"
+    $helm template facestream "$tgz" > "$tmp/packaged.yaml" || fail "helm template from the packaged chart"
+    python3 scripts/check_chart_render.py "$tmp/packaged.yaml" Deployment Service ConfigMap ServiceAccount --thresholds config/thresholds.json \
+      || fail "render from the packaged chart"
+  fi
   # The rendered output is what the xunit test (ChartRenderTests) inspects further; keep a copy when asked.
   if [ -n "${FACESTREAM_CHART_RENDER_DIR:-}" ]; then cp "$tmp/default.yaml" "$tmp/production.yaml" "$FACESTREAM_CHART_RENDER_DIR"/; fi
 }

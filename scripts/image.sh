@@ -93,8 +93,10 @@ ctx="$WORK/context"
 rm -rf "$ctx"
 mkdir -p "$ctx/app/models/onnx"
 step "dotnet publish src/FaceStream.Worker (self-contained, linux-x64)"
+# Its own artifacts path: a self-contained build must not replace the framework-dependent one in src/*/bin that the
+# CLI and the tests run from (the smoke test runs inside the test suite).
 dotnet publish src/FaceStream.Worker/FaceStream.Worker.csproj -c Release -r linux-x64 -p:SelfContained=true \
-  -nologo -v quiet -clp:ErrorsOnly -o "$ctx/app"
+  --artifacts-path "$WORK/artifacts" -nologo -v quiet -clp:ErrorsOnly -o "$ctx/app"
 rm -f "$ctx/app"/*.pdb
 
 # 3. Models: the manifest and the converted ONNX files, each checked against the sha256 its install stamp recorded
