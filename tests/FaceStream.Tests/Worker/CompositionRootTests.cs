@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.RegularExpressions;
+using FaceStream.Tests.Support;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -50,5 +52,30 @@ public class CompositionRootTests
         Assert.Equal(2, settings.Pipeline.DetectBatchSize);
         Assert.Equal("door", Assert.Single(settings.Cameras).Id);
         Assert.Same(settings, fine.Services.GetRequiredService<IOptions<WorkerSettings>>().Value);
+    }
+
+    /// <summary>Sync-over-async blocks a thread and can deadlock; the few left say why (issue 11: at most five in src/).</summary>
+    [Fact]
+    public void Src_has_at_most_five_blocking_GetResult_calls_and_each_says_why()
+    {
+        var calls = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(TestAssets.RepositoryRoot, "src"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)))
+        {
+            var lines = File.ReadAllLines(file);
+            for (int i = 0; i < lines.Length; i++)
+            {
+                if (!lines[i].Contains(".GetResult()", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                calls.Add($"{Path.GetFileName(file)}:{i + 1}");
+                bool explained = lines.Skip(Math.Max(0, i - 3)).Take(Math.Min(3, i)).Any(l => Regex.IsMatch(l, @"^\s*//"));
+                Assert.True(explained, $"{file}:{i + 1} blocks on a task without a comment saying why");
+            }
+        }
+
+        Assert.True(calls.Count <= 5, "blocking GetResult() calls: " + string.Join(", ", calls));
     }
 }
