@@ -162,6 +162,7 @@ public static class WorkerHost
         });
         // Anything unforeseen still answers with a problem body (RFC 7807), not an empty 500.
         builder.Services.AddProblemDetails();
+        builder.Services.AddWorkerHealthChecks();
         // Under systemd (Type=notify): READY=1 once started (models loaded, listening), STOPPING=1 on stop; a no-op elsewhere.
         builder.Services.AddSystemd();
         var web = builder.Build();

@@ -54,6 +54,28 @@ public class CompositionRootTests
         Assert.Same(settings, fine.Services.GetRequiredService<IOptions<WorkerSettings>>().Value);
     }
 
+    [Fact]
+    public Task The_health_checks_answer_live_startup_and_ready_with_the_fields_the_probes_read() => Bounded.Run(async () =>
+    {
+        var config = Path.Combine(TestAssets.TempDirectory(), "facestream.json");
+        await File.WriteAllTextAsync(config, """{ "Metrics": { "Port": 0 }, "Events": { "Console": false } }""");
+        await using var app = await WorkerHost.BuildAsync(["--config", config], Prometheus.Metrics.NewCustomRegistry());
+        await app.StartAsync(CancellationToken.None);
+        using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        Assert.Equal("ok\n", await http.GetStringAsync("/healthz"));
+        Assert.Equal("started\n", await http.GetStringAsync("/startupz"));
+        var ready = await http.GetAsync("/readyz");
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        var body = System.Text.Json.JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(
+            ["ready", "models", "cameras_streaming", "cameras", "watchlist", "watchlist_version", "watchlist_identities", "reasons"],
+            body.EnumerateObject().Select(p => p.Name));
+        Assert.False(body.GetProperty("ready").GetBoolean());
+        Assert.Equal("no camera configured", Assert.Single(body.GetProperty("reasons").EnumerateArray()).GetString());
+        Assert.Equal("memory:", body.GetProperty("watchlist").GetString());
+        await app.StopAsync();
+    });
+
     /// <summary>Sync-over-async blocks a thread and can deadlock; the few left say why (issue 11: at most five in src/).</summary>
     [Fact]
     public void Src_has_at_most_five_blocking_GetResult_calls_and_each_says_why()
