@@ -117,11 +117,10 @@ public sealed class CliContext
     /// <summary>The worker's settings from the config file, secret files and environment, with the global command-line options applied and no cameras.</summary>
     public static Worker.Configuration.WorkerSettings LoadWorkerSettings(ParseResult args)
     {
-        var builder = new ConfigurationBuilder();
-        string? configPath = AddConfigFile(builder, args);
+        var (config, configPath) = Configuration(args);
         try
         {
-            var settings = Worker.Configuration.WorkerSettings.Load(AddSecretsAndEnvironment(builder).Build());
+            var settings = Worker.Configuration.WorkerSettings.Load(config);
             // Sources come from the command line, never from the config's camera list.
             settings.Cameras.Clear();
             settings.Metrics.Enabled = false;
@@ -133,6 +132,14 @@ public sealed class CliContext
         {
             throw new UsageException(e.Message);
         }
+    }
+
+    /// <summary>The layered configuration the worker reads (file, secret files, environment) and the file it came from, if any.</summary>
+    public static (IConfiguration Configuration, string? Path) Configuration(ParseResult args)
+    {
+        var builder = new ConfigurationBuilder();
+        string? configPath = AddConfigFile(builder, args);
+        return (AddSecretsAndEnvironment(builder).Build(), configPath);
     }
 
     public void Validate()

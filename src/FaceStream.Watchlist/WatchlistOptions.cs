@@ -51,4 +51,11 @@ public sealed class WatchlistOptions
         var uri = WatchlistUri.Parse(overrideUri ?? Uri);
         return uri.IsMemory ? new MemoryWatchlistStore() : await RedisWatchlistStore.ConnectAsync(uri, KeyPrefix);
     }
+
+    /// <summary><see cref="OpenAsync"/> for a dependency-injection factory (see <see cref="RedisWatchlistStore.Connect"/>).</summary>
+    public IWatchlistStore Open(string? overrideUri = null)
+    {
+        var uri = WatchlistUri.Parse(overrideUri ?? Uri);
+        return uri.IsMemory ? new MemoryWatchlistStore() : RedisWatchlistStore.Connect(uri, KeyPrefix);
+    }
 }

@@ -37,10 +37,10 @@ public static class BenchAssets
     }
 
     /// <summary>The demo gallery (`facestream demo`'s enrolled people), enrolled with this engine.</summary>
-    public static GalleryIndex DemoGallery(FaceEngine engine, ModelStore store)
+    public static Task<GalleryIndex> DemoGalleryAsync(FaceEngine engine, ModelStore store)
     {
         var galleryDir = Path.Combine(Folder, "gallery");
         DemoAssets.MakeGallery(engine, store, galleryDir);
-        return GalleryLoader.LoadIndexAsync(galleryDir, engine, new Application.Enrollment.EnrollmentOptions(), NullLogger.Instance).GetAwaiter().GetResult();
+        return GalleryLoader.LoadIndexAsync(galleryDir, engine, new Application.Enrollment.EnrollmentOptions(), NullLogger.Instance);
     }
 }

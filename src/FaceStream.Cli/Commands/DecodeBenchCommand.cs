@@ -22,11 +22,11 @@ public static class DecodeBenchCommand
     public static Command Create()
     {
         var command = new Command("decode", "FFmpeg decode + conversion fps and CPU per camera") { Clip, Runs, CliOptions.Markdown };
-        command.SetAction(Run);
+        command.SetAction(RunAsync);
         return command;
     }
 
-    private static int Run(ParseResult args)
+    private static async Task<int> RunAsync(ParseResult args, CancellationToken cancel)
     {
         int runs = args.GetValue(Runs);
         var versions = FfmpegLibrary.EnsureLoaded();
@@ -44,7 +44,14 @@ public static class DecodeBenchCommand
         var cases = new List<(int Threads, double AnalysisFps, bool SkipLoopFilter)> { (1, 0, false), (1, 5, false), (2, 0, false), (2, 5, false), (1, 5, true) };
         foreach (var (threads, analysisFps, skipLoopFilter) in cases)
         {
-            var results = Enumerable.Range(0, runs + 1).Select(_ => Measure(clip, threads, analysisFps, skipLoopFilter)).Skip(1).OrderBy(r => r.Fps).ToList();
+            var results = new List<Result>();
+            for (int run = 0; run <= runs; run++)
+            {
+                results.Add(await MeasureAsync(clip, threads, analysisFps, skipLoopFilter, cancel));
+            }
+
+            // The first run warms up (caches, JIT) and is not counted.
+            results = results.Skip(1).OrderBy(r => r.Fps).ToList();
             var m = results[results.Count / 2];
             double cpuPerFrameMs = m.CpuSeconds * 1000 / m.Frames;
             double cameraCpu = cpuPerFrameMs * probe.Fps / 10;
@@ -68,7 +75,7 @@ public static class DecodeBenchCommand
 
     private sealed record Result(double Fps, double CpuSeconds, long Frames, double AllocatedPerFrame);
 
-    private static Result Measure(string clip, int threads, double analysisFps, bool skipLoopFilter)
+    private static async Task<Result> MeasureAsync(string clip, int threads, double analysisFps, bool skipLoopFilter, CancellationToken cancel)
     {
         using var pool = new VideoFramePool();
         var source = new VideoSource(new VideoSourceOptions { Id = "bench", Url = clip, DecoderThreads = threads, AnalysisFps = analysisFps, SkipLoopFilter = skipLoopFilter }, pool);
@@ -84,9 +91,9 @@ public static class DecodeBenchCommand
                 frame.Dispose();
             }
         });
-        source.RunAsync(channel.Writer, CancellationToken.None).GetAwaiter().GetResult();
+        await source.RunAsync(channel.Writer, cancel);
         channel.Writer.Complete();
-        consumer.GetAwaiter().GetResult();
+        await consumer;
         clock.Stop();
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
         process.Refresh();

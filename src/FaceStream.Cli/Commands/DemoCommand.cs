@@ -22,18 +22,18 @@ public static class DemoCommand
     public static Command Create()
     {
         var command = new Command("demo", "The worker on a video made from the sample photos, against a gallery of two of their faces") { Out, MetricsPort, PhotosOption };
-        command.SetAction(Run);
+        command.SetAction(RunAsync);
         return command;
     }
 
-    private static int Run(ParseResult args)
+    private static async Task<int> RunAsync(ParseResult args, CancellationToken cancel)
     {
         var ctx = CliContext.Create(args);
         string outDir = Path.GetFullPath(args.GetRequiredValue(Out));
-        return args.GetValue(PhotosOption) ? Photos(ctx, outDir) : Video(ctx, outDir, args.GetValue(MetricsPort));
+        return args.GetValue(PhotosOption) ? Photos(ctx, outDir) : await VideoAsync(ctx, outDir, args.GetValue(MetricsPort), cancel);
     }
 
-    private static int Video(CliContext ctx, string outDir, int metricsPort)
+    private static async Task<int> VideoAsync(CliContext ctx, string outDir, int metricsPort, CancellationToken cancel)
     {
         var store = ctx.Store();
         string video = Path.Combine(outDir, "lobby.mp4");
@@ -59,7 +59,7 @@ public static class DemoCommand
             {DemoAssets.Enrolled.Length} people ({gallery}). Events are printed below as JSON lines (also in {events});
             metrics: http://127.0.0.1:{metricsPort}/metrics, health: /healthz, /readyz (while it runs). Config: {config}
             """);
-        int rc = Worker.Hosting.WorkerHost.RunAsync(["--config", config]).GetAwaiter().GetResult();
+        int rc = await Worker.Hosting.WorkerHost.RunAsync(["--config", config], cancel: cancel);
         if (rc != 0)
         {
             return rc;

@@ -6,9 +6,11 @@ using FaceStream.Cli.Bench;
 using FaceStream.Inference;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
+using FaceStream.Worker.Hosting;
 using FaceStream.Worker.Metrics;
-using FaceStream.Worker.Pipeline;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace FaceStream.Cli.Commands;
 
@@ -34,11 +36,11 @@ public static class PipelineBenchCommand
         {
             Cameras, Seconds, Fps, MaxWidth, CliOptions.Markdown,
         };
-        command.SetAction(Run);
+        command.SetAction(RunAsync);
         return command;
     }
 
-    private static int Run(ParseResult args)
+    private static async Task<int> RunAsync(ParseResult args, CancellationToken cancel)
     {
         var ctx = CliContext.Create(args);
         var counts = args.GetRequiredValue(Cameras);
@@ -54,7 +56,7 @@ public static class PipelineBenchCommand
         // Each camera's session must outlast warm-up + measurement (the server plays the clip once per client).
         var looped = BenchAssets.LoopedClip(store, 1920, 1080, WarmUp + TimeSpan.FromSeconds(seconds) + SessionMargin);
         using var engine = ctx.Engine();
-        var gallery = BenchAssets.DemoGallery(engine, store);
+        var gallery = await BenchAssets.DemoGalleryAsync(engine, store);
         var servers = new List<RtspLoopServer>();
         try
         {
@@ -76,7 +78,7 @@ public static class PipelineBenchCommand
             };
             foreach (var n in counts)
             {
-                var line = Measure(ctx, engine, gallery, urls.Take(n).ToList(), fps, maxWidth, TimeSpan.FromSeconds(seconds));
+                var line = await MeasureAsync(engine, gallery, urls.Take(n).ToList(), fps, maxWidth, TimeSpan.FromSeconds(seconds), cancel);
                 lines.Add(line);
                 Console.Error.WriteLine(line);
             }
@@ -102,39 +104,43 @@ public static class PipelineBenchCommand
         return 0;
     }
 
-    private static string Measure(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, double fps, int maxWidth, TimeSpan duration)
+    private static async Task<string> MeasureAsync(FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, double fps, int maxWidth, TimeSpan duration,
+        CancellationToken cancel)
     {
-        var settings = new WorkerSettings();
-        settings.Events.Console = false;
-        for (int i = 0; i < urls.Count; i++)
+        // The worker's composition root with this bench's cameras, engine, gallery, sink and registry.
+        var cameras = urls.Select((url, i) => new CameraOptions { Id = $"cam{i + 1}", Url = url, AnalysisFps = fps, MaxWidth = maxWidth }).ToList();
+        var host = PipelineHost.Build(new ConfigurationBuilder().Build(), new FaceStreamOverrides
         {
-            settings.Cameras.Add(new CameraOptions { Id = $"cam{i + 1}", Url = urls[i], AnalysisFps = fps, MaxWidth = maxWidth });
-        }
-
-        var metrics = new PipelineMetrics(Prometheus.Metrics.NewCustomRegistry());
-        var pipeline = new FramePipeline(settings, engine, gallery, [new MemorySink()], metrics, ctx.Logs);
-        using var cancel = new CancellationTokenSource();
-        pipeline.SyncCamerasAsync(settings.Cameras).GetAwaiter().GetResult();
-        var run = pipeline.RunAsync(cancel.Token);
-        Thread.Sleep(WarmUp);
-        var before = Snapshot(metrics, settings);
+            Engine = engine,
+            Gallery = (_, _) => Task.FromResult(gallery),
+            Sinks = [new MemorySink()],
+            Registry = Prometheus.Metrics.NewCustomRegistry(),
+            Settings = s =>
+            {
+                s.Events.Console = false;
+                s.Cameras.AddRange(cameras);
+            },
+        });
+        await using var _ = (IAsyncDisposable)host;
+        var metrics = host.Services.GetRequiredService<PipelineMetrics>();
+        await host.StartAsync(cancel);
+        await Task.Delay(WarmUp, cancel);
+        var before = await SnapshotAsync(metrics);
         var process = Process.GetCurrentProcess();
         var cpu0 = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         long rss = 0;
         while (clock.Elapsed < duration)
         {
-            Thread.Sleep(500);
+            await Task.Delay(500, cancel);
             process.Refresh();
             rss = Math.Max(rss, process.WorkingSet64);
         }
 
-        var after = Snapshot(metrics, settings);
+        var after = await SnapshotAsync(metrics);
         process.Refresh();
         double cpu = (process.TotalProcessorTime - cpu0).TotalSeconds / clock.Elapsed.TotalSeconds / Environment.ProcessorCount;
-        cancel.Cancel();
-        run.GetAwaiter().GetResult();
-        pipeline.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        await host.StopAsync(CancellationToken.None);
 
         double wall = clock.Elapsed.TotalSeconds;
         double analysedFps = (after.Analysed - before.Analysed) / wall / urls.Count;
@@ -148,10 +154,10 @@ public static class PipelineBenchCommand
 
     private sealed record Counters(double Analysed, double Dropped, double DetectSum, double DetectCount, double EmbedSum, double EmbedCount, Histogram Latency);
 
-    private static Counters Snapshot(PipelineMetrics m, WorkerSettings s)
+    private static async Task<Counters> SnapshotAsync(PipelineMetrics m)
     {
         using var ms = new MemoryStream();
-        m.Registry.CollectAndExportAsTextAsync(ms).GetAwaiter().GetResult();
+        await m.Registry.CollectAndExportAsTextAsync(ms);
         var text = System.Text.Encoding.UTF8.GetString(ms.ToArray()).Split('\n');
         double Sum(string prefix) => text.Where(l => l.StartsWith(prefix, StringComparison.Ordinal))
             .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));

@@ -24,6 +24,8 @@ public static class RunCommand
         }
 
         string[] argv = parse.GetValue(CliOptions.Config) is { } config ? ["--config", config] : [];
+        // Blocking on purpose: an async action would have System.CommandLine take SIGTERM/Ctrl+C and end the process
+        // after its grace time; the worker's host handles them itself (graceful drain, systemd's STOPPING=1).
         return WorkerHost.RunAsync(argv).GetAwaiter().GetResult();
     }
 }

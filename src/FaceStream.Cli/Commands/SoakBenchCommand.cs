@@ -8,8 +8,12 @@ using FaceStream.Media.Video;
 using FaceStream.Watchlist.Store;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
+using FaceStream.Worker.Hosting;
 using FaceStream.Worker.Metrics;
 using FaceStream.Worker.Pipeline;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using StackExchange.Redis;
 
 namespace FaceStream.Cli.Commands;
@@ -41,11 +45,11 @@ public static class SoakBenchCommand
             SoakPlan.RedisDownOption, SoakPlan.WebhookDownOption, SoakPlan.NoWebhookOption, SoakPlan.FpsOption, SoakPlan.RssBoundOption, SoakPlan.EventBufferOption,
             CliOptions.Json, CliOptions.Markdown,
         };
-        command.SetAction(Run);
+        command.SetAction(RunAsync);
         return command;
     }
 
-    private static int Run(ParseResult args)
+    private static async Task<int> RunAsync(ParseResult args, CancellationToken cancel)
     {
         var ctx = CliContext.Create(args);
         var plan = SoakPlan.From(args);
@@ -64,7 +68,7 @@ public static class SoakBenchCommand
         // One client session per connection must outlast the whole run.
         var looped = BenchAssets.LoopedClip(store, 1280, 720, plan.Duration + TimeSpan.FromMinutes(2));
         using var engine = ctx.Engine();
-        var gallery = BenchAssets.DemoGallery(engine, store);
+        var gallery = await BenchAssets.DemoGalleryAsync(engine, store);
 
         using var redis = new RedisProcess();
         using var webhook = plan.Webhook ? new WebhookListener() : null;
@@ -76,8 +80,8 @@ public static class SoakBenchCommand
                 servers.Add(new RtspLoopServer(looped, LocalPorts.Free()));
             }
 
-            var soak = new Soak(plan, ctx, engine, gallery, servers, redis, webhook, Path.Combine(BenchAssets.Folder, $"soak-events-{Environment.ProcessId}.jsonl"));
-            var report = soak.Run();
+            var soak = new Soak(plan, engine, gallery, servers, redis, webhook, Path.Combine(BenchAssets.Folder, $"soak-events-{Environment.ProcessId}.jsonl"));
+            var report = await soak.RunAsync(cancel);
             var lines = report.Markdown(plan, engine, ctx, CliOptions.Arguments(args));
             if (args.GetValue(CliOptions.Json))
             {
@@ -251,28 +255,21 @@ public static class SoakBenchCommand
         Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") is { Length: > 0 } max ? $"MALLOC_ARENA_MAX={max}" : "glibc default (8 per core; the deployed worker sets MALLOC_ARENA_MAX=2)";
 
     /// <summary>One run: the pipeline, its sinks, the scheduler and the sampler.</summary>
-    private sealed class Soak(SoakPlan plan, CliContext ctx, Inference.FaceEngine engine, Core.Matching.GalleryIndex gallery, List<RtspLoopServer> servers,
+    private sealed class Soak(SoakPlan plan, Inference.FaceEngine engine, Core.Matching.GalleryIndex gallery, List<RtspLoopServer> servers,
         RedisProcess redis, WebhookListener? webhook, string eventsFile)
     {
         private readonly Stopwatch _clock = new();
         private FramePipeline? _pipeline;
         private PipelineMetrics? _metrics;
 
-        public SoakReport Run()
+        public async Task<SoakReport> RunAsync(CancellationToken cancel)
         {
             File.Delete(eventsFile);
-            var settings = new WorkerSettings();
-            settings.Events.Console = false;
-            settings.Events.BufferSize = plan.EventBuffer;
-            for (int i = 0; i < servers.Count; i++)
-            {
-                settings.Cameras.Add(new CameraOptions { Id = $"cam{i + 1}", Url = servers[i].Url, AnalysisFps = plan.Fps });
-            }
-
+            var streamOptions = new RedisStreamOptions();
             var redisUri = WatchlistUri.Parse(redis.Uri);
-            var connection = redisUri.ConnectRedisAsync().GetAwaiter().GetResult();
+            var connection = await redisUri.ConnectRedisAsync();
             var file = new CountingSink(JsonLinesSink.File(eventsFile));
-            var stream = new CountingSink(new RedisStreamSink(connection, settings.Events.RedisStream, redisUri.Safe));
+            var stream = new CountingSink(new RedisStreamSink(connection, streamOptions, redisUri.Safe));
             var hook = webhook is null ? null : new CountingSink(new WebhookSink(new WebhookOptions { Url = webhook.Url }));
             var sinks = new List<CountingSink> { file, stream };
             if (hook is not null)
@@ -280,14 +277,26 @@ public static class SoakBenchCommand
                 sinks.Add(hook);
             }
 
-            var metrics = new PipelineMetrics(Prometheus.Metrics.NewCustomRegistry());
-            _metrics = metrics;
             var start = ProcessSample.Take(0);
-            _pipeline = new FramePipeline(settings, engine, gallery, sinks, metrics, ctx.Logs);
-            using var cancel = new CancellationTokenSource();
-            _pipeline.SyncCamerasAsync(settings.Cameras).GetAwaiter().GetResult();
+            // The worker's composition root with this run's cameras, engine, gallery, counted sinks and registry.
+            var host = PipelineHost.Build(new ConfigurationBuilder().Build(), new FaceStreamOverrides
+            {
+                Engine = engine,
+                Gallery = (_, _) => Task.FromResult(gallery),
+                Sinks = sinks,
+                Registry = Prometheus.Metrics.NewCustomRegistry(),
+                Settings = s =>
+                {
+                    s.Events.Console = false;
+                    s.Events.BufferSize = plan.EventBuffer;
+                    s.Cameras.AddRange(servers.Select((server, i) => new CameraOptions { Id = $"cam{i + 1}", Url = server.Url, AnalysisFps = plan.Fps }));
+                },
+            });
+            var metrics = host.Services.GetRequiredService<PipelineMetrics>();
+            _metrics = metrics;
+            _pipeline = host.Services.GetRequiredService<FramePipeline>();
+            await host.StartAsync(cancel);
             _clock.Start();
-            var run = _pipeline.RunAsync(cancel.Token);
 
             var schedule = plan.Schedule();
             var running = new List<Task>();
@@ -302,7 +311,7 @@ public static class SoakBenchCommand
             var nextSample = plan.Interval;
             while (_clock.Elapsed < plan.Duration)
             {
-                Thread.Sleep(100);
+                await Task.Delay(100, cancel);
                 var now = _clock.Elapsed;
                 while (next < schedule.Count && schedule[next].At <= now)
                 {
@@ -347,18 +356,14 @@ public static class SoakBenchCommand
 
             var end = ProcessSample.Take(_clock.Elapsed.TotalSeconds);
             rssPeak = Math.Max(rssPeak, end.RssBytes);
-            Task.WaitAll(running.ToArray());
-            cancel.Cancel();
-            run.GetAwaiter().GetResult();
-            _pipeline.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            foreach (var s in sinks)
-            {
-                s.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            }
+            await Task.WhenAll(running);
+            // Stopping drains the pipeline; disposing the host disposes the pipeline and the sinks.
+            await host.StopAsync(CancellationToken.None);
+            await ((IAsyncDisposable)host).DisposeAsync();
 
             long published = (long)Published(metrics);
             long fileLines = File.ReadLines(eventsFile).LongCount();
-            long streamLength = connection.GetDatabase().StreamLength(settings.Events.RedisStream.Key);
+            long streamLength = connection.GetDatabase().StreamLength(streamOptions.Key);
             connection.Dispose();
             var reports = new List<SinkReport>();
             var failures = new List<string>();
@@ -509,11 +514,7 @@ public static class SoakBenchCommand
 
         private static double Published(PipelineMetrics m)
         {
-            using var ms = new MemoryStream();
-            m.Registry.CollectAndExportAsTextAsync(ms).GetAwaiter().GetResult();
-            return System.Text.Encoding.UTF8.GetString(ms.ToArray()).Split('\n')
-                .Where(l => l.StartsWith("facestream_events_total{", StringComparison.Ordinal))
-                .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+            return m.Events.GetAllLabelValues().Sum(labels => m.Events.WithLabels(labels).Value);
         }
 
         /// <summary>Least-squares RSS trend, MiB per hour.</summary>

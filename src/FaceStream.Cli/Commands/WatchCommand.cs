@@ -6,13 +6,13 @@ using FaceStream.Core.Matching;
 using FaceStream.Media.Video;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
-using FaceStream.Watchlist.Cache;
 using FaceStream.Watchlist.Store;
 using FaceStream.Application.Gallery;
 using FaceStream.Worker.Hosting;
 using FaceStream.Worker.Metrics;
 using FaceStream.Worker.Pipeline;
-using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Prometheus;
 
@@ -41,9 +41,89 @@ public static class WatchCommand
 
     private static async Task<int> RunAsync(ParseResult args, CancellationToken cancel)
     {
-        var settings = CliContext.LoadWorkerSettings(args);
+        var (configuration, configPath) = CliContext.Configuration(args);
         bool json = args.GetValue(CliOptions.Json);
+        var cameras = Cameras(args);
+        string? galleryDir = args.GetValue(Gallery);
+        if (galleryDir is not null && !Directory.Exists(galleryDir))
+        {
+            throw new UsageException($"--gallery {galleryDir}: folder not found");
+        }
+
+        string? watchlist = args.GetValue(CliOptions.Watchlist);
+        try
+        {
+            _ = watchlist is null ? null : WatchlistUri.Parse(watchlist);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--watchlist: {e.Message}");
+        }
+
+        // The worker's composition root, with the sources, sinks and gallery of the command line.
+        var memory = new MemorySink();
+        var overrides = new FaceStreamOverrides
+        {
+            ConfigPath = configPath,
+            Registry = Metrics.NewCustomRegistry(),
+            Sinks = [memory, json ? JsonLinesSink.Console() : new HumanSink()],
+            WatchlistUri = watchlist,
+            // A gallery folder, or the configured (or --watchlist) store, whose changes reach a running watch too.
+            Gallery = galleryDir is null ? null : (services, _) =>
+            {
+                var settings = services.GetRequiredService<WorkerSettings>();
+                var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("FaceStream.Gallery");
+                return GalleryLoader.LoadIndexAsync(galleryDir, services.GetRequiredService<FaceEngine>(), settings.Enrollment, log);
+            },
+            Settings = settings =>
+            {
+                // Sources come from the command line, never from the config's camera list.
+                settings.Cameras.Clear();
+                settings.Cameras.AddRange(cameras);
+                settings.Metrics.Enabled = false;
+                CliContext.ApplyGlobalOptions(args, settings.Inference, settings.Mtcnn);
+                settings.Pipeline.StopWhenSourcesEnd = cameras.All(c => !SourceUrl.Parse(c.Url).IsLive);
+                settings.Events.CameraState = true;
+            },
+        };
+        var host = PipelineHost.Build(configuration, overrides);
+        IReadOnlyList<CameraStatus> final;
+        WorkerSettings settings;
+        PipelineMetrics metrics;
+        GalleryIndex gallery;
+        await using (host as IAsyncDisposable)
+        {
+            try
+            {
+                settings = host.Services.ValidatedSettings();
+            }
+            catch (WorkerConfigurationException e)
+            {
+                throw new UsageException(e.Message);
+            }
+
+            // Ctrl+C / SIGTERM stop the host, which stops the pipeline's sources; the summary is still printed.
+            await host.StartAsync(cancel);
+            await host.WaitForShutdownAsync(cancel);
+            if (host.Services.GetRequiredService<PipelineService>().Failure is { } failure)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            }
+
+            var pipeline = host.Services.GetRequiredService<FramePipeline>();
+            final = pipeline.Cameras;
+            gallery = pipeline.Gallery;
+            metrics = host.Services.GetRequiredService<PipelineMetrics>();
+        }
+
+        return Summarise(settings, final, gallery, metrics, memory, json);
+    }
+
+    /// <summary>One camera per source: cam1, cam2, … for live URLs, the file name for files (made unique).</summary>
+    private static List<CameraOptions> Cameras(ParseResult args)
+    {
         double? fps = args.GetValue(Fps);
+        var cameras = new List<CameraOptions>();
         var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (source, i) in args.GetRequiredValue(Sources).Select((s, i) => (s, i)))
         {
@@ -61,87 +141,14 @@ public static class WatchCommand
                 camera.AnalysisFps = f;
             }
 
-            settings.Cameras.Add(camera);
+            cameras.Add(camera);
         }
 
-        var problems = settings.Validate().ToList();
-        if (problems.Count > 0)
-        {
-            throw new UsageException(string.Join("; ", problems));
-        }
-
-        settings.Pipeline.StopWhenSourcesEnd = settings.Cameras.All(c => !SourceUrl.Parse(c.Url).IsLive);
-        settings.Events.CameraState = true;
-        var ctx = CliContext.Create(args);
-        using var engine = new FaceEngine(settings.Inference, settings.Mtcnn, ctx.Logs.CreateLogger("FaceStream.Engine"));
-        // A gallery folder, or the configured (or --watchlist) store, whose changes reach a running watch too.
-        WatchlistCache? cache = null;
-        IWatchlistStore? store = null;
-        GalleryIndex gallery;
-        if (args.GetValue(Gallery) is { } dir)
-        {
-            gallery = await GalleryLoader.LoadIndexAsync(Directory.Exists(dir) ? dir : throw new UsageException($"--gallery {dir}: folder not found"), engine, settings.Enrollment, ctx.Logs.CreateLogger("FaceStream.Gallery"));
-        }
-        else
-        {
-            try
-            {
-                store = await settings.Watchlist.OpenAsync(args.GetValue(CliOptions.Watchlist));
-            }
-            catch (ArgumentException e)
-            {
-                throw new UsageException($"--watchlist: {e.Message}");
-            }
-
-            cache = new WatchlistCache(store, engine.Embedder.ModelId, engine.Embedder.Dimension, settings.Watchlist.ResyncInterval, ctx.Logs.CreateLogger("FaceStream.Watchlist"));
-            await cache.StartAsync();
-            gallery = cache.Index;
-        }
-
-        var memory = new MemorySink();
-        var sinks = new List<IEventSink> { memory, json ? JsonLinesSink.Console() : new HumanSink() };
-        var metrics = new PipelineMetrics(Metrics.NewCustomRegistry());
-        try
-        {
-            // Ctrl+C / SIGTERM cancel the pipeline, which stops its sources; the summary is still printed.
-            return await RunPipeline(settings, engine, gallery, cache, sinks, metrics, ctx.Logs, memory, json, cancel);
-        }
-        finally
-        {
-            if (cache is not null)
-            {
-                await cache.DisposeAsync();
-            }
-
-            if (store is not null)
-            {
-                await store.DisposeAsync();
-            }
-        }
+        return cameras;
     }
 
-    private static async Task<int> RunPipeline(WorkerSettings settings, FaceEngine engine, GalleryIndex gallery, WatchlistCache? cache, List<IEventSink> sinks, PipelineMetrics metrics,
-        ILoggerFactory logs, MemorySink memory, bool json, CancellationToken cancel)
+    private static int Summarise(WorkerSettings settings, IReadOnlyList<CameraStatus> final, GalleryIndex gallery, PipelineMetrics metrics, MemorySink memory, bool json)
     {
-        var pipeline = new FramePipeline(settings, engine, gallery, sinks, metrics, logs);
-        if (cache is not null)
-        {
-            cache.Changed += index => pipeline.Gallery = index;
-        }
-
-        IReadOnlyList<CameraStatus> final;
-        await using (pipeline)
-        {
-            await pipeline.SyncCamerasAsync(settings.Cameras);
-            await pipeline.RunAsync(cancel);
-            final = pipeline.Cameras;
-        }
-
-        foreach (var sink in sinks)
-        {
-            await sink.DisposeAsync();
-        }
-
         var events = memory.Events;
         var failed = events.OfType<CameraStateEvent>().Where(e => e.State == "failed").Select(e => e.CameraId).ToHashSet();
         // A source that opened but decoded no frame at all failed too (as probe says): nothing was watched.

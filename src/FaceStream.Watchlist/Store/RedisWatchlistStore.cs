@@ -52,9 +52,33 @@ public sealed class RedisWatchlistStore : IWatchlistStore
         }
         catch (RedisException e)
         {
-            throw new WatchlistUnavailableException($"cannot connect to the watchlist at {uri.Safe}: {e.Message.Replace(uri.Redis.Password ?? "\0", "***", StringComparison.Ordinal)}", e);
+            throw Unavailable(uri, e);
         }
     }
+
+    /// <summary>
+    /// <see cref="ConnectAsync"/> for a dependency-injection factory (which cannot await), as Aspire's Redis client
+    /// registers its multiplexer: the first attempt waits at most the connect timeout, later ones run in the background.
+    /// </summary>
+    public static RedisWatchlistStore Connect(WatchlistUri uri, string prefix = DefaultPrefix)
+    {
+        if (uri.Redis is null)
+        {
+            throw new ArgumentException("not a redis:// watchlist");
+        }
+
+        try
+        {
+            return new RedisWatchlistStore(ConnectionMultiplexer.Connect(uri.Redis.Clone(), TextWriter.Null), uri, prefix);
+        }
+        catch (RedisException e)
+        {
+            throw Unavailable(uri, e);
+        }
+    }
+
+    private static WatchlistUnavailableException Unavailable(WatchlistUri uri, RedisException e) =>
+        new($"cannot connect to the watchlist at {uri.Safe}: {e.Message.Replace(uri.Redis!.Password ?? "\0", "***", StringComparison.Ordinal)}", e);
 
     public Task<IdentityRecord> CreateIdentityAsync(string name, IReadOnlyDictionary<string, string>? metadata = null, string? id = null, CancellationToken cancel = default) => Guard(async () =>
     {

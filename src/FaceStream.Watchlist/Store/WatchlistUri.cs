@@ -102,9 +102,29 @@ public sealed record WatchlistUri
         }
         catch (RedisException e)
         {
-            throw new WatchlistUnavailableException($"cannot connect to {Safe}: {RedisFailure.Describe(e)}", e);
+            throw Unavailable(e);
         }
     }
+
+    /// <summary><see cref="ConnectRedisAsync"/> for a dependency-injection factory, which cannot await (see <see cref="RedisWatchlistStore.Connect"/>).</summary>
+    public IConnectionMultiplexer ConnectRedis()
+    {
+        if (Redis is null)
+        {
+            throw new ArgumentException($"{Safe} is not a Redis address");
+        }
+
+        try
+        {
+            return ConnectionMultiplexer.Connect(Redis.Clone(), TextWriter.Null);
+        }
+        catch (RedisException e)
+        {
+            throw Unavailable(e);
+        }
+    }
+
+    private WatchlistUnavailableException Unavailable(RedisException e) => new($"cannot connect to {Safe}: {RedisFailure.Describe(e)}", e);
 
     public override string ToString() => Safe;
 }

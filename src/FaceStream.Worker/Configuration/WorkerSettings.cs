@@ -48,42 +48,53 @@ public sealed class WorkerSettings
     /// <summary>Binds and validates; throws <see cref="WorkerConfigurationException"/> listing every problem.</summary>
     public static WorkerSettings Load(IConfiguration config)
     {
+        var s = new WorkerSettings();
+        s.BindStrictly(config);
+        if (s.Problems() is { } problems)
+        {
+            throw new WorkerConfigurationException(problems);
+        }
+
+        return s;
+    }
+
+    /// <summary>Binds every section; an unknown key or a value that does not convert throws <see cref="WorkerConfigurationException"/> naming it.</summary>
+    public void BindStrictly(IConfiguration config)
+    {
         var unknown = ConfigKeys.Unknown(config, SectionTypes, ["Logging"]).ToList();
         if (unknown.Count > 0)
         {
             throw new WorkerConfigurationException("unknown configuration: " + string.Join("; ", unknown));
         }
 
-        var s = new WorkerSettings();
         try
         {
-            Bind(config, InferenceOptions.Section, s.Inference);
-            Bind(config, MtcnnOptions.Section, s.Mtcnn);
-            Bind(config, CamerasSection, s.Cameras);
-            Bind(config, PipelineOptions.Section, s.Pipeline);
-            Bind(config, TrackerOptions.Section, s.Tracking);
-            Bind(config, QualityOptions.Section, s.Quality);
-            Bind(config, DecisionOptions.Section, s.Decision);
-            Bind(config, MetricsOptions.Section, s.Metrics);
-            Bind(config, GalleryOptions.Section, s.Gallery);
-            Bind(config, EventsOptions.Section, s.Events);
-            Bind(config, WatchlistOptions.Section, s.Watchlist);
-            Bind(config, EnrollmentOptions.Section, s.Enrollment);
-            Bind(config, FaceStream.Worker.Api.ApiOptions.Section, s.Api);
+            Bind(config, InferenceOptions.Section, Inference);
+            Bind(config, MtcnnOptions.Section, Mtcnn);
+            Bind(config, CamerasSection, Cameras);
+            Bind(config, PipelineOptions.Section, Pipeline);
+            Bind(config, TrackerOptions.Section, Tracking);
+            Bind(config, QualityOptions.Section, Quality);
+            Bind(config, DecisionOptions.Section, Decision);
+            Bind(config, MetricsOptions.Section, Metrics);
+            Bind(config, GalleryOptions.Section, Gallery);
+            Bind(config, EventsOptions.Section, Events);
+            Bind(config, WatchlistOptions.Section, Watchlist);
+            Bind(config, EnrollmentOptions.Section, Enrollment);
+            Bind(config, FaceStream.Worker.Api.ApiOptions.Section, Api);
         }
         catch (InvalidOperationException e)
         {
             // The binder names the key and the value it could not convert or did not expect.
             throw new WorkerConfigurationException($"configuration: {e.Message}");
         }
+    }
 
-        var problems = s.Validate().ToList();
-        if (problems.Count > 0)
-        {
-            throw new WorkerConfigurationException("invalid configuration: " + string.Join("; ", problems));
-        }
-
-        return s;
+    /// <summary>"invalid configuration: " and every problem <see cref="Validate"/> finds, or null when there is none.</summary>
+    public string? Problems()
+    {
+        var problems = Validate().ToList();
+        return problems.Count > 0 ? "invalid configuration: " + string.Join("; ", problems) : null;
     }
 
     public IEnumerable<string> Validate()

@@ -31,13 +31,27 @@ public sealed class RedisStreamSink(IConnectionMultiplexer redis, RedisStreamOpt
 /// <summary>HTTP POST of each event's JSON; any non-2xx answer or timeout is a failure (the buffer retries).</summary>
 public sealed class WebhookSink : IEventSink
 {
+    /// <summary>The named client the worker's composition root registers with IHttpClientFactory.</summary>
+    public const string HttpClientName = "facestream-webhook";
+
     private readonly HttpClient _http;
     private readonly Uri _url;
 
+    /// <summary>With a client of its own (tests, benches).</summary>
     public WebhookSink(WebhookOptions options)
+        : this(options, new HttpClient())
+    {
+    }
+
+    /// <summary>
+    /// With a client from IHttpClientFactory (pooled handlers, DNS changes followed). No retry handler on it: the sink's
+    /// buffer in <see cref="EventPublisher"/> already retries each event until it is delivered or counted as lost.
+    /// </summary>
+    public WebhookSink(WebhookOptions options, HttpClient http)
     {
         _url = new Uri(options.Url);
-        _http = new HttpClient { Timeout = options.Timeout };
+        _http = http;
+        _http.Timeout = options.Timeout;
         if (options.Token.Length > 0)
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.Token);
@@ -71,7 +85,9 @@ public sealed class WebhookSink : IEventSink
 
     public ValueTask DisposeAsync()
     {
+        // A factory's client is disposed too (its pooled handler is not).
         _http.Dispose();
+
         return ValueTask.CompletedTask;
     }
 }

@@ -1,33 +1,29 @@
 using System.Net;
-using FaceStream.Core.Matching;
-using FaceStream.Inference;
 using FaceStream.Inference.Models;
 using FaceStream.Inference.Runtime;
 using FaceStream.Media.Video;
 using FaceStream.Media.Video.Interop;
 using FaceStream.Watchlist.Cache;
-using FaceStream.Application.Enrollment;
 using FaceStream.Watchlist.Store;
-using FaceStream.Worker.Api;
 using FaceStream.Worker.Configuration;
-using FaceStream.Worker.Events;
-using FaceStream.Application.Gallery;
 using FaceStream.Worker.Metrics;
 using FaceStream.Worker.Pipeline;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Prometheus;
-using StackExchange.Redis;
 
 namespace FaceStream.Worker.Hosting;
 
-/// <summary>Builds and runs the worker: config (reloadable cameras), engine, gallery, pipeline, /metrics, /healthz, /readyz.</summary>
+/// <summary>
+/// The worker's executable shape: reads --config, layers the configuration (file, secrets, environment; cameras reload
+/// on edit), adds the composition root (<see cref="FaceStreamServiceCollectionExtensions.AddFaceStream"/>) and the HTTP
+/// endpoints (<see cref="WorkerEndpoints"/>), and runs it with the documented exit codes.
+/// </summary>
 public static class WorkerHost
 {
     public const string Usage = "facestream run [--config FILE]   (facestream-worker [--config FILE] as a service)";
@@ -40,15 +36,9 @@ public static class WorkerHost
         {
             app = await BuildAsync(args, cancel: cancel);
         }
-        catch (Exception e) when (e is WorkerConfigurationException or UnknownModelException)
+        catch (Exception e) when (StartFailure(e) is { } code)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
-        }
-        catch (Exception e) when (e is ModelNotReadyException or ExecutionProviderException or FfmpegUnavailableException or FileNotFoundException or WatchlistUnavailableException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
+            return code;
         }
 
         await using (app)
@@ -75,6 +65,11 @@ public static class WorkerHost
             // The pipeline failed while the host was still starting (its stop cancels the start); the reason is logged.
             return 1;
         }
+        catch (Exception e) when (StartFailure(e) is { } code)
+        {
+            // The watchlist service enrolls Gallery:Directory at start: a bad photo folder ends here.
+            return code;
+        }
 
         if (app.BaseAddress is { } address)
         {
@@ -87,7 +82,25 @@ public static class WorkerHost
         return app.Failure is null ? 0 : 1;
     }
 
-    /// <summary>Builds everything (models loaded, watchlist opened and cached, gallery enrolled; no camera started yet).</summary>
+    /// <summary>A failure to build or start said in one line: 2 for the configuration, 1 for the environment; null for anything else.</summary>
+    private static int? StartFailure(Exception e)
+    {
+        int? code = e switch
+        {
+            WorkerConfigurationException or UnknownModelException => 2,
+            Microsoft.Extensions.Options.OptionsValidationException => 2,
+            ModelNotReadyException or ExecutionProviderException or FfmpegUnavailableException or FileNotFoundException or WatchlistUnavailableException => 1,
+            _ => null,
+        };
+        if (code is not null)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+        }
+
+        return code;
+    }
+
+    /// <summary>Builds the host (configuration validated, models loaded, watchlist store opened); the watchlist loads and the cameras open at start.</summary>
     public static async Task<WorkerApp> BuildAsync(string[] args, CollectorRegistry? registry = null, CancellationToken cancel = default)
     {
         string? configPath = null;
@@ -136,109 +149,51 @@ public static class WorkerHost
         ConsoleLogging.Configure(builder.Logging, builder.Configuration);
         // Start-up failures are reported by RunAsync in one line; the host would add a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
-        var settings = WorkerSettings.Load(builder.Configuration);
-        settings.Inference.ThresholdsFile = FaceStream.Inference.Models.ThresholdFile.Resolve(settings.Inference.ThresholdsFile, configPath);
-        var metricsOptions = settings.Metrics;
-        builder.WebHost.UseKestrel(k =>
+
+        // The composition root, then what only the worker adds: the HTTP endpoints' listener and systemd's notifications.
+        builder.Services.AddFaceStream(builder.Configuration, new FaceStreamOverrides { ConfigPath = configPath, Registry = registry });
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<WorkerSettings>((k, settings) =>
         {
-            if (metricsOptions.Enabled)
+            var m = settings.Metrics;
+            if (m.Enabled)
             {
-                k.Listen(metricsOptions.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(metricsOptions.Host), metricsOptions.Port);
+                k.Listen(m.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(m.Host), m.Port);
             }
         });
-
-        // Our own loggers exist before the host is built: the engine and the watchlist load first.
-        var logs = LoggerFactory.Create(l => ConsoleLogging.Configure(l, builder.Configuration));
-        var versions = FfmpegLibrary.EnsureLoaded();
-        logs.CreateLogger("FaceStream.Worker").LogInformation("FFmpeg: {Versions}", versions);
-        var engine = new FaceEngine(settings.Inference, settings.Mtcnn, logs.CreateLogger("FaceStream.Engine"));
-        var store = await settings.Watchlist.OpenAsync();
-        var enroller = new Enroller(engine, store, settings.Enrollment);
-        if (!string.IsNullOrWhiteSpace(settings.Gallery.Directory))
-        {
-            if (store is MemoryWatchlistStore)
-            {
-                await GalleryLoader.EnrollFoldersAsync(settings.Gallery.Directory, enroller, store, logs.CreateLogger("FaceStream.Gallery"), cancel);
-            }
-            else
-            {
-                logs.CreateLogger("FaceStream.Gallery").LogWarning("Gallery:Directory is only enrolled into a memory: watchlist; for {Store} use `facestream enroll --folders`", store.Describe);
-            }
-        }
-
-        var cache = new WatchlistCache(store, engine.Embedder.ModelId, engine.Embedder.Dimension, settings.Watchlist.ResyncInterval, logs.CreateLogger("FaceStream.Watchlist"));
-        await cache.StartAsync(cancel);
-        var (sinks, snapshots) = await SinksAsync(settings, logs.CreateLogger("FaceStream.Events"));
-        var metrics = new PipelineMetrics(registry);
-        var pipeline = new FramePipeline(settings, engine, cache.Index, sinks, metrics, logs, snapshots);
-        cache.Changed += index => pipeline.Gallery = index;
-        cache.Checked += () => WatchlistState(cache, metrics);
-        WatchlistState(cache, metrics);
-
         // Anything unforeseen still answers with a problem body (RFC 7807), not an empty 500.
         builder.Services.AddProblemDetails();
-        builder.Services.AddSingleton(pipeline);
-        builder.Services.AddSingleton(sp => new PipelineService(pipeline, settings, sp.GetRequiredService<IHostApplicationLifetime>(), logs.CreateLogger("FaceStream.Worker")));
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<PipelineService>());
-        builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost);
+        builder.Services.AddWorkerHealthChecks();
         // Under systemd (Type=notify): READY=1 once started (models loaded, listening), STOPPING=1 on stop; a no-op elsewhere.
         builder.Services.AddSystemd();
         var web = builder.Build();
-        web.UseExceptionHandler();
-        web.MapMetrics("/metrics", metrics.Registry);
-        web.MapGet("/healthz", () => Results.Text("ok\n"));
-        web.MapGet("/readyz", () =>
+        try
         {
-            var cameras = pipeline.Cameras;
-            var streaming = cameras.Count(c => c.State == SourceState.Streaming);
-            var reasons = new List<string>();
-            if (streaming == 0)
+            // Configuration problems first (exit code 2), then the models load and the watchlist opens (as the endpoints need them).
+            web.Services.ValidatedSettings();
+            var log = web.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FaceStream.Worker");
+            log.LogInformation("FFmpeg: {Versions}", FfmpegLibrary.EnsureLoaded());
+            WorkerEndpoints.Map(web);
+            var pipeline = web.Services.GetRequiredService<FramePipeline>();
+            string fullConfigPath = Path.GetFullPath(configPath);
+            // The file watcher calls back synchronously; reloads run one after another, each reading the file as it is then.
+            var reloading = Task.CompletedTask;
+            var reloadOrder = new Lock();
+            IConfiguration configuration = builder.Configuration;
+            ChangeToken.OnChange(configuration.GetReloadToken, () =>
             {
-                reasons.Add(cameras.Count == 0 ? "no camera configured" : "no camera is streaming");
-            }
-
-            if (!cache.Reachable)
-            {
-                reasons.Add($"watchlist unreachable (serving version {cache.Version}): {cache.LastError}");
-            }
-
-            var body = new
-            {
-                ready = reasons.Count == 0, models = engine.Embedder.ModelId, cameras_streaming = streaming, cameras = cameras.Count,
-                watchlist = cache.Store, watchlist_version = cache.Version, watchlist_identities = cache.Index.Identities, reasons,
-            };
-            return Results.Json(body, statusCode: reasons.Count == 0 ? 200 : 503);
-        });
-        web.MapGet("/status", () => Results.Json(pipeline.Cameras.Select(c => new
+                bool failed = Interlocked.Exchange(ref loadFailed.Value, false);
+                lock (reloadOrder)
+                {
+                    reloading = reloading.ContinueWith(_ => ReloadAsync(configuration, fullConfigPath, failed, pipeline, log), TaskScheduler.Default).Unwrap();
+                }
+            });
+            return new WorkerApp(web);
+        }
+        catch
         {
-            id = c.Id, url = c.Url, state = c.State.ToString().ToLowerInvariant(), codec = c.Info?.Codec, width = c.Info?.Width, height = c.Info?.Height,
-            frames_decoded = c.Stats.FramesDecoded, frames_delivered = c.Stats.FramesDelivered, reconnects = c.Stats.Reconnects, last_error = c.LastError,
-        })));
-
-        WatchlistApi.Map(web, store, enroller, settings.Api);
-        AnalyseApi.Map(web, engine, settings.Api);
-        var log = logs.CreateLogger("FaceStream.Worker");
-        IConfiguration configuration = builder.Configuration;
-        string fullConfigPath = Path.GetFullPath(configPath);
-        // The file watcher calls back synchronously; reloads run one after another, each reading the file as it is then.
-        var reloading = Task.CompletedTask;
-        var reloadOrder = new Lock();
-        ChangeToken.OnChange(configuration.GetReloadToken, () =>
-        {
-            bool failed = Interlocked.Exchange(ref loadFailed.Value, false);
-            lock (reloadOrder)
-            {
-                reloading = reloading.ContinueWith(_ => ReloadAsync(builder.Configuration, fullConfigPath, failed, pipeline, log), TaskScheduler.Default).Unwrap();
-            }
-        });
-        return new WorkerApp(web, pipeline, engine, sinks, metrics, logs, cache, store, settings);
-    }
-
-    /// <summary>The watchlist cache's last check as gauges (facestream_watchlist_reachable, facestream_watchlist_version).</summary>
-    private static void WatchlistState(WatchlistCache cache, PipelineMetrics metrics)
-    {
-        metrics.WatchlistReachable.Set(cache.Reachable ? 1 : 0);
-        metrics.WatchlistVersion.Set(cache.Version);
+            await web.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Applies camera changes from an edited config; anything invalid is rejected and the running cameras stay as they are.</summary>
@@ -272,57 +227,6 @@ public static class WorkerHost
         }
     }
 
-    /// <summary>The configured event sinks and snapshot store. Redis-backed ones share one connection that keeps reconnecting in the background.</summary>
-    internal static async Task<(IReadOnlyList<IEventSink> Sinks, ISnapshotStore? Snapshots)> SinksAsync(WorkerSettings settings, ILogger log)
-    {
-        var o = settings.Events;
-        var sinks = new List<IEventSink>();
-        if (o.Console)
-        {
-            sinks.Add(JsonLinesSink.Console());
-        }
-
-        if (!string.IsNullOrWhiteSpace(o.JsonLinesFile))
-        {
-            sinks.Add(JsonLinesSink.File(o.JsonLinesFile));
-        }
-
-        IConnectionMultiplexer? redis = null;
-        WatchlistUri? redisUri = null;
-        if (o.RedisStream.Enabled || o.Snapshots.RedisTtl > TimeSpan.Zero)
-        {
-            redisUri = WatchlistUri.Parse(o.RedisStream.Uri.Length > 0 ? o.RedisStream.Uri : settings.Watchlist.Uri);
-            if (redisUri.IsMemory)
-            {
-                throw new WorkerConfigurationException("Events:RedisStream / Events:Snapshots:RedisTtl need Redis: set Events:RedisStream:Uri or a redis:// Watchlist:Uri");
-            }
-
-            redis = await redisUri.ConnectRedisAsync();
-        }
-
-        if (o.RedisStream.Enabled)
-        {
-            sinks.Add(new RedisStreamSink(redis!, o.RedisStream, redisUri!.Safe));
-        }
-
-        if (o.Webhook.Url.Length > 0)
-        {
-            sinks.Add(new WebhookSink(o.Webhook));
-        }
-
-        if (o.Mqtt.Host.Length > 0)
-        {
-            sinks.Add(new MqttSink(o.Mqtt));
-        }
-
-        ISnapshotStore? snapshots = o.Snapshots.RedisTtl > TimeSpan.Zero ? new RedisSnapshotStore(redis!, o.Snapshots.RedisTtl)
-            : o.Snapshots.Directory.Length > 0 ? new FileSnapshotStore(o.Snapshots, log)
-            : null;
-        log.LogInformation("events go to: {Sinks}; snapshots: {Snapshots}", sinks.Count == 0 ? "(no sink)" : string.Join(", ", sinks.Select(s => s.Name)),
-            snapshots switch { FileSnapshotStore => o.Snapshots.Directory, RedisSnapshotStore => $"Redis, {o.Snapshots.RedisTtl} TTL", _ => "off" });
-        return (sinks, snapshots);
-    }
-
     /// <summary>config/facestream.json in the working directory or the nearest parent that has one.</summary>
     public static string? FindDefaultConfig()
     {
@@ -339,23 +243,23 @@ public static class WorkerHost
     }
 }
 
-/// <summary>A built worker: the web host (metrics, health) plus the pipeline it runs.</summary>
-public sealed class WorkerApp(WebApplication web, FramePipeline pipeline, FaceEngine engine, IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs,
-    WatchlistCache cache, IWatchlistStore store, WorkerSettings settings) : IAsyncDisposable
+/// <summary>A built worker: the web host (metrics, health, API) and the services of <see cref="FaceStreamServiceCollectionExtensions.AddFaceStream"/>.</summary>
+public sealed class WorkerApp(WebApplication web) : IAsyncDisposable
 {
     /// <summary>The settings the worker was built with (the cameras it starts with).</summary>
-    internal WorkerSettings Settings { get; } = settings;
+    internal WorkerSettings Settings => web.Services.GetRequiredService<WorkerSettings>();
 
     /// <summary>Why the pipeline stopped the worker, or null while it runs or when it stopped normally.</summary>
     public Exception? Failure => web.Services.GetRequiredService<PipelineService>().Failure;
 
-    public WatchlistCache Watchlist { get; } = cache;
+    /// <summary>The watchlist cache (loaded once the worker has started).</summary>
+    public WatchlistCache Watchlist => web.Services.GetRequiredService<WatchlistCache>();
 
-    internal ILogger Log { get; } = logs.CreateLogger("FaceStream.Worker");
+    internal ILogger Log => web.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FaceStream.Worker");
 
-    public FramePipeline Pipeline { get; } = pipeline;
+    public FramePipeline Pipeline => web.Services.GetRequiredService<FramePipeline>();
 
-    public PipelineMetrics Metrics { get; } = metrics;
+    public PipelineMetrics Metrics => web.Services.GetRequiredService<PipelineMetrics>();
 
     /// <summary>The address /metrics, /healthz and /readyz answer on (after start).</summary>
     public Uri? BaseAddress => web.Urls.Select(u => new Uri(u)).FirstOrDefault();
@@ -370,45 +274,8 @@ public sealed class WorkerApp(WebApplication web, FramePipeline pipeline, FaceEn
     {
         // Disposing a host does not stop its hosted services: without this, a worker disposed unstopped (a test that
         // failed before its StopAsync) disposed the engine under a running pipeline, and ONNX Runtime crashed the process.
+        // The container then disposes what it built in reverse order: pipeline, cache, sinks, store, engine.
         await web.StopAsync();
         await web.DisposeAsync();
-        await Pipeline.DisposeAsync();
-        await Watchlist.DisposeAsync();
-        await store.DisposeAsync();
-        foreach (var sink in sinks)
-        {
-            await sink.DisposeAsync();
-        }
-
-        engine.Dispose();
-        logs.Dispose();
-    }
-}
-
-/// <summary>
-/// Runs the pipeline for the host's lifetime; stops the host when the pipeline ends by itself (files done), or when it
-/// fails: then the reason is logged and <see cref="Failure"/> makes the exit code 1 (the host's own log of it is off).
-/// </summary>
-internal sealed class PipelineService(FramePipeline pipeline, WorkerSettings settings, IHostApplicationLifetime lifetime, ILogger log) : BackgroundService
-{
-    public Exception? Failure { get; private set; }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            await pipeline.SyncCamerasAsync(settings.Cameras);
-            await pipeline.RunAsync(stoppingToken);
-        }
-        catch (Exception e) when (!(e is OperationCanceledException && stoppingToken.IsCancellationRequested))
-        {
-            Failure = e;
-            log.LogCritical(e, "the pipeline failed, stopping the worker (exit code 1): {Reason}", e.Message);
-        }
-
-        if (!stoppingToken.IsCancellationRequested)
-        {
-            lifetime.StopApplication();
-        }
     }
 }

@@ -27,6 +27,9 @@ public sealed class FramePipeline : IAsyncDisposable
     private const int DetectedCapacity = 1;
     private const int DecisionCapacity = 256;
 
+    /// <summary>Longest wait at dispose for stages still finishing the call they are in.</summary>
+    private static readonly TimeSpan StageWait = TimeSpan.FromMinutes(2);
+
     private readonly WorkerSettings _settings;
     private readonly IFaceEmbedder _embedder;
     private readonly PipelineMetrics _metrics;
@@ -40,6 +43,7 @@ public sealed class FramePipeline : IAsyncDisposable
     private readonly DecideStage _decide;
     private readonly PublishStage _publish;
     private volatile GalleryIndex _gallery;
+    private Task _analysing = Task.CompletedTask;
 
     public FramePipeline(WorkerSettings settings, FaceEngine engine, GalleryIndex gallery, IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs,
         ISnapshotStore? snapshots = null)
@@ -109,7 +113,7 @@ public sealed class FramePipeline : IAsyncDisposable
         var decisions = Bounded<Decision>(DecisionCapacity);
 
         var publishing = _events.RunAsync();
-        var analysing = Task.WhenAll(
+        var analysing = _analysing = Task.WhenAll(
             _gate.RunAsync(detected.Reader, views.Writer, cancel),
             _embed.RunAsync(views.Reader, embedded.Writer),
             _decide.RunAsync(embedded.Reader, decisions.Writer),
@@ -139,6 +143,9 @@ public sealed class FramePipeline : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // A stage still busy after the drain timeout runs the detector or embedder on its own thread: the engine (disposed
+        // after the pipeline) must outlive that call, or ONNX Runtime crashes the process.
+        await _analysing.WaitAsync(StageWait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _cameras.CloseAsync();
         _pool.Dispose();
     }

@@ -1,0 +1,36 @@
+using FaceStream.Application.Enrollment;
+using FaceStream.Inference;
+using FaceStream.Watchlist.Store;
+using FaceStream.Worker.Api;
+using FaceStream.Worker.Configuration;
+using FaceStream.Worker.Metrics;
+using FaceStream.Worker.Pipeline;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Prometheus;
+
+namespace FaceStream.Worker.Hosting;
+
+/// <summary>The worker's HTTP surface: /metrics, health (<see cref="WorkerHealth"/>), /status and the APIs under /api. New endpoints are mapped here.</summary>
+public static class WorkerEndpoints
+{
+    public static void Map(WebApplication web)
+    {
+        var services = web.Services;
+        var settings = services.GetRequiredService<WorkerSettings>();
+        var engine = services.GetRequiredService<FaceEngine>();
+        var pipeline = services.GetRequiredService<FramePipeline>();
+        web.UseExceptionHandler();
+        web.MapMetrics("/metrics", services.GetRequiredService<PipelineMetrics>().Registry);
+        web.MapWorkerHealthChecks();
+        web.MapGet("/status", () => Results.Json(pipeline.Cameras.Select(c => new
+        {
+            id = c.Id, url = c.Url, state = c.State.ToString().ToLowerInvariant(), codec = c.Info?.Codec, width = c.Info?.Width, height = c.Info?.Height,
+            frames_decoded = c.Stats.FramesDecoded, frames_delivered = c.Stats.FramesDelivered, reconnects = c.Stats.Reconnects, last_error = c.LastError,
+        })));
+
+        WatchlistApi.Map(web, services.GetRequiredService<IWatchlistStore>(), services.GetRequiredService<Enroller>(), settings.Api);
+        AnalyseApi.Map(web, engine, settings.Api);
+    }
+}
