@@ -9,6 +9,7 @@ using FaceStream.Watchlist.Cache;
 using FaceStream.Application.Enrollment;
 using FaceStream.Watchlist.Store;
 using FaceStream.Worker.Api;
+using FaceStream.Worker.Cluster;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
 using FaceStream.Application.Gallery;
@@ -180,6 +181,7 @@ public static class WorkerHost
         builder.Services.AddSingleton(pipeline);
         builder.Services.AddSingleton(sp => new PipelineService(pipeline, settings, sp.GetRequiredService<IHostApplicationLifetime>(), logs.CreateLogger("FaceStream.Worker")));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PipelineService>());
+        var cluster = await builder.Services.AddClusterAsync(settings, pipeline, metrics, logs);
         builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost);
         // Under systemd (Type=notify): READY=1 once started (models loaded, listening), STOPPING=1 on stop; a no-op elsewhere.
         builder.Services.AddSystemd();
@@ -192,9 +194,14 @@ public static class WorkerHost
             var cameras = pipeline.Cameras;
             var streaming = cameras.Count(c => c.State == SourceState.Streaming);
             var reasons = new List<string>();
-            if (streaming == 0)
+            if (streaming == 0 && (cluster is null || cameras.Count > 0))
             {
                 reasons.Add(cameras.Count == 0 ? "no camera configured" : "no camera is streaming");
+            }
+
+            if (cluster?.Problem is { } clusterProblem)
+            {
+                reasons.Add(clusterProblem);
             }
 
             if (!cache.Reachable)
@@ -209,14 +216,24 @@ public static class WorkerHost
             };
             return Results.Json(body, statusCode: reasons.Count == 0 ? 200 : 503);
         });
-        web.MapGet("/status", () => Results.Json(pipeline.Cameras.Select(c => new
+        web.MapGet("/status", () =>
         {
-            id = c.Id, url = c.Url, state = c.State.ToString().ToLowerInvariant(), codec = c.Info?.Codec, width = c.Info?.Width, height = c.Info?.Height,
-            frames_decoded = c.Stats.FramesDecoded, frames_delivered = c.Stats.FramesDelivered, reconnects = c.Stats.Reconnects, last_error = c.LastError,
-        })));
+            var cameras = pipeline.Cameras.Select(c => (object)new
+            {
+                id = c.Id, url = c.Url, state = c.State.ToString().ToLowerInvariant(), codec = c.Info?.Codec, width = c.Info?.Width, height = c.Info?.Height,
+                frames_decoded = c.Stats.FramesDecoded, frames_delivered = c.Stats.FramesDelivered, reconnects = c.Stats.Reconnects, last_error = c.LastError,
+            }).ToList();
+            // Single node: the camera list, as before; cluster mode: {worker_id, problem, cameras, leases}.
+            return Results.Json(cluster is null ? cameras : cluster.Status(cameras));
+        });
 
         WatchlistApi.Map(web, store, enroller, settings.Api);
         AnalyseApi.Map(web, engine, settings.Api);
+        if (cluster is not null)
+        {
+            CameraApi.Map(web, cluster, pipeline, settings.Api);
+        }
+
         var log = logs.CreateLogger("FaceStream.Worker");
         IConfiguration configuration = builder.Configuration;
         string fullConfigPath = Path.GetFullPath(configPath);
@@ -258,6 +275,12 @@ public static class WorkerHost
             }
 
             var next = WorkerSettings.Load(config);
+            if (next.Cluster.Enabled)
+            {
+                log.LogInformation("configuration reloaded; in cluster mode the cameras come from Redis (the camera API), Cameras changes in the file do not apply");
+                return;
+            }
+
             await pipeline.SyncCamerasAsync(next.Cameras);
             log.LogInformation("configuration reloaded: {Count} cameras enabled (only Cameras changes apply without a restart)", next.Cameras.Count(c => c.Enabled));
         }
@@ -397,7 +420,8 @@ internal sealed class PipelineService(FramePipeline pipeline, WorkerSettings set
     {
         try
         {
-            await pipeline.SyncCamerasAsync(settings.Cameras);
+            // Cluster mode: the ownership loop gives the pipeline the cameras whose leases this worker holds.
+            await pipeline.SyncCamerasAsync(settings.Cluster.Enabled ? [] : settings.Cameras);
             await pipeline.RunAsync(stoppingToken);
         }
         catch (Exception e) when (!(e is OperationCanceledException && stoppingToken.IsCancellationRequested))
