@@ -34,6 +34,11 @@ public class ClusterWorkerTests
         Assert.DoesNotContain((await cluster.LeasesAsync()).Values, lease => lease.StartsWith("w2|", StringComparison.Ordinal));
         Assert.Contains("cluster: worker w2 left, ", w2.Process.Output, StringComparison.Ordinal);
         await cluster.WaitEachOnceAsync([w1]);
+        var metrics = await w1.Http.GetStringAsync("/metrics");
+        Assert.Matches(@"(?m)^facestream_cluster_cameras_owned 6$", metrics);
+        Assert.Matches(@"(?m)^facestream_cluster_lease_renewals_total [1-9]", metrics);
+        Assert.Matches(@"(?m)^facestream_cluster_lease_acquisitions_total [1-9]", metrics);
+        Assert.Matches(@"(?m)^facestream_cluster_workers_live 1$", metrics);
 
         var twice = cluster.Overlaps(start, new Dictionary<string, DateTimeOffset> { ["w3"] = killed });
         Assert.True(twice.Count == 0, "a camera streamed on two workers at once:\n" + string.Join("\n", twice));
@@ -140,6 +145,17 @@ public class ClusterWorkerTests
         await cluster.WaitEachOnceAsync([w1, w2]);
         var twice = cluster.Overlaps(restarted);
         Assert.True(twice.Count == 0, "a camera streamed on two workers at once after the restart:\n" + string.Join("\n", twice));
+
+        // Redis gone for longer than a lease: both stop their cameras (nobody can know who holds what), say why, and rejoin when it is back.
+        cluster.Redis.Kill();
+        await Wait.Until(() => (cluster.StreamingAsync([w1, w2]).GetAwaiter().GetResult()).Count == 0, "both workers stop their cameras", TestCluster.Patience);
+        var (ready, reasons) = await w1.ReadinessAsync();
+        Assert.False(ready);
+        Assert.Contains(reasons, r => r.StartsWith("cluster: Redis unreachable since", StringComparison.Ordinal));
+        Assert.True(!w1.Process.Exited && !w2.Process.Exited, "the workers keep running without Redis");
+        cluster.Redis.Start();
+        await cluster.WaitEachOnceAsync([w1, w2]);
+        Assert.True((await w1.ReadinessAsync()).Ready || (await w2.ReadinessAsync()).Ready);
     }, minutes: 8);
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");

@@ -229,6 +229,14 @@ internal sealed class TestCluster : IDisposable
             return status.RootElement.GetProperty("leases").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64(), StringComparer.Ordinal);
         }
 
+        /// <summary>GET /readyz: ready or not, and the reasons it gives.</summary>
+        public async Task<(bool Ready, IReadOnlyList<string> Reasons)> ReadinessAsync()
+        {
+            using var answer = await Http.GetAsync("/readyz");
+            using var body = JsonDocument.Parse(await answer.Content.ReadAsStringAsync());
+            return (answer.IsSuccessStatusCode, body.RootElement.GetProperty("reasons").EnumerateArray().Select(r => r.GetString()!).ToList());
+        }
+
         /// <summary>The events written so far (a line still being written is skipped).</summary>
         public IReadOnlyList<JsonElement> Events()
         {
