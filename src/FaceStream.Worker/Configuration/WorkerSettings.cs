@@ -45,6 +45,8 @@ public sealed class WorkerSettings
 
     public Api.ApiOptions Api { get; } = new();
 
+    public Cluster.ClusterOptions Cluster { get; } = new();
+
     /// <summary>Binds and validates; throws <see cref="WorkerConfigurationException"/> listing every problem.</summary>
     public static WorkerSettings Load(IConfiguration config)
     {
@@ -82,6 +84,7 @@ public sealed class WorkerSettings
             Bind(config, WatchlistOptions.Section, Watchlist);
             Bind(config, EnrollmentOptions.Section, Enrollment);
             Bind(config, FaceStream.Worker.Api.ApiOptions.Section, Api);
+            Bind(config, Worker.Cluster.ClusterOptions.Section, Cluster);
         }
         catch (InvalidOperationException e)
         {
@@ -100,7 +103,7 @@ public sealed class WorkerSettings
     public IEnumerable<string> Validate()
     {
         var problems = Inference.Validate().Concat(Mtcnn.Validate()).Concat(Pipeline.Validate()).Concat(Tracking.Validate())
-            .Concat(Quality.Validate()).Concat(Decision.Validate()).Concat(Metrics.Validate()).Concat(Watchlist.Validate()).Concat(Enrollment.Validate()).Concat(Api.Validate()).Concat(Events.Validate()).ToList();
+            .Concat(Quality.Validate()).Concat(Decision.Validate()).Concat(Metrics.Validate()).Concat(Watchlist.Validate()).Concat(Enrollment.Validate()).Concat(Api.Validate()).Concat(Events.Validate()).Concat(Cluster.Validate()).ToList();
         // Every float and double, here and in every camera (VideoSourceOptions.Validate): finite, and in its [Range].
         foreach (var (section, options) in Sections())
         {
@@ -139,7 +142,7 @@ public sealed class WorkerSettings
         [PipelineOptions.Section] = typeof(PipelineOptions), [TrackerOptions.Section] = typeof(TrackerOptions), [QualityOptions.Section] = typeof(QualityOptions),
         [DecisionOptions.Section] = typeof(DecisionOptions), [MetricsOptions.Section] = typeof(MetricsOptions), [GalleryOptions.Section] = typeof(GalleryOptions),
         [EventsOptions.Section] = typeof(EventsOptions), [WatchlistOptions.Section] = typeof(WatchlistOptions), [EnrollmentOptions.Section] = typeof(EnrollmentOptions),
-        [Worker.Api.ApiOptions.Section] = typeof(Api.ApiOptions),
+        [Worker.Api.ApiOptions.Section] = typeof(Api.ApiOptions), [Worker.Cluster.ClusterOptions.Section] = typeof(Cluster.ClusterOptions),
     };
 
     /// <summary>Each section's name and options object, except Cameras (a list, validated camera by camera).</summary>
@@ -148,6 +151,7 @@ public sealed class WorkerSettings
         (InferenceOptions.Section, Inference), (MtcnnOptions.Section, Mtcnn), (PipelineOptions.Section, Pipeline), (TrackerOptions.Section, Tracking),
         (QualityOptions.Section, Quality), (DecisionOptions.Section, Decision), (MetricsOptions.Section, Metrics), (GalleryOptions.Section, Gallery),
         (EventsOptions.Section, Events), (WatchlistOptions.Section, Watchlist), (EnrollmentOptions.Section, Enrollment), (Worker.Api.ApiOptions.Section, Api),
+        (Worker.Cluster.ClusterOptions.Section, Cluster),
     ];
 
     /// <summary>A camera's settings as text, to tell whether a reload changed it.</summary>

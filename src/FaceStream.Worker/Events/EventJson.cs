@@ -35,6 +35,18 @@ public static class EventJson
             }
 
             w.WriteString("snapshot", (e as TrackEvent)?.Snapshot);
+            if (e.Origin is { } origin)
+            {
+                w.WriteString("worker_id", origin.WorkerId);
+                if (origin.LeaseEpoch is { } epoch)
+                {
+                    w.WriteNumber("lease_epoch", epoch);
+                }
+                else
+                {
+                    w.WriteNull("lease_epoch");
+                }
+            }
             w.WriteEndObject();
         }
 

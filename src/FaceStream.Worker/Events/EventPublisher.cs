@@ -35,8 +35,16 @@ public sealed class EventPublisher
         }).ToList();
     }
 
+    /// <summary>Cluster mode: stamps each event with its camera's <see cref="EventOrigin"/> (worker id, lease epoch) as it is published.</summary>
+    public Func<string, EventOrigin>? Origin { get; set; }
+
     public void Publish(FaceEvent e)
     {
+        if (Origin is { } origin)
+        {
+            e = e with { Origin = origin(e.CameraId) };
+        }
+
         _metrics.Events.WithLabels(e.CameraId, EventJson.Kind(e.Kind)).Inc();
         foreach (var lane in _lanes)
         {

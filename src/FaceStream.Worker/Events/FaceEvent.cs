@@ -39,7 +39,13 @@ public abstract record FaceEvent
     public DateTimeOffset FrameTimestamp { get; init; }
 
     public DateTimeOffset DecisionTimestamp { get; init; }
+
+    /// <summary>Cluster mode: the worker that published it and its lease epoch on the camera (null in single-node mode).</summary>
+    public EventOrigin? Origin { get; init; }
 }
+
+/// <summary>Who published an event in cluster mode: a consumer drops events whose epoch is below the camera's highest seen (a worker that lost its lease while paused).</summary>
+public readonly record struct EventOrigin(string WorkerId, long? LeaseEpoch);
 
 /// <summary>A decision about one track: who it is (<see cref="MatchEvent"/>) or that it is nobody known (<see cref="UnknownEvent"/>).</summary>
 /// <param name="Similarity">The best view's top-1 similarity.</param>

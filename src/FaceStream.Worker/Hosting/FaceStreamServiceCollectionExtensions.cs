@@ -4,6 +4,7 @@ using FaceStream.Inference;
 using FaceStream.Inference.Models;
 using FaceStream.Watchlist.Cache;
 using FaceStream.Watchlist.Store;
+using FaceStream.Worker.Cluster;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
 using FaceStream.Worker.Metrics;
@@ -114,6 +115,8 @@ public static class FaceStreamServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<WatchlistService>());
         services.AddSingleton<PipelineService>();
         services.AddHostedService(sp => sp.GetRequiredService<PipelineService>());
+        // Cluster mode (Cluster:Redis): after the pipeline, so that on stop it hands its cameras over first.
+        services.AddFaceStreamCluster();
         services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost);
         return services;
     }

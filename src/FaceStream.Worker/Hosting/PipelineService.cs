@@ -19,7 +19,8 @@ public sealed class PipelineService(FramePipeline pipeline, WorkerSettings setti
     {
         try
         {
-            await pipeline.SyncCamerasAsync(settings.Cameras, stoppingToken);
+            // Cluster mode: the ownership loop gives the pipeline the cameras whose leases this worker holds.
+            await pipeline.SyncCamerasAsync(settings.Cluster.Enabled ? [] : settings.Cameras, stoppingToken);
             await pipeline.RunAsync(stoppingToken);
         }
         catch (Exception e) when (!(e is OperationCanceledException && stoppingToken.IsCancellationRequested))

@@ -2,6 +2,7 @@ using FaceStream.Application.Enrollment;
 using FaceStream.Inference;
 using FaceStream.Watchlist.Store;
 using FaceStream.Worker.Api;
+using FaceStream.Worker.Cluster;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Metrics;
 using FaceStream.Worker.Pipeline;
@@ -24,13 +25,23 @@ public static class WorkerEndpoints
         web.UseExceptionHandler();
         web.MapMetrics("/metrics", services.GetRequiredService<PipelineMetrics>().Registry);
         web.MapWorkerHealthChecks();
-        web.MapGet("/status", () => Results.Json(pipeline.Cameras.Select(c => new
+        var cluster = services.GetRequiredService<ClusterNode>();
+        web.MapGet("/status", () =>
         {
-            id = c.Id, url = c.Url, state = c.State.ToString().ToLowerInvariant(), codec = c.Info?.Codec, width = c.Info?.Width, height = c.Info?.Height,
-            frames_decoded = c.Stats.FramesDecoded, frames_delivered = c.Stats.FramesDelivered, reconnects = c.Stats.Reconnects, last_error = c.LastError,
-        })));
+            var cameras = pipeline.Cameras.Select(c => (object)new
+            {
+                id = c.Id, url = c.Url, state = c.State.ToString().ToLowerInvariant(), codec = c.Info?.Codec, width = c.Info?.Width, height = c.Info?.Height,
+                frames_decoded = c.Stats.FramesDecoded, frames_delivered = c.Stats.FramesDelivered, reconnects = c.Stats.Reconnects, last_error = c.LastError,
+            }).ToList();
+            // Single node: the camera list, as before; cluster mode: {worker_id, problem, cameras, leases}.
+            return Results.Json(cluster.Status(cameras));
+        });
 
         WatchlistApi.Map(web, services.GetRequiredService<IWatchlistStore>(), services.GetRequiredService<Enroller>(), settings.Api);
         AnalyseApi.Map(web, engine, settings.Api);
+        if (cluster.Ownership is { } ownership)
+        {
+            CameraApi.Map(web, ownership, pipeline, settings.Api);
+        }
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using FaceStream.Inference;
 using FaceStream.Media.Video;
 using FaceStream.Watchlist.Cache;
+using FaceStream.Worker.Cluster;
 using FaceStream.Worker.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -72,16 +73,22 @@ public static class WorkerHealth
         [property: JsonPropertyName("reasons")] IReadOnlyList<string> Reasons);
 
     /// <summary>Ready when at least one camera streams and the watchlist store answered its last check.</summary>
-    private sealed class ReadinessCheck(FramePipeline pipeline, WatchlistCache cache, FaceEngine engine) : IHealthCheck
+    private sealed class ReadinessCheck(FramePipeline pipeline, WatchlistCache cache, FaceEngine engine, ClusterNode cluster) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
             var cameras = pipeline.Cameras;
             var streaming = cameras.Count(c => c.State == SourceState.Streaming);
             var reasons = new List<string>();
-            if (streaming == 0)
+            // A cluster worker that holds no camera (more workers than cameras) is still ready to take one.
+            if (streaming == 0 && (cluster.Ownership is null || cameras.Count > 0))
             {
                 reasons.Add(cameras.Count == 0 ? "no camera configured" : "no camera is streaming");
+            }
+
+            if (cluster.Ownership?.Problem is { } clusterProblem)
+            {
+                reasons.Add(clusterProblem);
             }
 
             if (!cache.Reachable)

@@ -213,6 +213,12 @@ public static class WorkerHost
             }
 
             var next = WorkerSettings.Load(config);
+            if (next.Cluster.Enabled)
+            {
+                log.LogInformation("configuration reloaded; in cluster mode the cameras come from Redis (the camera API), Cameras changes in the file do not apply");
+                return;
+            }
+
             await pipeline.SyncCamerasAsync(next.Cameras);
             log.LogInformation("configuration reloaded: {Count} cameras enabled (only Cameras changes apply without a restart)", next.Cameras.Count(c => c.Enabled));
         }

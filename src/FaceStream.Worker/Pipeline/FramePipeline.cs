@@ -97,6 +97,12 @@ public sealed class FramePipeline : IAsyncDisposable
 
     public VideoFramePool FramePool => _pool;
 
+    /// <summary>Cluster mode: who publishes each camera's events (worker id, lease epoch), stamped on every event.</summary>
+    public Func<string, EventOrigin>? EventOrigin
+    {
+        set => _events.Origin = value;
+    }
+
     /// <summary>Starts cameras that are new or changed, stops removed or changed ones; the others are not touched.</summary>
     public Task SyncCamerasAsync(IEnumerable<CameraOptions> desired, CancellationToken cancel = default) => _cameras.SyncAsync(desired, cancel);
 

@@ -95,9 +95,12 @@ internal sealed class WorkerProcess : IDisposable
     }
 
     /// <summary>Sends SIGTERM, as systemd and Kubernetes stop it.</summary>
-    public void Terminate()
+    public void Terminate() => Signal("TERM");
+
+    /// <summary>Sends a signal by name: KILL (a crash, nothing handed over), STOP (paused, as by a long GC), CONT.</summary>
+    public void Signal(string name)
     {
-        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var kill = Process.Start("kill", ["-" + name, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
     }
 

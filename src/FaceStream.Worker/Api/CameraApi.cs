@@ -1,0 +1,170 @@
+using System.Text;
+using FaceStream.Core.Security;
+using FaceStream.Worker.Cluster;
+using FaceStream.Worker.Configuration;
+using FaceStream.Worker.Pipeline;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using StackExchange.Redis;
+
+namespace FaceStream.Worker.Api;
+
+/// <summary>
+/// The cluster's camera list over HTTP (cluster mode only, same bearer token as the watchlist API): /api/cameras[/{id}].
+/// A body holds one camera with the config's keys (Id, Url, Loop, AnalysisFps, …), validated as the config is; URLs are
+/// answered with their password masked. A change reaches its owner through the registry's change channel.
+/// </summary>
+public static class CameraApi
+{
+    private const int MaxJsonBytes = 64 * 1024;
+    private const int RetryAfterSeconds = 5;
+
+    public static void Map(IEndpointRouteBuilder app, CameraOwnership cluster, FramePipeline pipeline, ApiOptions options)
+    {
+        var api = WatchlistApi.Group(app, options);
+        var registry = cluster.Registry;
+        api.MapGet("/cameras", () => Redis(async () =>
+        {
+            var cameras = await registry.ListAsync();
+            var holders = await cluster.HoldersAsync(cameras.Select(c => c.Id).ToList());
+            var local = pipeline.Cameras.ToDictionary(c => c.Id, StringComparer.Ordinal);
+            return Results.Json(cameras.Select(c => Answer(c, Held(holders, c.Id), local.GetValueOrDefault(c.Id))));
+        }));
+
+        api.MapGet("/cameras/{id}", (string id) => Redis(async () =>
+            await registry.GetAsync(id) is { } camera
+                ? Results.Json(Answer(camera, Held(await cluster.HoldersAsync([id]), id), pipeline.Cameras.FirstOrDefault(c => c.Id == id)))
+                : ApiProblems.NotFound($"no camera '{id}'")));
+
+        api.MapPost("/cameras", (HttpRequest request) => Redis(async () =>
+        {
+            var (camera, refusal) = await ReadCameraAsync(request, null);
+            if (camera is null)
+            {
+                return refusal!;
+            }
+
+            if (await registry.GetAsync(camera.Id) is not null)
+            {
+                return ApiProblems.Of(409, $"camera '{camera.Id}' exists; PUT /api/cameras/{camera.Id} changes it");
+            }
+
+            await registry.PutAsync(camera);
+            return Results.Json(Answer(camera, null, null), statusCode: 201);
+        }));
+
+        api.MapPut("/cameras/{id}", (string id, HttpRequest request) => Redis(async () =>
+        {
+            var (camera, refusal) = await ReadCameraAsync(request, id);
+            if (camera is null)
+            {
+                return refusal!;
+            }
+
+            bool created = await registry.PutAsync(camera);
+            return Results.Json(Answer(camera, null, null), statusCode: created ? 201 : 200);
+        }));
+
+        api.MapDelete("/cameras/{id}", (string id) => Redis(async () =>
+            await registry.DeleteAsync(id) ? Results.NoContent() : ApiProblems.NotFound($"no camera '{id}'")));
+    }
+
+    /// <summary>A camera from a JSON body, checked key by key like the config's Cameras entries; else the 400 naming every bad key.</summary>
+    private static async Task<(CameraOptions? Camera, IResult? Refusal)> ReadCameraAsync(HttpRequest request, string? pathId)
+    {
+        if (request.ContentLength > MaxJsonBytes)
+        {
+            return (null, ApiProblems.Of(413, $"request body larger than {MaxJsonBytes} bytes"));
+        }
+
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer);
+        if (buffer.Length > MaxJsonBytes)
+        {
+            return (null, ApiProblems.Of(413, $"request body larger than {MaxJsonBytes} bytes"));
+        }
+
+        string json = Encoding.UTF8.GetString(buffer.ToArray()).Trim();
+        if (!json.StartsWith('{'))
+        {
+            return (null, ApiProblems.BadRequest("expected a JSON object with the keys of a camera in the config (Id, Url, Loop, AnalysisFps, …)"));
+        }
+
+        // The body becomes the "Camera" section of a configuration, so the config's own checks name each key.
+        IConfiguration config;
+        try
+        {
+            config = new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes($$"""{ "Camera": {{json}} }"""))).Build();
+        }
+        catch (FormatException e)
+        {
+            return (null, ApiProblems.BadRequest($"malformed JSON: {e.InnerException?.Message ?? e.Message}"));
+        }
+
+        var problems = ConfigKeys.Unknown(config, new Dictionary<string, Type> { ["Camera"] = typeof(CameraOptions) }, []).ToList();
+        var camera = new CameraOptions();
+        if (problems.Count == 0)
+        {
+            try
+            {
+                config.GetSection("Camera").Bind(camera, o => o.ErrorOnUnknownConfiguration = true);
+            }
+            catch (InvalidOperationException e)
+            {
+                problems.Add(UrlCredentials.Redact(e.Message));
+            }
+        }
+
+        if (problems.Count == 0)
+        {
+            if (pathId is not null && camera.Id.Length == 0)
+            {
+                camera.Id = pathId;
+            }
+
+            if (pathId is not null && camera.Id != pathId)
+            {
+                problems.Add($"Camera:Id = '{camera.Id}' differs from the id in the path ('{pathId}')");
+            }
+            else if (string.IsNullOrWhiteSpace(camera.Id))
+            {
+                problems.Add("Camera:Id is empty: every camera needs a unique id");
+            }
+
+            problems.AddRange(camera.Validate("Camera:"));
+        }
+
+        return problems.Count == 0 ? (camera, null) : (null, ApiProblems.BadRequest("invalid camera: " + string.Join("; ", problems)));
+    }
+
+    private static object Answer(CameraOptions c, (string Owner, long Epoch)? lease, CameraStatus? local) => new
+    {
+        id = c.Id,
+        url = UrlCredentials.Redact(c.Url),
+        enabled = c.Enabled,
+        owner = lease?.Owner,
+        lease_epoch = lease?.Epoch,
+        // Known only on the worker that runs the camera (ask the owner's /status otherwise).
+        state = local?.State.ToString().ToLowerInvariant(),
+        loop = c.Loop,
+        realtime = c.Realtime,
+        analysis_fps = c.AnalysisFps,
+    };
+
+    private static (string Owner, long Epoch)? Held(IReadOnlyDictionary<string, (string Owner, long Epoch)> holders, string id) =>
+        holders.TryGetValue(id, out var holder) ? holder : null;
+
+    private static async Task<IResult> Redis(Func<Task<IResult>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (RedisException e)
+        {
+            return ApiProblems.Of(503, $"the cluster's Redis is unreachable: {e.GetType().Name}", RetryAfterSeconds);
+        }
+    }
+}
