@@ -14,6 +14,7 @@ using FaceStream.Worker.Events;
 using FaceStream.Application.Gallery;
 using FaceStream.Worker.Metrics;
 using FaceStream.Worker.Pipeline;
+using FaceStream.Worker.Review;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -170,7 +171,9 @@ public static class WorkerHost
         await cache.StartAsync(cancel);
         var (sinks, snapshots) = await SinksAsync(settings, logs.CreateLogger("FaceStream.Events"));
         var metrics = new PipelineMetrics(registry);
-        var pipeline = new FramePipeline(settings, engine, cache.Index, sinks, metrics, logs, snapshots);
+        // The review console's state: the recent events (one more sink), verdicts and audit log, snapshots read back.
+        var review = await ReviewServices.CreateAsync(settings, metrics.Registry);
+        var pipeline = new FramePipeline(settings, engine, cache.Index, [.. sinks, review.Recent], metrics, logs, snapshots);
         cache.Changed += index => pipeline.Gallery = index;
         cache.Checked += () => WatchlistState(cache, metrics);
         WatchlistState(cache, metrics);
@@ -178,6 +181,7 @@ public static class WorkerHost
         // Anything unforeseen still answers with a problem body (RFC 7807), not an empty 500.
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(pipeline);
+        builder.Services.AddSingleton(_ => review);
         builder.Services.AddSingleton(sp => new PipelineService(pipeline, settings, sp.GetRequiredService<IHostApplicationLifetime>(), logs.CreateLogger("FaceStream.Worker")));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PipelineService>());
         builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost);
@@ -217,6 +221,7 @@ public static class WorkerHost
 
         WatchlistApi.Map(web, store, enroller, settings.Api);
         AnalyseApi.Map(web, engine, settings.Api);
+        ReviewConsole.Map(web, pipeline, metrics, store, settings.Api);
         var log = logs.CreateLogger("FaceStream.Worker");
         IConfiguration configuration = builder.Configuration;
         string fullConfigPath = Path.GetFullPath(configPath);
@@ -349,6 +354,9 @@ public sealed class WorkerApp(WebApplication web, FramePipeline pipeline, FaceEn
     /// <summary>Why the pipeline stopped the worker, or null while it runs or when it stopped normally.</summary>
     public Exception? Failure => web.Services.GetRequiredService<PipelineService>().Failure;
 
+    /// <summary>Completes when the pipeline has stopped (sources ended or failed, events flushed); the host may serve on (Pipeline:ServeAfterSourcesEnd).</summary>
+    public Task PipelineEnded => web.Services.GetRequiredService<PipelineService>().Ended;
+
     public WatchlistCache Watchlist { get; } = cache;
 
     internal ILogger Log { get; } = logs.CreateLogger("FaceStream.Worker");
@@ -391,7 +399,11 @@ public sealed class WorkerApp(WebApplication web, FramePipeline pipeline, FaceEn
 /// </summary>
 internal sealed class PipelineService(FramePipeline pipeline, WorkerSettings settings, IHostApplicationLifetime lifetime, ILogger log) : BackgroundService
 {
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public Exception? Failure { get; private set; }
+
+    public Task Ended => _ended.Task;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -406,7 +418,8 @@ internal sealed class PipelineService(FramePipeline pipeline, WorkerSettings set
             log.LogCritical(e, "the pipeline failed, stopping the worker (exit code 1): {Reason}", e.Message);
         }
 
-        if (!stoppingToken.IsCancellationRequested)
+        _ended.TrySetResult();
+        if (!stoppingToken.IsCancellationRequested && (Failure is not null || !settings.Pipeline.ServeAfterSourcesEnd))
         {
             lifetime.StopApplication();
         }
