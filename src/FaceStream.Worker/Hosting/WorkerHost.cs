@@ -181,7 +181,7 @@ public static class WorkerHost
         // Anything unforeseen still answers with a problem body (RFC 7807), not an empty 500.
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(pipeline);
-        builder.Services.AddSingleton(_ => review);
+        ReviewConsole.AddServices(builder.Services, review);
         builder.Services.AddSingleton(sp => new PipelineService(pipeline, settings, sp.GetRequiredService<IHostApplicationLifetime>(), logs.CreateLogger("FaceStream.Worker")));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PipelineService>());
         builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost);
@@ -358,6 +358,9 @@ public sealed class WorkerApp(WebApplication web, FramePipeline pipeline, FaceEn
     public Task PipelineEnded => web.Services.GetRequiredService<PipelineService>().Ended;
 
     public WatchlistCache Watchlist { get; } = cache;
+
+    /// <summary>The host's services (tests read the endpoints from them).</summary>
+    internal IServiceProvider Services => web.Services;
 
     internal ILogger Log { get; } = logs.CreateLogger("FaceStream.Worker");
 

@@ -7,9 +7,27 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace FaceStream.Worker.Review;
 
-/// <summary>Maps everything of the review console: the events, feedback and console APIs, and the pages at /.</summary>
+/// <summary>Maps everything of the review console: the events, feedback and console APIs, the pages at /, and the API's OpenAPI document.</summary>
 public static class ReviewConsole
 {
+    public const string OpenApiPath = "/openapi/v1.json";
+
+    /// <summary>Registers <paramref name="review"/> (the container disposes it) and the OpenAPI document of every /api endpoint.</summary>
+    public static void AddServices(IServiceCollection services, ReviewServices review)
+    {
+        services.AddSingleton(_ => review);
+        services.AddOpenApi(o =>
+        {
+            o.ShouldInclude = d => d.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true;
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "FaceStream worker API";
+                document.Info.Description = "Watchlist, events, feedback, cameras and analyse. Every call needs a bearer token (Api:Token, Api:OperatorToken, Api:ViewerToken); viewers may only GET. See docs/console.md and docs/worker.md.";
+                return Task.CompletedTask;
+            });
+        });
+    }
+
     /// <summary>Needs <see cref="ReviewServices"/> registered in the host's services (it disposes them).</summary>
     public static void Map(WebApplication web, FramePipeline pipeline, PipelineMetrics metrics, IWatchlistStore store, ApiOptions options)
     {
@@ -18,5 +36,6 @@ public static class ReviewConsole
         FeedbackApi.Map(web, review, options);
         ConsoleApi.Map(web, pipeline, metrics, store, options);
         ConsolePages.Map(web, options);
+        web.MapOpenApi(OpenApiPath);
     }
 }
