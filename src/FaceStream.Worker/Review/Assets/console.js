@@ -11,7 +11,7 @@
       if (v === null || v === undefined || v === false) continue;
       if (k.startsWith('on')) e.addEventListener(k.slice(2), v); else e.setAttribute(k, v === true ? '' : v);
     }
-    for (const c of children.flat()) e.append(c instanceof Node ? c : document.createTextNode(c ?? ''));
+    for (const c of children.flat(Infinity)) e.append(c instanceof Node ? c : document.createTextNode(c ?? ''));
     return e;
   };
   const $ = (s) => document.querySelector(s);

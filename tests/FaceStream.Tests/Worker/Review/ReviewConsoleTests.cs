@@ -1,10 +1,7 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using FaceStream.Cli.Demo;
 using FaceStream.Tests.Support;
-using FaceStream.Worker.Hosting;
 using Xunit;
 
 namespace FaceStream.Tests.Worker.Review;
@@ -16,39 +13,13 @@ namespace FaceStream.Tests.Worker.Review;
 /// </summary>
 public class ReviewConsoleTests
 {
-    private const string Admin = "admin-token-for-review-tests-0001";
-    private const string Operator = "operator-token-for-review-tests-02";
-    private const string Viewer = "viewer-token-for-review-tests-0003";
-
     [Fact]
     public Task Demo_alerts_are_reviewed_through_the_api_with_roles_feedback_metrics_and_audit() => Bounded.Run(async () =>
     {
-        var dir = TestAssets.TempDirectory();
-        var gallery = Path.Combine(dir, "gallery");
-        using (var engine = TestAssets.Engine(minFace: 40))
-        {
-            DemoAssets.MakeGallery(engine, TestAssets.Store, gallery);
-        }
-
-        var config = Path.Combine(dir, "facestream.json");
-        await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new
-        {
-            Detector = new { Mtcnn = new { MinFaceSize = 40 } },
-            Cameras = new[] { new { Id = "lobby", Url = VideoClips.Instance.Faces, AnalysisFps = 5 } },
-            Pipeline = new { StopWhenSourcesEnd = true, ServeAfterSourcesEnd = true },
-            Gallery = new { Directory = gallery },
-            Events = new { Console = false, Snapshots = new { Directory = Path.Combine(dir, "snapshots") } },
-            Metrics = new { Port = 0 },
-            Api = new { Token = Admin, OperatorToken = Operator, ViewerToken = Viewer },
-        }));
-        await using var app = await WorkerHost.BuildAsync(["--config", config], Prometheus.Metrics.NewCustomRegistry());
-        await app.StartAsync(CancellationToken.None);
-        await app.PipelineEnded.WaitAsync(TimeSpan.FromMinutes(2));
-        Assert.Null(app.Failure);
-
+        await using var app = await ReviewWorker.StartOnDemoClipAsync();
         using var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = app.BaseAddress };
-        using var viewer = Client(app.BaseAddress!, Viewer);
-        using var op = Client(app.BaseAddress!, Operator);
+        using var viewer = ReviewWorker.Client(app.BaseAddress!, ReviewWorker.Viewer);
+        using var op = ReviewWorker.Client(app.BaseAddress!, ReviewWorker.Operator);
 
         // The clip has ended and the listener still answers; no token: 401 on the API, the sign-in page for the console.
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/events")).StatusCode);
@@ -100,7 +71,7 @@ public class ReviewConsoleTests
         Assert.Equal(HttpStatusCode.OK, (await op.PostAsJsonAsync($"/api/events/{older}/feedback", new { verdict = "correct" })).StatusCode);
 
         // `eval feedback` reads the verdicts from the worker: Woman_In_Green 0 %, Blonde_Woman 100 %.
-        var eval = CliRunner.Run("eval", "feedback", "--from", app.BaseAddress!.ToString(), "--token", Viewer, "--json");
+        var eval = CliRunner.Run("eval", "feedback", "--from", app.BaseAddress!.ToString(), "--token", ReviewWorker.Viewer, "--json");
         Assert.True(eval.ExitCode == 0, eval.Stderr);
         var report = JsonDocument.Parse(eval.Stdout).RootElement;
         Assert.Equal(2, report.GetProperty("labelled").GetInt32());
@@ -110,7 +81,7 @@ public class ReviewConsoleTests
         Assert.Equal(0.0, byIdentity["Woman_In_Green"]);
 
         // A watchlist change by the admin token is audited too, newest first.
-        Assert.Equal(HttpStatusCode.Created, (await Client(app.BaseAddress!, Admin).PostAsJsonAsync("/api/identities", new { id = "visitor", name = "Visitor" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await ReviewWorker.Client(app.BaseAddress!, ReviewWorker.Admin).PostAsJsonAsync("/api/identities", new { id = "visitor", name = "Visitor" })).StatusCode);
         var audit = JsonDocument.Parse(await viewer.GetStringAsync("/api/audit")).RootElement.EnumerateArray().ToList();
         Assert.Equal(3, audit.Count);
         Assert.StartsWith("admin#", audit[0].GetProperty("who").GetString(), StringComparison.Ordinal);
@@ -121,7 +92,7 @@ public class ReviewConsoleTests
         var cookies = new CookieContainer();
         using var browser = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = app.BaseAddress };
         Assert.Equal(HttpStatusCode.Unauthorized, (await browser.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = "not-a-token-at-all-123" }))).StatusCode);
-        Assert.Equal(HttpStatusCode.Redirect, (await browser.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = Operator }))).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = ReviewWorker.Operator }))).StatusCode);
         Assert.True(cookies.GetAllCookies().Single().HttpOnly);
         Assert.Equal("operator", JsonDocument.Parse(await browser.GetStringAsync("/api/me")).RootElement.GetProperty("role").GetString());
         var page = await browser.GetStringAsync("/alerts");
@@ -137,13 +108,6 @@ public class ReviewConsoleTests
 
         await app.StopAsync();
     });
-
-    private static HttpClient Client(Uri address, string token)
-    {
-        var http = new HttpClient { BaseAddress = address };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return http;
-    }
 
     private static async Task<List<JsonElement>> Events(HttpClient http, string query)
     {
