@@ -25,6 +25,8 @@ if $with_test; then
   command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
   command -v jq >/dev/null 2>&1 || need_apt+=(jq)
   command -v yamllint >/dev/null 2>&1 || need_apt+=(yamllint)
+  # The review console's browser tests: Playwright drives Debian's chromium (Playwright's own browser download is not used).
+  [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 fi
 command -v dotnet >/dev/null 2>&1 || { echo "error: the .NET 10 SDK (dotnet) is required: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2; exit 1; }
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -8,6 +8,15 @@ public sealed class ApiOptions
     /// <summary>Bearer token every /api call must present. Empty = the API answers 503 (set it in a secret file Api__Token or FACESTREAM__Api__Token, not in the config file).</summary>
     public string Token { get; set; } = "";
 
+    /// <summary>Bearer token of operators: everything the console does (feedback, enroll, delete), like <see cref="Token"/>. Empty = no such role.</summary>
+    public string OperatorToken { get; set; } = "";
+
+    /// <summary>Bearer token of viewers: read-only (GET calls and the console's pages); any change answers 403. Empty = no such role.</summary>
+    public string ViewerToken { get; set; } = "";
+
+    /// <summary>Events kept in this worker's memory for GET /api/events and the console (with Events:RedisStream the stream is read instead).</summary>
+    public int RecentEvents { get; set; } = 1000;
+
     /// <summary>Largest image upload accepted.</summary>
     public int MaxUploadBytes { get; set; } = 10 * 1024 * 1024;
 
@@ -25,9 +34,22 @@ public sealed class ApiOptions
 
     public IEnumerable<string> Validate()
     {
-        if (Token.Length is > 0 and < 16)
+        foreach (var (key, token) in new[] { ("Token", Token), ("OperatorToken", OperatorToken), ("ViewerToken", ViewerToken) })
         {
-            yield return $"{Section}:Token is too short (at least 16 characters)";
+            if (token.Length is > 0 and < 16)
+            {
+                yield return $"{Section}:{key} is too short (at least 16 characters)";
+            }
+        }
+
+        if (ViewerToken.Length > 0 && (ViewerToken == Token || ViewerToken == OperatorToken))
+        {
+            yield return $"{Section}:ViewerToken must differ from {Section}:Token and {Section}:OperatorToken (a viewer's token must not grant changes)";
+        }
+
+        if (RecentEvents is < 1 or > 100_000)
+        {
+            yield return $"{Section}:RecentEvents = {RecentEvents} must be between 1 and 100000";
         }
 
         if (MaxUploadBytes is < 1024 or > 100 * 1024 * 1024)

@@ -45,6 +45,7 @@ internal static class ApiProblems
         {
             400 => "Bad request",
             401 => "Unauthorized",
+            403 => "Forbidden",
             404 => "Not found",
             409 => "Conflict",
             413 => "Too large",

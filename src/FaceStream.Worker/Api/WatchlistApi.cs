@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using FaceStream.Media.Images;
 using FaceStream.Application.Enrollment;
@@ -25,7 +23,8 @@ public static class WatchlistApi
     {
         var gate = new UploadGate(options.MaxConcurrentUploads, options.UploadQueueTimeout);
         var limits = ImageLimits.Default with { MaxPixels = options.MaxImagePixels };
-        var api = Group(app, options);
+        // Every successful change is written to the audit log (who, what, when).
+        var api = Group(app, options).AddEndpointFilter(Review.AuditLog.Filter);
         api.MapGet("/identities", async () =>
         {
             var list = await store.ListIdentitiesAsync();
@@ -132,18 +131,13 @@ public static class WatchlistApi
         });
     }
 
-    /// <summary>The /api route group: every call needs the bearer token (503 while none is configured, 401 for a wrong one), and the expected failures become problem answers.</summary>
+    /// <summary>The /api route group: every call needs a token (503 while none is configured, 401 for a wrong one, 403 for a viewer's change; <see cref="ApiRoles"/>), and the expected failures become problem answers.</summary>
     internal static RouteGroupBuilder Group(IEndpointRouteBuilder app, ApiOptions options) =>
         app.MapGroup("/api").AddEndpointFilter(async (context, next) =>
         {
-            if (options.Token.Length == 0)
+            if (ApiRoles.Check(context.HttpContext, options) is { } refusal)
             {
-                return ApiProblems.Of(503, "the API is disabled: set Api:Token (a secret file Api__Token, or FACESTREAM__Api__Token)");
-            }
-
-            if (!Authorized(context.HttpContext.Request, options.Token))
-            {
-                return ApiProblems.Of(401, "missing or wrong bearer token");
+                return refusal;
             }
 
             try
@@ -198,19 +192,6 @@ public static class WatchlistApi
     private static IResult NotFound(string id) => ApiProblems.NotFound($"no identity '{id}'");
 
     private static IResult TooLarge(ApiOptions o) => ApiProblems.Of(413, $"upload larger than {o.MaxUploadBytes} bytes");
-
-    private static bool Authorized(HttpRequest request, string token)
-    {
-        var header = request.Headers.Authorization.ToString();
-        const string scheme = "Bearer ";
-        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
-
-        // Constant-time comparison: response timing must not reveal how much of a guess was right.
-        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[scheme.Length..].Trim()), Encoding.UTF8.GetBytes(token));
-    }
 
     /// <summary>A form field of a multipart upload, else the query string's (a raw-image upload has no form).</summary>
     private static string? Field(HttpRequest request, string name)

@@ -44,6 +44,9 @@ public sealed class PipelineOptions
     /// <summary>Stop the worker when every source has ended (files only; for demos and batch runs).</summary>
     public bool StopWhenSourcesEnd { get; set; }
 
+    /// <summary>With <see cref="StopWhenSourcesEnd"/>: once the files are analysed, the HTTP listener (API, console, metrics) keeps serving until Ctrl+C or SIGTERM (the demo's --stay).</summary>
+    public bool ServeAfterSourcesEnd { get; set; }
+
     public IEnumerable<string> Validate()
     {
         if (FrameQueueCapacity is < 1 or > 1000)

@@ -59,6 +59,8 @@ public sealed class EventSinks(IReadOnlyList<IEventSink> sinks, ISnapshotStore? 
             sinks.Add(new MqttSink(o.Mqtt));
         }
 
+        // Sinks the host registers besides the configured ones (the review console's ring of recent events).
+        sinks.AddRange(services.GetServices<IEventSink>());
         ISnapshotStore? snapshots = o.Snapshots.RedisTtl > TimeSpan.Zero ? new RedisSnapshotStore(redis!, o.Snapshots.RedisTtl)
             : o.Snapshots.Directory.Length > 0 ? new FileSnapshotStore(o.Snapshots, log)
             : null;

@@ -13,7 +13,12 @@ public sealed class PipelineService(FramePipeline pipeline, WorkerSettings setti
 {
     private readonly ILogger _log = logs.CreateLogger("FaceStream.Worker");
 
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public Exception? Failure { get; private set; }
+
+    /// <summary>Completes when the pipeline has stopped (sources ended or failed, events flushed).</summary>
+    public Task Ended => _ended.Task;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -29,7 +34,9 @@ public sealed class PipelineService(FramePipeline pipeline, WorkerSettings setti
             _log.LogCritical(e, "the pipeline failed, stopping the worker (exit code 1): {Reason}", e.Message);
         }
 
-        if (!stoppingToken.IsCancellationRequested)
+        _ended.TrySetResult();
+        // Pipeline:ServeAfterSourcesEnd (the demo's console): files done, the host serves on until stopped.
+        if (!stoppingToken.IsCancellationRequested && (Failure is not null || !settings.Pipeline.ServeAfterSourcesEnd))
         {
             lifetime.StopApplication();
         }

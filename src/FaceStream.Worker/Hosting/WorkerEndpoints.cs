@@ -6,6 +6,7 @@ using FaceStream.Worker.Cluster;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Metrics;
 using FaceStream.Worker.Pipeline;
+using FaceStream.Worker.Review;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,6 +40,7 @@ public static class WorkerEndpoints
 
         WatchlistApi.Map(web, services.GetRequiredService<IWatchlistStore>(), services.GetRequiredService<Enroller>(), settings.Api);
         AnalyseApi.Map(web, engine, settings.Api);
+        ReviewConsole.Map(web, pipeline, services.GetRequiredService<PipelineMetrics>(), services.GetRequiredService<IWatchlistStore>(), settings.Api);
         if (cluster.Ownership is { } ownership)
         {
             CameraApi.Map(web, ownership, pipeline, settings.Api);

@@ -8,6 +8,7 @@ using FaceStream.Watchlist.Store;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Metrics;
 using FaceStream.Worker.Pipeline;
+using FaceStream.Worker.Review;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
@@ -163,6 +164,8 @@ public static class WorkerHost
         // Anything unforeseen still answers with a problem body (RFC 7807), not an empty 500.
         builder.Services.AddProblemDetails();
         builder.Services.AddWorkerHealthChecks();
+        // The review console (worker only): its recent-events ring joins the pipeline's sinks; OpenAPI of /api.
+        ReviewConsole.AddServices(builder.Services);
         // Under systemd (Type=notify): READY=1 once started (models loaded, listening), STOPPING=1 on stop; a no-op elsewhere.
         builder.Services.AddSystemd();
         var web = builder.Build();
@@ -266,6 +269,12 @@ public sealed class WorkerApp(WebApplication web) : IAsyncDisposable
     public FramePipeline Pipeline => web.Services.GetRequiredService<FramePipeline>();
 
     public PipelineMetrics Metrics => web.Services.GetRequiredService<PipelineMetrics>();
+
+    /// <summary>Completes when the pipeline has stopped (sources ended or failed, events flushed); the host may serve on (Pipeline:ServeAfterSourcesEnd).</summary>
+    public Task PipelineEnded => web.Services.GetRequiredService<PipelineService>().Ended;
+
+    /// <summary>The host's services (tests read the endpoints from them).</summary>
+    internal IServiceProvider Services => web.Services;
 
     /// <summary>The address /metrics, /healthz and /readyz answer on (after start).</summary>
     public Uri? BaseAddress => web.Urls.Select(u => new Uri(u)).FirstOrDefault();

@@ -1,0 +1,74 @@
+using System.Collections.Concurrent;
+using FaceStream.Media.Video;
+using FaceStream.Watchlist.Store;
+using FaceStream.Worker.Metrics;
+using FaceStream.Worker.Pipeline;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace FaceStream.Worker.Api;
+
+/// <summary>
+/// The calls the review console needs besides events and the watchlist: GET /api/me (the caller's role),
+/// GET /api/console/cameras (state, analysed fps, last frame age, last error) and the enrolled crops
+/// (GET /api/identities/{id}/photo, GET /api/identities/{id}/templates/{templateId}/crop).
+/// </summary>
+public static class ConsoleApi
+{
+    public static void Map(IEndpointRouteBuilder app, FramePipeline pipeline, PipelineMetrics metrics, IWatchlistStore store, ApiOptions options)
+    {
+        var api = WatchlistApi.Group(app, options);
+        api.MapGet("/me", (HttpContext http) =>
+        {
+            var caller = ApiRoles.Caller(http);
+            return Results.Json(new { role = caller.RoleName, who = caller.Who, may_change = caller.MayChange });
+        });
+
+        var rates = new AnalysedRates(metrics);
+        api.MapGet("/console/cameras", () =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            return Results.Json(pipeline.Cameras.Select(c => new
+            {
+                id = c.Id,
+                state = c.State.ToString().ToLowerInvariant(),
+                analysed_fps = rates.Fps(c.Id, now),
+                last_frame_age_s = c.Stats.LastFrameAt is { } at ? Math.Round((now - at).TotalSeconds, 1) : (double?)null,
+                frames_decoded = c.Stats.FramesDecoded,
+                reconnects = c.Stats.Reconnects,
+                width = c.Info?.Width,
+                height = c.Info?.Height,
+                last_error = c.LastError,
+            }));
+        });
+
+        api.MapGet("/identities/{id}/photo", async (string id) =>
+        {
+            var best = (await store.ListTemplatesAsync(id)).Where(t => t.Crop is not null).OrderByDescending(t => t.Quality).FirstOrDefault();
+            return best is null ? ApiProblems.NotFound($"identity '{id}' has no enrolled photo (unknown identity, or Enrollment:KeepCrops off)") : Results.File(best.Crop!, "image/jpeg");
+        });
+
+        api.MapGet("/identities/{id}/templates/{templateId}/crop", async (string id, string templateId) =>
+            (await store.ListTemplatesAsync(id)).FirstOrDefault(t => t.Id == templateId) is { Crop: { } crop }
+                ? Results.File(crop, "image/jpeg")
+                : ApiProblems.NotFound($"no crop of template '{templateId}' on identity '{id}'"));
+    }
+
+    /// <summary>Frames analysed per second and camera, from facestream_camera_frames_analysed_total between two reads at least a second apart.</summary>
+    private sealed class AnalysedRates(PipelineMetrics metrics)
+    {
+        private readonly ConcurrentDictionary<string, (DateTimeOffset At, double Count, double? Fps)> _last = new();
+
+        public double? Fps(string camera, DateTimeOffset now)
+        {
+            double count = metrics.FramesAnalysed.WithLabels(camera).Value;
+            var next = _last.AddOrUpdate(camera, _ => (now, count, null), (_, last) =>
+            {
+                var seconds = (now - last.At).TotalSeconds;
+                return seconds < 1 ? last : (now, count, Math.Round(Math.Max(0, count - last.Count) / seconds, 1));
+            });
+            return next.Fps;
+        }
+    }
+}
