@@ -12,7 +12,10 @@ using Microsoft.Extensions.Logging;
 
 namespace FaceStream.Cli.Commands;
 
-/// <summary>facestream bench pipeline: how many 1080p RTSP cameras the whole pipeline sustains at the analysis rate, with latency, CPU and memory.</summary>
+/// <summary>
+/// facestream bench pipeline: how many cameras the whole pipeline sustains at the analysis rate, with latency, share of
+/// pixels searched, CPU and memory: 1080p RTSP cameras of the sample photos, or real clips played as live cameras (--clip).
+/// </summary>
 public static class PipelineBenchCommand
 {
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(8);
@@ -28,11 +31,24 @@ public static class PipelineBenchCommand
 
     private static readonly Option<int> MaxWidth = CliOptions.Int("--max-width", 160, 7680, 1920, "PX", "Frames wider than this are scaled down before detection");
 
+    private static readonly Option<string[]> Clips = new("--clip")
+    {
+        Description = "A video file played as a live camera (looped, at its own frame rate) instead of the RTSP sample-photo cameras; repeat it for several clips (camera i plays clip i mod count)",
+        HelpName = "FILE",
+    };
+
+    private static readonly Option<string> Mode = new Option<string>("--mode")
+    {
+        Description = "Detector:Mode: full (every frame searched whole) or adaptive (motion and track windows, periodic full passes)",
+        HelpName = "MODE",
+        DefaultValueFactory = _ => new DetectorOptions().Mode,
+    }.AcceptOnlyFromAmong(DetectorOptions.FullMode, DetectorOptions.AdaptiveMode);
+
     public static Command Create()
     {
-        var command = new Command("pipeline", "The whole pipeline on N live 1080p RTSP cameras: fps, latency, CPU, RSS (min face 40 unless --min-face)")
+        var command = new Command("pipeline", "The whole pipeline on N live cameras (1080p RTSP of the sample photos, or --clip files): fps, latency, pixels searched, CPU, RSS (min face 40 unless --min-face)")
         {
-            Cameras, Seconds, Fps, MaxWidth, CliOptions.Markdown,
+            Cameras, Seconds, Fps, MaxWidth, Clips, Mode, CliOptions.Markdown,
         };
         command.SetAction(Run);
         return command;
@@ -45,38 +61,56 @@ public static class PipelineBenchCommand
         var seconds = args.GetValue(Seconds);
         var fps = args.GetValue(Fps);
         var maxWidth = args.GetValue(MaxWidth);
+        var clips = args.GetValue(Clips) ?? [];
+        var mode = args.GetRequiredValue(Mode);
+        foreach (var clip in clips.Where(c => !File.Exists(c)))
+        {
+            throw new UsageException($"--clip {clip}: file not found");
+        }
         if (args.GetValue(CliOptions.MinFace) is null)
         {
             ctx.Mtcnn.MinFaceSize = 40;
         }
 
         var store = ctx.Store();
-        // Each camera's session must outlast warm-up + measurement (the server plays the clip once per client).
-        var looped = BenchAssets.LoopedClip(store, 1920, 1080, WarmUp + TimeSpan.FromSeconds(seconds) + SessionMargin);
         using var engine = ctx.Engine();
         var gallery = BenchAssets.DemoGallery(engine, store);
         var servers = new List<RtspLoopServer>();
         try
         {
-            foreach (int i in Enumerable.Range(0, counts.Max()))
+            List<string> urls;
+            string sources;
+            if (clips.Length > 0)
             {
-                servers.Add(new RtspLoopServer(looped, 18600 + i));
+                urls = Enumerable.Range(0, counts.Max()).Select(i => Path.GetFullPath(clips[i % clips.Length])).ToList();
+                sources = $"each camera: a clip played as a live camera (looped, at its own frame rate, newest frames kept): {string.Join(", ", clips.Select(Path.GetFileName))}";
+            }
+            else
+            {
+                // Each camera's session must outlast warm-up + measurement (the server plays the clip once per client).
+                var looped = BenchAssets.LoopedClip(store, 1920, 1080, WarmUp + TimeSpan.FromSeconds(seconds) + SessionMargin);
+                foreach (int i in Enumerable.Range(0, counts.Max()))
+                {
+                    servers.Add(new RtspLoopServer(looped, 18600 + i));
+                }
+
+                urls = servers.Select(s => s.Url).ToList();
+                sources = "each camera: its own gst-rtsp-server on 127.0.0.1 serving a looped 1080p25 H.264 clip of the six sample photos";
             }
 
-            var urls = servers.Select(s => s.Url).ToList();
             var lines = new List<string>
             {
                 $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; provider {engine.ExecutionProvider}, " +
                 $"detector min face {ctx.Mtcnn.MinFaceSize} px, embedder {engine.Embedder.ModelId}",
-                $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --fps {fps} --max-width {maxWidth} --embedder {engine.Embedder.ModelId} " +
-                $"(each camera: its own gst-rtsp-server on 127.0.0.1 serving a looped 1080p25 H.264 clip of the six sample photos; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
+                $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --fps {fps} --max-width {maxWidth} --mode {mode} " +
+                string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId} ({sources}; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
                 "",
-                "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | detect ms per batch (frames per batch) | embed ms per batch | CPU (of all cores) | RSS |",
-                "|---|---|---|---|---|---|---|---|",
+                "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | pixels searched | full passes | detect ms per batch (frames per batch) | embed ms per batch | CPU (of all cores) | RSS |",
+                "|---|---|---|---|---|---|---|---|---|---|",
             };
             foreach (var n in counts)
             {
-                var line = Measure(ctx, engine, gallery, urls.Take(n).ToList(), fps, maxWidth, TimeSpan.FromSeconds(seconds));
+                var line = Measure(ctx, engine, gallery, urls.Take(n).ToList(), clips.Length > 0, mode, fps, maxWidth, TimeSpan.FromSeconds(seconds));
                 lines.Add(line);
                 Console.Error.WriteLine(line);
             }
@@ -102,13 +136,16 @@ public static class PipelineBenchCommand
         return 0;
     }
 
-    private static string Measure(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, double fps, int maxWidth, TimeSpan duration)
+    private static string Measure(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, bool files, string mode, double fps, int maxWidth, TimeSpan duration)
     {
         var settings = new WorkerSettings();
         settings.Events.Console = false;
+        settings.Detector.Mode = mode;
+        settings.Detector.Mtcnn.MinFaceSize = ctx.Mtcnn.MinFaceSize;
         for (int i = 0; i < urls.Count; i++)
         {
-            settings.Cameras.Add(new CameraOptions { Id = $"cam{i + 1}", Url = urls[i], AnalysisFps = fps, MaxWidth = maxWidth });
+            // A file stands in for a camera: looped, at its own pace, and live (a full queue drops its oldest frame, counted).
+            settings.Cameras.Add(new CameraOptions { Id = $"cam{i + 1}", Url = urls[i], AnalysisFps = fps, MaxWidth = maxWidth, Loop = files, Realtime = files, Live = files ? true : null });
         }
 
         var metrics = new PipelineMetrics(Prometheus.Metrics.NewCustomRegistry());
@@ -141,12 +178,15 @@ public static class PipelineBenchCommand
         var latency = Histogram.Delta(before.Latency, after.Latency);
         double detectMs = 1000 * (after.DetectSum - before.DetectSum) / Math.Max(1, after.DetectCount - before.DetectCount);
         double embedMs = 1000 * (after.EmbedSum - before.EmbedSum) / Math.Max(1, after.EmbedCount - before.EmbedCount);
-        double framesPerBatch = (after.Analysed - before.Analysed) / Math.Max(1, after.DetectCount - before.DetectCount);
+        double analysed = Math.Max(1, after.Analysed - before.Analysed);
+        double framesPerBatch = analysed / Math.Max(1, after.DetectCount - before.DetectCount);
+        double scanned = (after.ScannedShare - before.ScannedShare) / analysed;
+        double fullPasses = mode == DetectorOptions.FullMode ? 1 : (after.FullScans - before.FullScans) / analysed;
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {cpu * 100:0} % | {rss / (1 << 20)} MiB |");
+            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {cpu * 100:0} % | {rss / (1 << 20)} MiB |");
     }
 
-    private sealed record Counters(double Analysed, double Dropped, double DetectSum, double DetectCount, double EmbedSum, double EmbedCount, Histogram Latency);
+    private sealed record Counters(double Analysed, double Dropped, double DetectSum, double DetectCount, double EmbedSum, double EmbedCount, double ScannedShare, double FullScans, Histogram Latency);
 
     private static Counters Snapshot(PipelineMetrics m, WorkerSettings s)
     {
@@ -162,6 +202,8 @@ public static class PipelineBenchCommand
             Sum("facestream_stage_latency_seconds_count{stage=\"detect\"}"),
             Sum("facestream_stage_latency_seconds_sum{stage=\"embed\"}"),
             Sum("facestream_stage_latency_seconds_count{stage=\"embed\"}"),
+            Sum("facestream_detect_scanned_share_sum{"),
+            Sum("facestream_detect_full_scans_total{"),
             Histogram.Parse(text, "facestream_frame_latency_seconds_bucket{"));
     }
 
