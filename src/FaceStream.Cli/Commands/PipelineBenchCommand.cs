@@ -33,7 +33,7 @@ public static class PipelineBenchCommand
 
     private static readonly Option<string[]> Clips = new("--clip")
     {
-        Description = "A video file played as a live camera (looped, at its own frame rate) instead of the RTSP sample-photo cameras; repeat it for several clips (camera i plays clip i mod count)",
+        Description = "An H.264 clip to serve over RTSP (looped) instead of the sample-photo clip; repeat it for several clips (camera i plays clip i mod count)",
         HelpName = "FILE",
     };
 
@@ -78,25 +78,20 @@ public static class PipelineBenchCommand
         var servers = new List<RtspLoopServer>();
         try
         {
-            List<string> urls;
-            string sources;
-            if (clips.Length > 0)
+            // Each camera's session must outlast warm-up + measurement (the server plays the clip once per client).
+            var session = WarmUp + TimeSpan.FromSeconds(seconds) + SessionMargin;
+            var looped = clips.Length > 0
+                ? clips.Select(c => BenchAssets.LoopedCopy(c, session)).ToList()
+                : [BenchAssets.LoopedClip(store, 1920, 1080, session)];
+            foreach (int i in Enumerable.Range(0, counts.Max()))
             {
-                urls = Enumerable.Range(0, counts.Max()).Select(i => Path.GetFullPath(clips[i % clips.Length])).ToList();
-                sources = $"each camera: a clip played as a live camera (looped, at its own frame rate, newest frames kept): {string.Join(", ", clips.Select(Path.GetFileName))}";
+                servers.Add(new RtspLoopServer(looped[i % looped.Count], 18600 + i));
             }
-            else
-            {
-                // Each camera's session must outlast warm-up + measurement (the server plays the clip once per client).
-                var looped = BenchAssets.LoopedClip(store, 1920, 1080, WarmUp + TimeSpan.FromSeconds(seconds) + SessionMargin);
-                foreach (int i in Enumerable.Range(0, counts.Max()))
-                {
-                    servers.Add(new RtspLoopServer(looped, 18600 + i));
-                }
 
-                urls = servers.Select(s => s.Url).ToList();
-                sources = "each camera: its own gst-rtsp-server on 127.0.0.1 serving a looped 1080p25 H.264 clip of the six sample photos";
-            }
+            var urls = servers.Select(s => s.Url).ToList();
+            string sources = clips.Length > 0
+                ? $"each camera: its own gst-rtsp-server on 127.0.0.1 serving a looped clip, camera i clip i mod {clips.Length}: {string.Join(", ", clips.Select(Path.GetFileName))}"
+                : "each camera: its own gst-rtsp-server on 127.0.0.1 serving a looped 1080p25 H.264 clip of the six sample photos";
 
             var lines = new List<string>
             {
@@ -105,12 +100,12 @@ public static class PipelineBenchCommand
                 $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --fps {fps} --max-width {maxWidth} --mode {mode} " +
                 string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId} ({sources}; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
                 "",
-                "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | pixels searched | full passes | detect ms per batch (frames per batch) | embed ms per batch | CPU (of all cores) | RSS |",
-                "|---|---|---|---|---|---|---|---|---|---|",
+                "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | pixels searched | full passes | detect ms per batch (frames per batch) | embed ms per batch | CPU (of all cores) | CPU ms per analysed frame | RSS |",
+                "|---|---|---|---|---|---|---|---|---|---|---|",
             };
             foreach (var n in counts)
             {
-                var line = Measure(ctx, engine, gallery, urls.Take(n).ToList(), clips.Length > 0, mode, fps, maxWidth, TimeSpan.FromSeconds(seconds));
+                var line = Measure(ctx, engine, gallery, urls.Take(n).ToList(), mode, fps, maxWidth, TimeSpan.FromSeconds(seconds));
                 lines.Add(line);
                 Console.Error.WriteLine(line);
             }
@@ -136,7 +131,7 @@ public static class PipelineBenchCommand
         return 0;
     }
 
-    private static string Measure(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, bool files, string mode, double fps, int maxWidth, TimeSpan duration)
+    private static string Measure(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, string mode, double fps, int maxWidth, TimeSpan duration)
     {
         var settings = new WorkerSettings();
         settings.Events.Console = false;
@@ -144,8 +139,7 @@ public static class PipelineBenchCommand
         settings.Detector.Mtcnn.MinFaceSize = ctx.Mtcnn.MinFaceSize;
         for (int i = 0; i < urls.Count; i++)
         {
-            // A file stands in for a camera: looped, at its own pace, and live (a full queue drops its oldest frame, counted).
-            settings.Cameras.Add(new CameraOptions { Id = $"cam{i + 1}", Url = urls[i], AnalysisFps = fps, MaxWidth = maxWidth, Loop = files, Realtime = files, Live = files ? true : null });
+            settings.Cameras.Add(new CameraOptions { Id = $"cam{i + 1}", Url = urls[i], AnalysisFps = fps, MaxWidth = maxWidth });
         }
 
         var metrics = new PipelineMetrics(Prometheus.Metrics.NewCustomRegistry());
@@ -168,7 +162,8 @@ public static class PipelineBenchCommand
 
         var after = Snapshot(metrics, settings);
         process.Refresh();
-        double cpu = (process.TotalProcessorTime - cpu0).TotalSeconds / clock.Elapsed.TotalSeconds / Environment.ProcessorCount;
+        double cpuSeconds = (process.TotalProcessorTime - cpu0).TotalSeconds;
+        double cpu = cpuSeconds / clock.Elapsed.TotalSeconds / Environment.ProcessorCount;
         cancel.Cancel();
         run.GetAwaiter().GetResult();
         pipeline.DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -183,7 +178,7 @@ public static class PipelineBenchCommand
         double scanned = (after.ScannedShare - before.ScannedShare) / analysed;
         double fullPasses = mode == DetectorOptions.FullMode ? 1 : (after.FullScans - before.FullScans) / analysed;
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {cpu * 100:0} % | {rss / (1 << 20)} MiB |");
+            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {cpu * 100:0} % | {1000 * cpuSeconds / analysed:0} | {rss / (1 << 20)} MiB |");
     }
 
     private sealed record Counters(double Analysed, double Dropped, double DetectSum, double DetectCount, double EmbedSum, double EmbedCount, double ScannedShare, double FullScans, Histogram Latency);
