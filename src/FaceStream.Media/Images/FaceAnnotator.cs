@@ -56,6 +56,8 @@ public static class FaceAnnotator
 
             DrawFaces(canvas, image, faces, null);
             using var font = new SKFont { Size = 9 * stroke };
+            // Shrunk to fit a narrow frame, so the reason at the end of the banner stays readable.
+            font.Size *= Math.Min(1f, (image.Width - (4 * stroke)) / Math.Max(1f, font.MeasureText(banner)));
             using var text = new SKPaint { Color = SKColors.White, IsAntialias = true };
             using var background = new SKPaint { Color = new SKColor(0, 0, 0, 170), Style = SKPaintStyle.Fill };
             canvas.DrawRect(0, 0, font.MeasureText(banner) + (4 * stroke), font.Size + (3 * stroke), background);
