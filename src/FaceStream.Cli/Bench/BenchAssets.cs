@@ -36,6 +36,23 @@ public static class BenchAssets
         return looped;
     }
 
+    /// <summary>
+    /// An H.264 clip repeated (stream copy) until it is at least <paramref name="length"/> long, assuming clips of 4 s or
+    /// more, for an RTSP server that plays it once per client. Made once and kept in <see cref="Folder"/>.
+    /// </summary>
+    public static string LoopedCopy(string clip, TimeSpan length)
+    {
+        int repeats = (int)Math.Ceiling(length.TotalSeconds / 4);
+        var looped = Path.Combine(Folder, $"{Path.GetFileNameWithoutExtension(clip)}-x{repeats}.mp4");
+        if (!File.Exists(looped))
+        {
+            Directory.CreateDirectory(Folder);
+            FfmpegCli.Loop(Path.GetFullPath(clip), repeats, looped);
+        }
+
+        return looped;
+    }
+
     /// <summary>The demo gallery (`facestream demo`'s enrolled people), enrolled with this engine.</summary>
     public static Task<GalleryIndex> DemoGalleryAsync(FaceEngine engine, ModelStore store)
     {

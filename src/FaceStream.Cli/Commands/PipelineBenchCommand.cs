@@ -14,7 +14,10 @@ using Microsoft.Extensions.Hosting;
 
 namespace FaceStream.Cli.Commands;
 
-/// <summary>facestream bench pipeline: how many 1080p RTSP cameras the whole pipeline sustains at the analysis rate, with latency, CPU and memory.</summary>
+/// <summary>
+/// facestream bench pipeline: how many cameras the whole pipeline sustains at the analysis rate, with latency, share of
+/// pixels searched, CPU and memory: 1080p RTSP cameras of the sample photos, or real clips played as live cameras (--clip).
+/// </summary>
 public static class PipelineBenchCommand
 {
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(8);
@@ -30,11 +33,24 @@ public static class PipelineBenchCommand
 
     private static readonly Option<int> MaxWidth = CliOptions.Int("--max-width", 160, 7680, 1920, "PX", "Frames wider than this are scaled down before detection");
 
+    private static readonly Option<string[]> Clips = new("--clip")
+    {
+        Description = "An H.264 clip to serve over RTSP (looped) instead of the sample-photo clip; repeat it for several clips (camera i plays clip i mod count)",
+        HelpName = "FILE",
+    };
+
+    private static readonly Option<string> Mode = new Option<string>("--mode")
+    {
+        Description = "Detector:Mode: full (every frame searched whole) or adaptive (motion and track windows, periodic full passes)",
+        HelpName = "MODE",
+        DefaultValueFactory = _ => new DetectorOptions().Mode,
+    }.AcceptOnlyFromAmong(DetectorOptions.FullMode, DetectorOptions.AdaptiveMode);
+
     public static Command Create()
     {
-        var command = new Command("pipeline", "The whole pipeline on N live 1080p RTSP cameras: fps, latency, CPU, RSS (min face 40 unless --min-face)")
+        var command = new Command("pipeline", "The whole pipeline on N live cameras (1080p RTSP of the sample photos, or --clip files): fps, latency, pixels searched, CPU, RSS (min face 40 unless --min-face)")
         {
-            Cameras, Seconds, Fps, MaxWidth, CliOptions.Markdown,
+            Cameras, Seconds, Fps, MaxWidth, Clips, Mode, CliOptions.Markdown,
         };
         command.SetAction(RunAsync);
         return command;
@@ -47,38 +63,51 @@ public static class PipelineBenchCommand
         var seconds = args.GetValue(Seconds);
         var fps = args.GetValue(Fps);
         var maxWidth = args.GetValue(MaxWidth);
+        var clips = args.GetValue(Clips) ?? [];
+        var mode = args.GetRequiredValue(Mode);
+        foreach (var clip in clips.Where(c => !File.Exists(c)))
+        {
+            throw new UsageException($"--clip {clip}: file not found");
+        }
         if (args.GetValue(CliOptions.MinFace) is null)
         {
             ctx.Mtcnn.MinFaceSize = 40;
         }
 
         var store = ctx.Store();
-        // Each camera's session must outlast warm-up + measurement (the server plays the clip once per client).
-        var looped = BenchAssets.LoopedClip(store, 1920, 1080, WarmUp + TimeSpan.FromSeconds(seconds) + SessionMargin);
         using var engine = ctx.Engine();
         var gallery = await BenchAssets.DemoGalleryAsync(engine, store);
         var servers = new List<RtspLoopServer>();
         try
         {
+            // Each camera's session must outlast warm-up + measurement (the server plays the clip once per client).
+            var session = WarmUp + TimeSpan.FromSeconds(seconds) + SessionMargin;
+            var looped = clips.Length > 0
+                ? clips.Select(c => BenchAssets.LoopedCopy(c, session)).ToList()
+                : [BenchAssets.LoopedClip(store, 1920, 1080, session)];
             foreach (int i in Enumerable.Range(0, counts.Max()))
             {
-                servers.Add(new RtspLoopServer(looped, 18600 + i));
+                servers.Add(new RtspLoopServer(looped[i % looped.Count], 18600 + i));
             }
 
             var urls = servers.Select(s => s.Url).ToList();
+            string sources = clips.Length > 0
+                ? $"each camera: its own gst-rtsp-server on 127.0.0.1 serving a looped clip, camera i clip i mod {clips.Length}: {string.Join(", ", clips.Select(Path.GetFileName))}"
+                : "each camera: its own gst-rtsp-server on 127.0.0.1 serving a looped 1080p25 H.264 clip of the six sample photos";
+
             var lines = new List<string>
             {
                 $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; provider {engine.ExecutionProvider}, " +
                 $"detector min face {ctx.Mtcnn.MinFaceSize} px, embedder {engine.Embedder.ModelId}",
-                $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --fps {fps} --max-width {maxWidth} --embedder {engine.Embedder.ModelId} " +
-                $"(each camera: its own gst-rtsp-server on 127.0.0.1 serving a looped 1080p25 H.264 clip of the six sample photos; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
+                $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --fps {fps} --max-width {maxWidth} --mode {mode} " +
+                string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId} ({sources}; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
                 "",
-                "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | detect ms per batch (frames per batch) | embed ms per batch | CPU (of all cores) | RSS |",
-                "|---|---|---|---|---|---|---|---|",
+                "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | pixels searched | full passes | detect ms per batch (frames per batch) | embed ms per batch | CPU (of all cores) | CPU ms per analysed frame | RSS |",
+                "|---|---|---|---|---|---|---|---|---|---|---|",
             };
             foreach (var n in counts)
             {
-                var line = await MeasureAsync(engine, gallery, urls.Take(n).ToList(), fps, maxWidth, TimeSpan.FromSeconds(seconds), cancel);
+                var line = await MeasureAsync(ctx, engine, gallery, urls.Take(n).ToList(), mode, fps, maxWidth, TimeSpan.FromSeconds(seconds), cancel);
                 lines.Add(line);
                 Console.Error.WriteLine(line);
             }
@@ -104,8 +133,8 @@ public static class PipelineBenchCommand
         return 0;
     }
 
-    private static async Task<string> MeasureAsync(FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, double fps, int maxWidth, TimeSpan duration,
-        CancellationToken cancel)
+    private static async Task<string> MeasureAsync(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, string mode, double fps, int maxWidth,
+        TimeSpan duration, CancellationToken cancel)
     {
         // The worker's composition root with this bench's cameras, engine, gallery, sink and registry.
         var cameras = urls.Select((url, i) => new CameraOptions { Id = $"cam{i + 1}", Url = url, AnalysisFps = fps, MaxWidth = maxWidth }).ToList();
@@ -118,6 +147,8 @@ public static class PipelineBenchCommand
             Settings = s =>
             {
                 s.Events.Console = false;
+                s.Detector.Mode = mode;
+                s.Detector.Mtcnn.MinFaceSize = ctx.Mtcnn.MinFaceSize;
                 s.Cameras.AddRange(cameras);
             },
         });
@@ -139,7 +170,8 @@ public static class PipelineBenchCommand
 
         var after = await SnapshotAsync(metrics);
         process.Refresh();
-        double cpu = (process.TotalProcessorTime - cpu0).TotalSeconds / clock.Elapsed.TotalSeconds / Environment.ProcessorCount;
+        double cpuSeconds = (process.TotalProcessorTime - cpu0).TotalSeconds;
+        double cpu = cpuSeconds / clock.Elapsed.TotalSeconds / Environment.ProcessorCount;
         await host.StopAsync(CancellationToken.None);
 
         double wall = clock.Elapsed.TotalSeconds;
@@ -147,12 +179,15 @@ public static class PipelineBenchCommand
         var latency = Histogram.Delta(before.Latency, after.Latency);
         double detectMs = 1000 * (after.DetectSum - before.DetectSum) / Math.Max(1, after.DetectCount - before.DetectCount);
         double embedMs = 1000 * (after.EmbedSum - before.EmbedSum) / Math.Max(1, after.EmbedCount - before.EmbedCount);
-        double framesPerBatch = (after.Analysed - before.Analysed) / Math.Max(1, after.DetectCount - before.DetectCount);
+        double analysed = Math.Max(1, after.Analysed - before.Analysed);
+        double framesPerBatch = analysed / Math.Max(1, after.DetectCount - before.DetectCount);
+        double scanned = (after.ScannedShare - before.ScannedShare) / analysed;
+        double fullPasses = mode == DetectorOptions.FullMode ? 1 : (after.FullScans - before.FullScans) / analysed;
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {cpu * 100:0} % | {rss / (1 << 20)} MiB |");
+            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {cpu * 100:0} % | {1000 * cpuSeconds / analysed:0} | {rss / (1 << 20)} MiB |");
     }
 
-    private sealed record Counters(double Analysed, double Dropped, double DetectSum, double DetectCount, double EmbedSum, double EmbedCount, Histogram Latency);
+    private sealed record Counters(double Analysed, double Dropped, double DetectSum, double DetectCount, double EmbedSum, double EmbedCount, double ScannedShare, double FullScans, Histogram Latency);
 
     private static async Task<Counters> SnapshotAsync(PipelineMetrics m)
     {
@@ -168,6 +203,8 @@ public static class PipelineBenchCommand
             Sum("facestream_stage_latency_seconds_count{stage=\"detect\"}"),
             Sum("facestream_stage_latency_seconds_sum{stage=\"embed\"}"),
             Sum("facestream_stage_latency_seconds_count{stage=\"embed\"}"),
+            Sum("facestream_detect_scanned_share_sum{"),
+            Sum("facestream_detect_full_scans_total{"),
             Histogram.Parse(text, "facestream_frame_latency_seconds_bucket{"));
     }
 

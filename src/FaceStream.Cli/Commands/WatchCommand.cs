@@ -3,6 +3,7 @@ using System.Globalization;
 using FaceStream.Inference;
 using FaceStream.Inference.Models;
 using FaceStream.Core.Matching;
+using FaceStream.Media.Images;
 using FaceStream.Media.Video;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
@@ -29,11 +30,17 @@ public static class WatchCommand
 
     private static readonly Option<bool> Realtime = new("--realtime") { Description = "Play files at their own speed, as a camera delivers them (default: as fast as they decode)" };
 
+    private static readonly Option<string?> Annotate = new("--annotate")
+    {
+        Description = "Write every analysed frame to DIR as JPEG with what the detector searched: windows (yellow), motion (cyan), faces (red), whole-frame passes (orange border) and why",
+        HelpName = "DIR",
+    };
+
     public static Command Create()
     {
         var command = new Command("watch", "The worker's pipeline over files or URLs against a gallery or the watchlist: events, then a summary (Ctrl+C stops and summarises)")
         {
-            Sources, Gallery, CliOptions.Watchlist, CliOptions.Json, Fps, Realtime,
+            Sources, Gallery, CliOptions.Watchlist, CliOptions.Json, Fps, Realtime, Annotate,
         };
         command.SetAction(RunAsync);
         return command;
@@ -100,6 +107,16 @@ public static class WatchCommand
             catch (WorkerConfigurationException e)
             {
                 throw new UsageException(e.Message);
+            }
+
+            if (args.GetValue(Annotate) is { } annotate)
+            {
+                var written = new Dictionary<string, int>(StringComparer.Ordinal);
+                host.Services.GetRequiredService<FramePipeline>().FrameScanned = frame =>
+                {
+                    int n = written[frame.CameraId] = written.GetValueOrDefault(frame.CameraId) + 1;
+                    WriteOverlay(frame, Path.Combine(annotate, $"{frame.CameraId}-{n:D6}.jpg"));
+                };
             }
 
             // Ctrl+C / SIGTERM stop the host, which stops the pipeline's sources; the summary is still printed.
@@ -206,6 +223,20 @@ public static class WatchCommand
         }
 
         return failed.Count > 0 ? 1 : 0;
+    }
+
+    /// <summary>One analysed frame as the detector saw it, with a banner saying how it was searched and why.</summary>
+    private static void WriteOverlay(ScannedFrame frame, string path)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var plan = frame.Plan;
+        string how = plan.Full
+            ? $"whole frame ({frame.FullScanReason ?? "Detector:Mode full"})"
+            : plan.Windows.Count == 0
+                ? "nothing searched (no motion, no live track)"
+                : string.Create(c, $"{plan.Windows.Count} window(s), {plan.ScannedShare(frame.Image.Width, frame.Image.Height):P0} of the pixels");
+        string banner = string.Create(c, $"{frame.CameraId} {frame.Timestamp.ToLocalTime():HH:mm:ss.fff}: {how}; {frame.Faces.Count} face(s)");
+        FaceAnnotator.WriteScanJpeg(frame.Image, frame.Faces, plan.Windows.Select(w => w.Box).ToList(), frame.Motion.Regions, plan.Full, banner, path);
     }
 
     /// <summary>One readable line per event for people at a terminal.</summary>

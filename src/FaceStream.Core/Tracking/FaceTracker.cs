@@ -21,12 +21,22 @@ public sealed class Track(long id, DetectedFace face, DateTimeOffset at)
     internal (float Cx, float Cy, float W, float H) Velocity { get; set; }
 
     /// <summary>Box where the face should be at <paramref name="at"/> if it keeps moving as it did.</summary>
+    public BoxF Predict(DateTimeOffset at) => Motion.Predict(at);
+
+    /// <summary>An immutable copy of where the face was and how it moved, for another stage to predict from.</summary>
+    public TrackMotion Motion => new(Box, LastSeen, Velocity.Cx, Velocity.Cy, Velocity.W, Velocity.H);
+}
+
+/// <summary>A track's last box, when it was seen, and its box-centre and size velocity in pixels per second.</summary>
+public readonly record struct TrackMotion(BoxF Box, DateTimeOffset LastSeen, float Vcx, float Vcy, float Vw, float Vh)
+{
+    /// <summary>Box where the face should be at <paramref name="at"/> if it keeps moving as it did.</summary>
     public BoxF Predict(DateTimeOffset at)
     {
         float dt = (float)(at - LastSeen).TotalSeconds;
         var c = Box.Center;
-        float w = Math.Max(1, Box.Width + (Velocity.W * dt)), h = Math.Max(1, Box.Height + (Velocity.H * dt));
-        float cx = c.X + (Velocity.Cx * dt), cy = c.Y + (Velocity.Cy * dt);
+        float w = Math.Max(1, Box.Width + (Vw * dt)), h = Math.Max(1, Box.Height + (Vh * dt));
+        float cx = c.X + (Vcx * dt), cy = c.Y + (Vcy * dt);
         return new BoxF(cx - (w / 2), cy - (h / 2), cx + (w / 2), cy + (h / 2));
     }
 }

@@ -1,4 +1,5 @@
 using FaceStream.Core.Faces;
+using FaceStream.Core.Geometry;
 using FaceStream.Core.Imaging;
 using SkiaSharp;
 
@@ -17,35 +18,90 @@ public static class FaceAnnotator
         using var bitmap = ToBitmap(image);
         using (var canvas = new SKCanvas(bitmap))
         {
-            float stroke = Math.Max(2f, image.Width / 640f);
-            using var box = new SKPaint { Color = new SKColor(255, 40, 40), Style = SKPaintStyle.Stroke, StrokeWidth = stroke, IsAntialias = true };
-            using var dot = new SKPaint { Style = SKPaintStyle.Fill, IsAntialias = true };
-            using var text = new SKPaint { Color = SKColors.White, IsAntialias = true };
-            using var font = new SKFont { Size = 7 * stroke };
-            using var textBg = new SKPaint { Color = new SKColor(255, 40, 40), Style = SKPaintStyle.Fill };
-            for (int i = 0; i < faces.Count; i++)
-            {
-                var f = faces[i];
-                canvas.DrawRect(f.Box.X1, f.Box.Y1, f.Box.Width, f.Box.Height, box);
-                int k = 0;
-                foreach (var p in f.Landmarks.Points)
-                {
-                    dot.Color = LandmarkColors[k++];
-                    canvas.DrawCircle(p.X, p.Y, stroke * 1.5f, dot);
-                }
-
-                string label = labels is not null && i < labels.Count ? labels[i] : f.Score.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
-                float tw = font.MeasureText(label);
-                canvas.DrawRect(f.Box.X1, f.Box.Y1 - font.Size - 2, tw + 4, font.Size + 2, textBg);
-                canvas.DrawText(label, f.Box.X1 + 2, f.Box.Y1 - 3, font, text);
-            }
+            DrawFaces(canvas, image, faces, labels);
         }
 
+        Save(bitmap, path, quality);
+    }
+
+    /// <summary>
+    /// The detect stage's view of one frame (the <c>watch --annotate</c> overlay): the windows searched (yellow), the
+    /// motion regions (cyan), the faces found (red), and a banner saying how the frame was searched; a whole-frame pass
+    /// gets an orange border.
+    /// </summary>
+    public static void WriteScanJpeg(ImageFrame image, IReadOnlyList<DetectedFace> faces, IReadOnlyList<BoxF> windows, IReadOnlyList<BoxF> motion, bool wholeFrame,
+        string banner, string path, int quality = 80)
+    {
+        using var bitmap = ToBitmap(image);
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            float stroke = Stroke(image);
+            using var motionPaint = new SKPaint { Color = new SKColor(0, 220, 255), Style = SKPaintStyle.Stroke, StrokeWidth = stroke / 2, IsAntialias = true };
+            using var windowPaint = new SKPaint { Color = new SKColor(255, 230, 0), Style = SKPaintStyle.Stroke, StrokeWidth = stroke, IsAntialias = true };
+            foreach (var b in motion)
+            {
+                canvas.DrawRect(b.X1, b.Y1, b.Width, b.Height, motionPaint);
+            }
+
+            foreach (var b in windows)
+            {
+                canvas.DrawRect(b.X1, b.Y1, b.Width, b.Height, windowPaint);
+            }
+
+            if (wholeFrame)
+            {
+                using var border = new SKPaint { Color = new SKColor(255, 140, 0), Style = SKPaintStyle.Stroke, StrokeWidth = 3 * stroke };
+                canvas.DrawRect(0, 0, image.Width, image.Height, border);
+            }
+
+            DrawFaces(canvas, image, faces, null);
+            using var font = new SKFont { Size = 9 * stroke };
+            // Shrunk to fit a narrow frame, so the reason at the end of the banner stays readable.
+            font.Size *= Math.Min(1f, (image.Width - (4 * stroke)) / Math.Max(1f, font.MeasureText(banner)));
+            using var text = new SKPaint { Color = SKColors.White, IsAntialias = true };
+            using var background = new SKPaint { Color = new SKColor(0, 0, 0, 170), Style = SKPaintStyle.Fill };
+            canvas.DrawRect(0, 0, font.MeasureText(banner) + (4 * stroke), font.Size + (3 * stroke), background);
+            canvas.DrawText(banner, 2 * stroke, font.Size + stroke, font, text);
+        }
+
+        Save(bitmap, path, quality);
+    }
+
+    private static float Stroke(ImageFrame image) => Math.Max(2f, image.Width / 640f);
+
+    private static void DrawFaces(SKCanvas canvas, ImageFrame image, IReadOnlyList<DetectedFace> faces, IReadOnlyList<string>? labels)
+    {
+        float stroke = Stroke(image);
+        using var box = new SKPaint { Color = new SKColor(255, 40, 40), Style = SKPaintStyle.Stroke, StrokeWidth = stroke, IsAntialias = true };
+        using var dot = new SKPaint { Style = SKPaintStyle.Fill, IsAntialias = true };
+        using var text = new SKPaint { Color = SKColors.White, IsAntialias = true };
+        using var font = new SKFont { Size = 7 * stroke };
+        using var textBg = new SKPaint { Color = new SKColor(255, 40, 40), Style = SKPaintStyle.Fill };
+        for (int i = 0; i < faces.Count; i++)
+        {
+            var f = faces[i];
+            canvas.DrawRect(f.Box.X1, f.Box.Y1, f.Box.Width, f.Box.Height, box);
+            int k = 0;
+            foreach (var p in f.Landmarks.Points)
+            {
+                dot.Color = LandmarkColors[k++];
+                canvas.DrawCircle(p.X, p.Y, stroke * 1.5f, dot);
+            }
+
+            string label = labels is not null && i < labels.Count ? labels[i] : f.Score.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
+            float tw = font.MeasureText(label);
+            canvas.DrawRect(f.Box.X1, f.Box.Y1 - font.Size - 2, tw + 4, font.Size + 2, textBg);
+            canvas.DrawText(label, f.Box.X1 + 2, f.Box.Y1 - 3, font, text);
+        }
+    }
+
+    private static void Save(SKBitmap bitmap, string path, int quality)
+    {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         using var img = SKImage.FromBitmap(bitmap);
         using var data = img.Encode(SKEncodedImageFormat.Jpeg, quality);
-        using var f2 = File.Create(path);
-        data.SaveTo(f2);
+        using var file = File.Create(path);
+        data.SaveTo(file);
     }
 
     /// <summary>Encodes an image as JPEG bytes (used by tests to make re-encoded variants).</summary>

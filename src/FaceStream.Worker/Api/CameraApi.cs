@@ -162,7 +162,8 @@ public static class CameraApi
         {
             return await call();
         }
-        catch (RedisException e)
+        // RedisTimeoutException is a TimeoutException, not a RedisException.
+        catch (Exception e) when (e is RedisException or TimeoutException)
         {
             return ApiProblems.Of(503, $"the cluster's Redis is unreachable: {e.GetType().Name}", RetryAfterSeconds);
         }

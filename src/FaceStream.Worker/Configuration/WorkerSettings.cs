@@ -21,7 +21,10 @@ public sealed class WorkerSettings
 
     public InferenceOptions Inference { get; } = new();
 
-    public MtcnnOptions Mtcnn { get; } = new();
+    public DetectorOptions Detector { get; } = new();
+
+    /// <summary>Section "Detector:Mtcnn" (part of <see cref="Detector"/>).</summary>
+    public MtcnnOptions Mtcnn => Detector.Mtcnn;
 
     public List<CameraOptions> Cameras { get; } = [];
 
@@ -72,7 +75,7 @@ public sealed class WorkerSettings
         try
         {
             Bind(config, InferenceOptions.Section, Inference);
-            Bind(config, MtcnnOptions.Section, Mtcnn);
+            Bind(config, DetectorOptions.Section, Detector);
             Bind(config, CamerasSection, Cameras);
             Bind(config, PipelineOptions.Section, Pipeline);
             Bind(config, TrackerOptions.Section, Tracking);
@@ -102,7 +105,7 @@ public sealed class WorkerSettings
 
     public IEnumerable<string> Validate()
     {
-        var problems = Inference.Validate().Concat(Mtcnn.Validate()).Concat(Pipeline.Validate()).Concat(Tracking.Validate())
+        var problems = Inference.Validate().Concat(Detector.Validate()).Concat(Pipeline.Validate()).Concat(Tracking.Validate())
             .Concat(Quality.Validate()).Concat(Decision.Validate()).Concat(Metrics.Validate()).Concat(Watchlist.Validate()).Concat(Enrollment.Validate()).Concat(Api.Validate()).Concat(Events.Validate()).Concat(Cluster.Validate()).ToList();
         // Every float and double, here and in every camera (VideoSourceOptions.Validate): finite, and in its [Range].
         foreach (var (section, options) in Sections())
@@ -138,7 +141,7 @@ public sealed class WorkerSettings
     /// <summary>Each section's path in the configuration and the type it binds to.</summary>
     private static readonly Dictionary<string, Type> SectionTypes = new(StringComparer.OrdinalIgnoreCase)
     {
-        [InferenceOptions.Section] = typeof(InferenceOptions), [MtcnnOptions.Section] = typeof(MtcnnOptions), [CamerasSection] = typeof(List<CameraOptions>),
+        [InferenceOptions.Section] = typeof(InferenceOptions), [DetectorOptions.Section] = typeof(DetectorOptions), [CamerasSection] = typeof(List<CameraOptions>),
         [PipelineOptions.Section] = typeof(PipelineOptions), [TrackerOptions.Section] = typeof(TrackerOptions), [QualityOptions.Section] = typeof(QualityOptions),
         [DecisionOptions.Section] = typeof(DecisionOptions), [MetricsOptions.Section] = typeof(MetricsOptions), [GalleryOptions.Section] = typeof(GalleryOptions),
         [EventsOptions.Section] = typeof(EventsOptions), [WatchlistOptions.Section] = typeof(WatchlistOptions), [EnrollmentOptions.Section] = typeof(EnrollmentOptions),
@@ -148,7 +151,7 @@ public sealed class WorkerSettings
     /// <summary>Each section's name and options object, except Cameras (a list, validated camera by camera).</summary>
     private IEnumerable<(string Section, object Options)> Sections() =>
     [
-        (InferenceOptions.Section, Inference), (MtcnnOptions.Section, Mtcnn), (PipelineOptions.Section, Pipeline), (TrackerOptions.Section, Tracking),
+        (InferenceOptions.Section, Inference), (DetectorOptions.Section, Detector), (PipelineOptions.Section, Pipeline), (TrackerOptions.Section, Tracking),
         (QualityOptions.Section, Quality), (DecisionOptions.Section, Decision), (MetricsOptions.Section, Metrics), (GalleryOptions.Section, Gallery),
         (EventsOptions.Section, Events), (WatchlistOptions.Section, Watchlist), (EnrollmentOptions.Section, Enrollment), (Worker.Api.ApiOptions.Section, Api),
         (Worker.Cluster.ClusterOptions.Section, Cluster),

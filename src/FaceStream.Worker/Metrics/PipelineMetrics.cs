@@ -36,6 +36,11 @@ public sealed class PipelineMetrics
             new HistogramConfiguration { LabelNames = ["camera"], Buckets = LatencyBuckets });
         FrameToDecision = f.CreateHistogram("facestream_frame_to_decision_seconds", "From frame delivery by the source to the published decision.",
             new HistogramConfiguration { Buckets = LatencyBuckets });
+        ScannedShare = f.CreateHistogram("facestream_detect_scanned_share", "Share of each analysed frame's pixels the detector searched (1 for a whole-frame pass, 0 when nothing needed a look).",
+            new HistogramConfiguration { LabelNames = ["camera"], Buckets = [0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1] });
+        ScanWindows = f.CreateHistogram("facestream_detect_windows", "Windows searched per analysed frame in adaptive mode (0 for a whole-frame pass or an idle frame).",
+            new HistogramConfiguration { LabelNames = ["camera"], Buckets = [0, 1, 2, 3, 4, 6, 8, 16] });
+        FullScans = f.CreateCounter("facestream_detect_full_scans_total", "Whole-frame passes in adaptive mode, by reason (periodic, scene_change, windows_too_large, reconnect).", "camera", "reason");
         Info = f.CreateGauge("facestream_info", "Build and model facts as labels (value 1).", "version", "execution_provider", "detector", "embedder");
         GalleryTemplates = f.CreateGauge("facestream_watchlist_templates", "Templates in the watchlist the worker searches.");
         WatchlistReachable = f.CreateGauge("facestream_watchlist_reachable", "1 when the watchlist store answered the last check, 0 while it is unreachable (the worker searches its last copy).");
@@ -67,6 +72,9 @@ public sealed class PipelineMetrics
     public Counter EventsSuppressed { get; }
     public Histogram FrameLatency { get; }
     public Histogram FrameToDecision { get; }
+    public Histogram ScannedShare { get; }
+    public Histogram ScanWindows { get; }
+    public Counter FullScans { get; }
     public Gauge Info { get; }
     public Gauge GalleryTemplates { get; }
     public Gauge WatchlistReachable { get; }
@@ -76,18 +84,33 @@ public sealed class PipelineMetrics
 /// <summary>One camera's metric series, looked up once when the camera starts so the per-frame path does no label lookups.</summary>
 public sealed class CameraMetrics(PipelineMetrics m, string camera)
 {
+    /// <summary>The reason labels of <c>facestream_detect_full_scans_total</c>.</summary>
+    public static readonly IReadOnlyList<string> FullScanReasons = ["periodic", "scene_change", "windows_too_large", "reconnect"];
+
     public Counter.Child FramesAnalysed { get; } = m.FramesAnalysed.WithLabels(camera);
     public Counter.Child FramesDropped { get; } = m.FramesDropped.WithLabels(camera);
     public Counter.Child FacesDetected { get; } = m.FacesDetected.WithLabels(camera);
     public Counter.Child TracksStarted { get; } = m.TracksStarted.WithLabels(camera);
     public Counter.Child TracksEnded { get; } = m.TracksEnded.WithLabels(camera);
     public Histogram.Child FrameLatency { get; } = m.FrameLatency.WithLabels(camera);
+    public Histogram.Child ScannedShare { get; } = m.ScannedShare.WithLabels(camera);
+    public Histogram.Child ScanWindows { get; } = m.ScanWindows.WithLabels(camera);
+
+    private readonly Dictionary<string, Counter.Child> _fullScans = FullScanReasons.ToDictionary(r => r, r => m.FullScans.WithLabels(camera, r), StringComparer.Ordinal);
+
+    /// <summary>The full-scan counter of one of <see cref="FullScanReasons"/>.</summary>
+    public Counter.Child FullScans(string reason) => _fullScans[reason];
 
     /// <summary>Removes every series of this camera (it was removed from the config).</summary>
     public void Remove()
     {
+        foreach (var reason in FullScanReasons)
+        {
+            m.FullScans.RemoveLabelled(camera, reason);
+        }
+
         foreach (var collector in new Collector[] { m.CameraUp, m.FramesDecoded, m.FramesAnalysed, m.FramesDropped, m.Reconnects, m.LastFrameAge,
-                     m.FacesDetected, m.TracksStarted, m.TracksEnded, m.FrameLatency })
+                     m.FacesDetected, m.TracksStarted, m.TracksEnded, m.FrameLatency, m.ScannedShare, m.ScanWindows })
         {
             switch (collector)
             {

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using FaceStream.Core.Faces;
 using FaceStream.Core.Imaging;
-using FaceStream.Inference.Detection;
 using FaceStream.Media.Video;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Metrics;
@@ -13,9 +12,10 @@ namespace FaceStream.Worker.Pipeline;
 /// <summary>
 /// camera queues ─► detect: takes frames round-robin across cameras, nvstreammux-style (up to Pipeline:DetectBatchSize
 /// frames, or whatever arrived within Pipeline:DetectBatchTimeout), runs the detector once per batch on a thread of its
-/// own, and hands the batch on. Owns the frames it took until the next stage releases them.
+/// own, and hands the batch on. Owns the frames it took until the next stage releases them, and each camera's scan
+/// state (<see cref="CameraScans"/>: whole frames, or motion and track windows); the release brings the gate's live tracks back.
 /// </summary>
-internal sealed class DetectStage(PipelineOptions options, IFaceDetector detector, CameraSupervisor cameras, FrameSignal frameArrived, PipelineMetrics metrics, ILogger log)
+internal sealed class DetectStage(PipelineOptions options, CameraScans scans, CameraSupervisor cameras, FrameSignal frameArrived, PipelineMetrics metrics, ILogger log)
 {
     public const string Name = "detect";
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
@@ -50,7 +50,7 @@ internal sealed class DetectStage(PipelineOptions options, IFaceDetector detecto
                         var batch = await DetectAsync(thread, taken);
                         await output.WriteAsync(batch, cancel);
                         // The gate reads the frames; they go back to the pool (finally, below) once it is done with them.
-                        await batch.Released;
+                        scans.Observe(await batch.Released);
                     }
                 }
                 catch (OperationCanceledException) when (cancel.IsCancellationRequested)
@@ -126,20 +126,20 @@ internal sealed class DetectStage(PipelineOptions options, IFaceDetector detecto
     private async Task<DetectedBatch> DetectAsync(StageThread thread, List<(CameraFeed Feed, VideoFrame Frame)> taken)
     {
         long start = Stopwatch.GetTimestamp();
-        var images = taken.Select(t => t.Frame.Image).ToList();
-        var detections = await thread.RunAsync(() => detector.DetectBatch(images));
+        var frames = taken.Select(t => new FrameToScan(t.Feed.Ref, t.Frame.Image, t.Frame.Timestamp, t.Feed.Source.Stats.Reconnects)).ToList();
+        var detections = await thread.RunAsync(() => scans.Detect(frames));
         _latency.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
         _batchSize.Observe(taken.Count);
-        var frames = new DetectedFrame[taken.Count];
+        var detected = new DetectedFrame[taken.Count];
         for (int i = 0; i < taken.Count; i++)
         {
             var (feed, frame) = taken[i];
             IReadOnlyList<DetectedFace> faces = detections[i];
             feed.Metrics.FramesAnalysed.Inc();
             feed.Metrics.FacesDetected.Inc(faces.Count);
-            frames[i] = new DetectedFrame(feed.Ref, frame.Image, frame.Timestamp, frame.MediaTime, frame.DeliveredTicks, faces);
+            detected[i] = new DetectedFrame(feed.Ref, frame.Image, frame.Timestamp, frame.MediaTime, frame.DeliveredTicks, faces);
         }
 
-        return new DetectedBatch(frames);
+        return new DetectedBatch(detected);
     }
 }

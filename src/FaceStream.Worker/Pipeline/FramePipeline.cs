@@ -67,7 +67,7 @@ public sealed class FramePipeline : IAsyncDisposable
         // The one feedback edge: decide tells the gate which tracks need no more views (a few bytes per recognised track).
         var recognised = Channel.CreateUnbounded<TrackKey>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         _cameras = new CameraSupervisor(settings, _pool, metrics, frameArrived, _events, logs);
-        _detect = new DetectStage(settings.Pipeline, detector, _cameras, frameArrived, metrics, _log);
+        _detect = new DetectStage(settings.Pipeline, Scans = new CameraScans(settings.Detector, detector), _cameras, frameArrived, metrics, _log);
         _gate = new TrackGateStage(settings, snapshots is not null && settings.Events.Snapshots.Frame, camera => _cameras.Feeds.Any(f => f.Ref == camera), recognised.Reader, metrics, _log);
         _embed = new EmbedStage(settings.Pipeline, embedder, metrics, _log);
         _decide = new DecideStage(settings, () => _gallery, () => KnownThreshold, recognised.Writer, metrics, snapshots is not null && settings.Events.Snapshots.Face);
@@ -101,6 +101,16 @@ public sealed class FramePipeline : IAsyncDisposable
     public Func<string, EventOrigin>? EventOrigin
     {
         set => _events.Origin = value;
+    }
+
+    /// <summary>What the detect stage searches in each frame.</summary>
+    internal CameraScans Scans { get; }
+
+    /// <summary>Called on the detect stage's thread after each frame is searched (the <c>watch --annotate</c> overlay); set before running.</summary>
+    public Action<ScannedFrame>? FrameScanned
+    {
+        get => Scans.Scanned;
+        set => Scans.Scanned = value;
     }
 
     /// <summary>Starts cameras that are new or changed, stops removed or changed ones; the others are not touched.</summary>

@@ -1,5 +1,6 @@
 using FaceStream.Core.Faces;
 using FaceStream.Core.Imaging;
+using FaceStream.Core.Tracking;
 using FaceStream.Worker.Events;
 using FaceStream.Worker.Metrics;
 
@@ -20,18 +21,32 @@ internal sealed record DetectedFrame(CameraRef Camera, ImageFrame Image, DateTim
 
 /// <summary>
 /// detect ─► track + gate: a batch of analysed frames. The frames stay the detect stage's: the gate reads them and calls
-/// <see cref="Release"/> when done; only then does the detect stage return them to the pool and take new ones, so a live
-/// camera's queue keeps holding its newest frames and the frames held at once stay queue + decoder + batch.
+/// <see cref="Release(LiveTracks)"/> when done; only then does the detect stage return them to the pool and take new ones,
+/// so a live camera's queue keeps holding its newest frames and the frames held at once stay queue + decoder + batch.
+/// The release carries the gate's live tracks back (adaptive detection aims its windows with them).
 /// </summary>
 internal sealed class DetectedBatch(IReadOnlyList<DetectedFrame> frames)
 {
-    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<LiveTracks> _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public IReadOnlyList<DetectedFrame> Frames { get; } = frames;
 
-    public Task Released => _released.Task;
+    public Task<LiveTracks> Released => _released.Task;
 
-    public void Release() => _released.TrySetResult();
+    public void Release() => Release(LiveTracks.None);
+
+    public void Release(LiveTracks live) => _released.TrySetResult(live);
+}
+
+/// <summary>
+/// track + gate ─► detect, with a batch's release: an immutable copy of where each camera start's live tracks were and
+/// how they moved. The tracks stay the gate's; the detect stage only predicts from the copy.
+/// </summary>
+internal sealed record LiveTracks(IReadOnlyDictionary<CameraRef, IReadOnlyList<TrackMotion>> ByCamera)
+{
+    public static readonly LiveTracks None = new(new Dictionary<CameraRef, IReadOnlyList<TrackMotion>>());
+
+    public IReadOnlyList<TrackMotion> Of(CameraRef camera) => ByCamera.TryGetValue(camera, out var tracks) ? tracks : [];
 }
 
 /// <summary>track + gate ─► embed ─► decide: what happens to one track, in the order it happened.</summary>

@@ -65,7 +65,7 @@ internal sealed class TrackGateStage
                 }
                 finally
                 {
-                    batch.Release();
+                    batch.Release(LiveTracks());
                 }
             }
         }
@@ -96,6 +96,10 @@ internal sealed class TrackGateStage
             await GateAsync(frame, output);
         }
     }
+
+    /// <summary>Where every camera start's live tracks are now (handed back to the detect stage with each batch).</summary>
+    internal LiveTracks LiveTracks() =>
+        new(_cameras.Values.ToDictionary(c => c.Camera, c => (IReadOnlyList<TrackMotion>)c.Tracker.Active.Select(t => t.Motion).ToArray()));
 
     private async Task GateAsync(DetectedFrame frame, ChannelWriter<TrackMessage> output)
     {

@@ -32,6 +32,25 @@ public class WatchCommandTests
     }
 
     [Fact]
+    public void Watch_annotate_writes_every_analysed_frame_as_a_picture_of_what_was_searched()
+    {
+        var dir = TestAssets.TempDirectory();
+        var config = Path.Combine(dir, "facestream.json");
+        File.WriteAllText(config, """{ "Detector": { "Mode": "adaptive" } }""");
+        var annotated = Path.Combine(dir, "frames");
+        var r = CliRunner.Run("watch", VideoClips.Instance.Faces, "--gallery", TestAssets.TempDirectory(), "--json", "--min-face", "40", "--fps", "2",
+            "--config", config, "--annotate", annotated);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var summary = JsonDocument.Parse(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]).RootElement;
+        int analysed = summary.GetProperty("cameras")[0].GetProperty("frames_analysed").GetInt32();
+        var files = Directory.GetFiles(annotated).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(analysed, files.Count);
+        Assert.Equal("faces-720p-000001.jpg", Path.GetFileName(files[0]));
+        using var first = SkiaSharp.SKBitmap.Decode(files[0]);
+        Assert.Equal((1280, 720), (first.Width, first.Height));
+    }
+
+    [Fact]
     public async Task Watch_without_a_gallery_uses_the_redis_watchlist()
     {
         using var redis = new RedisServer();

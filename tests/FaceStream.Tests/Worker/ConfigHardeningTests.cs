@@ -70,6 +70,39 @@ public class ConfigHardeningTests
         Assert.Contains(Camera + "ReconnectJitter", keys);
         Assert.Contains("Decision:Margin", keys);
         Assert.Contains("Events:Snapshots:RetentionHours", keys);
+        Assert.Contains("Detector:Adaptive:MaxMovingShare", keys);
+        Assert.Contains("Detector:Mtcnn:ScaleFactor", keys);
+    }
+
+    [Theory]
+    [InlineData("Detector:Mode", "fast", "Detector:Mode = 'fast' is not a detection mode (allowed: full, adaptive)")]
+    [InlineData("Detector:Adaptive:FullScanInterval", "00:00:00", "Detector:Adaptive:FullScanInterval = 00:00:00 must be between")]
+    [InlineData("Detector:Adaptive:MotionThreshold", "0", "Detector:Adaptive:MotionThreshold = 0 must be between 1 and 255")]
+    [InlineData("Detector:Adaptive:MinMotionCells", "0", "Detector:Adaptive:MinMotionCells = 0 must be between 1 and 10000")]
+    [InlineData("Detector:Adaptive:MaxMovingShare", "1.5", "Detector:Adaptive:MaxMovingShare = 1.5 must be between 0.01 and 1")]
+    [InlineData("Detector:Adaptive:TrackPadding", "-1", "Detector:Adaptive:TrackPadding = -1 must be between 0 and 5")]
+    public void A_bad_detection_mode_or_adaptive_setting_is_refused_naming_the_key_and_the_allowed_values(string key, string value, string expected)
+    {
+        var e = Assert.Throws<WorkerConfigurationException>(() => Load(new Dictionary<string, string?> { [key] = value }));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Detector_mode_adaptive_binds_with_its_settings_next_to_the_cascade_settings()
+    {
+        var s = WorkerSettings.Load(new ConfigurationBuilder().AddJsonStream(new MemoryStream("""
+            { "Detector": { "Mode": "adaptive", "Adaptive": { "FullScanInterval": "00:00:02", "MotionThreshold": 25, "MinMotionCells": 4, "TrackPadding": 1.5 },
+                            "Mtcnn": { "MinFaceSize": 40 } } }
+            """u8.ToArray())).Build());
+        Assert.True(s.Detector.IsAdaptive);
+        Assert.Equal(40, s.Mtcnn.MinFaceSize);
+        var scan = s.Detector.Adaptive.ToScan();
+        var motion = s.Detector.Adaptive.ToMotion();
+        Assert.Equal(TimeSpan.FromSeconds(2), scan.FullScanInterval);
+        Assert.Equal(1.5f, scan.TrackPadding);
+        Assert.Equal(25, motion.Threshold);
+        Assert.Equal(4, motion.MinCells);
+        Assert.False(new WorkerSettings().Detector.IsAdaptive);
     }
 
     [Fact]
@@ -127,7 +160,7 @@ public class ConfigHardeningTests
               "Cameras": [ { "Id": "a", "Url": "a.mp4" }, { "Id": "b", "Urll": "b.mp4" } ], "Events": { "Mqtt": { "Hots": "broker" } } }
             """u8.ToArray())).Build()));
         Assert.Contains("'Event' is not a section (allowed: Inference, Detector, Cameras, Pipeline", e.Message, StringComparison.Ordinal);
-        Assert.Contains("Detector:Mtcn is not a section (allowed: Detector:Mtcnn)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Detector:Mtcn is not a setting (allowed: Mode, Adaptive, Mtcnn)", e.Message, StringComparison.Ordinal);
         Assert.Contains("Cameras:1:Urll is not a setting (allowed: Enabled, Id, Url,", e.Message, StringComparison.Ordinal);
         Assert.Contains("Events:Mqtt:Hots is not a setting (allowed: Host, Port,", e.Message, StringComparison.Ordinal);
     }
