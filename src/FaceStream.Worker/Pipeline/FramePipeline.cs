@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using FaceStream.Core.Matching;
 using FaceStream.Inference;
+using FaceStream.Inference.Attributes;
 using FaceStream.Inference.Detection;
 using FaceStream.Inference.Embedding;
 using FaceStream.Media.Video;
@@ -43,13 +44,15 @@ public sealed class FramePipeline : IAsyncDisposable
 
     public FramePipeline(WorkerSettings settings, FaceEngine engine, GalleryIndex gallery, IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs,
         ISnapshotStore? snapshots = null)
-        : this(settings, engine.Detector, engine.Embedder, engine.ExecutionProvider, gallery, sinks, metrics, logs, snapshots)
+        : this(settings, engine.Detector, engine.Embedder, engine.ExecutionProvider, gallery, sinks, metrics, logs, snapshots,
+            settings.Events.Attributes ? engine.Attributes : null)
     {
     }
 
     /// <summary>With the stages given separately (the seam tests use to slow a stage down).</summary>
+    /// <param name="attributes">Face attributes for match and unknown events (Events:Attributes); null = none.</param>
     public FramePipeline(WorkerSettings settings, IFaceDetector detector, IFaceEmbedder embedder, string executionProvider, GalleryIndex gallery,
-        IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs, ISnapshotStore? snapshots = null)
+        IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs, ISnapshotStore? snapshots = null, FaceAttributeAnalyzer? attributes = null)
     {
         _settings = settings;
         _embedder = embedder;
@@ -65,7 +68,7 @@ public sealed class FramePipeline : IAsyncDisposable
         _cameras = new CameraSupervisor(settings, _pool, metrics, frameArrived, _events, logs);
         _detect = new DetectStage(settings.Pipeline, detector, _cameras, frameArrived, metrics, _log);
         _gate = new TrackGateStage(settings, snapshots is not null && settings.Events.Snapshots.Frame, camera => _cameras.Feeds.Any(f => f.Ref == camera), recognised.Reader, metrics, _log);
-        _embed = new EmbedStage(settings.Pipeline, embedder, metrics, _log);
+        _embed = new EmbedStage(settings.Pipeline, embedder, attributes, metrics, _log);
         _decide = new DecideStage(settings, () => _gallery, () => KnownThreshold, recognised.Writer, metrics, snapshots is not null && settings.Events.Snapshots.Face);
         _publish = new PublishStage(snapshots, _events, _log);
     }
