@@ -42,6 +42,9 @@ public sealed class FramePipeline : IAsyncDisposable
     private readonly PublishStage _publish;
     private volatile GalleryIndex _gallery;
 
+    // Cancelled when shutdown's drain time is over: the embed stage then stops starting network runs.
+    private readonly CancellationTokenSource _abandon = new();
+
     public FramePipeline(WorkerSettings settings, FaceEngine engine, GalleryIndex gallery, IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs,
         ISnapshotStore? snapshots = null)
         : this(settings, engine.Detector, engine.Embedder, engine.ExecutionProvider, gallery, sinks, metrics, logs, snapshots,
@@ -114,7 +117,7 @@ public sealed class FramePipeline : IAsyncDisposable
         var publishing = _events.RunAsync();
         var analysing = Task.WhenAll(
             _gate.RunAsync(detected.Reader, views.Writer, cancel),
-            _embed.RunAsync(views.Reader, embedded.Writer),
+            _embed.RunAsync(views.Reader, embedded.Writer, _abandon.Token),
             _decide.RunAsync(embedded.Reader, decisions.Writer),
             _publish.RunAsync(decisions.Reader));
         try
@@ -128,6 +131,9 @@ public sealed class FramePipeline : IAsyncDisposable
             if (!await Completes(analysing, o.DrainTimeout))
             {
                 _log.AnalysisNotDrained(o.DrainTimeout, views.Reader.Count + embedded.Reader.Count);
+                // The rest is dropped; wait for the network run in flight, so the engine is not freed under it.
+                await _abandon.CancelAsync();
+                await Completes(analysing, o.DrainTimeout);
             }
 
             _events.Complete();
@@ -144,6 +150,7 @@ public sealed class FramePipeline : IAsyncDisposable
     {
         await _cameras.CloseAsync();
         _pool.Dispose();
+        _abandon.Dispose();
     }
 
     private static Channel<T> Bounded<T>(int capacity) =>
