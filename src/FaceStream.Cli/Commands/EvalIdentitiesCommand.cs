@@ -35,7 +35,7 @@ public static class EvalIdentitiesCommand
 
     private static readonly Option<string?> Cohort = new("--cohort") { Description = "Photos of people not in DIR, for cohort score normalisation", HelpName = "DIR" };
 
-    private static readonly Option<string?> Dump = new("--dump") { Description = "Write every embedding as a JSON line to FILE", HelpName = "FILE" };
+    private static readonly Option<string?> Dump = new("--dump") { Description = "Write every embedding as a JSON line to FILE, with the face's landmark pose proxies and Hopenet head pose (degrees) for gate studies", HelpName = "FILE" };
 
     public static Command Create()
     {
@@ -83,7 +83,9 @@ public static class EvalIdentitiesCommand
         // Through the float's shortest text, so 1e-3 is written as 0.001 rather than 0.0010000000474974513.
         double targetFar = args.GetValue(TargetFar) is { } far ? double.Parse(far.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture) : 1e-3;
         using var engine = ctx.Engine();
-        var embeddings = new List<(FaceEmbedding E, FaceEmbedding Probe, int Label, string Path, bool PassesGates)>();
+        var embeddings = new List<(FaceEmbedding E, FaceEmbedding Probe, int Label, string Path, bool PassesGates, Core.Quality.QualityReport Quality, Core.Attributes.HeadPose? Pose)>();
+        // --dump: the head-pose model's angles beside the landmark proxies the camera gates use (docs/attributes.md, pose gates).
+        using var pose = args.GetValue(Dump) is null ? null : new FaceStream.Inference.Attributes.HopenetPoseEstimator(engine.Models, engine.Sessions);
         int notFound = 0, failed = 0;
         double engineMs = 0;
         using (var progress = new Progress("embedding", images.Count))
@@ -104,15 +106,15 @@ public static class EvalIdentitiesCommand
                     }
                     else
                     {
-                        bool passes = Core.Quality.FaceQuality.Assess(image, face.Face, gates, scratch).Passed
-                            && Core.Quality.FaceQuality.Assess(image, probe.Face, gates, scratch).Passed;
+                        var quality = Core.Quality.FaceQuality.Assess(image, face.Face, gates, scratch);
+                        bool passes = quality.Passed && Core.Quality.FaceQuality.Assess(image, probe.Face, gates, scratch).Passed;
                         if (applyGates && !passes)
                         {
                             gated++;
                         }
                         else
                         {
-                            embeddings.Add((face.Embedding, probe.Embedding, label, path, passes));
+                            embeddings.Add((face.Embedding, probe.Embedding, label, path, passes, quality, pose?.Estimate([(image, face.Face)])[0]));
                         }
                     }
                 }
@@ -128,7 +130,7 @@ public static class EvalIdentitiesCommand
 
         if (args.GetValue(Dump) is { } dump)
         {
-            WriteDump(dump, embeddings.Select(e => (e.Path, e.Label, e.PassesGates, e.E.Vector, e.Probe.Vector)));
+            WriteDump(dump, embeddings.Select(e => (e.Path, e.Label, e.PassesGates, e.Quality, e.Pose, e.E.Vector, e.Probe.Vector)));
         }
 
         int n = embeddings.Count;
@@ -302,10 +304,10 @@ public static class EvalIdentitiesCommand
         return cohort;
     }
 
-    private static void WriteDump(string path, IEnumerable<(string Path, int Label, bool PassesGates, float[] Gallery, float[] Probe)> rows)
+    private static void WriteDump(string path, IEnumerable<(string Path, int Label, bool PassesGates, Core.Quality.QualityReport Quality, Core.Attributes.HeadPose? Pose, float[] Gallery, float[] Probe)> rows)
     {
         using var w = new StreamWriter(path);
-        foreach (var (p, label, passes, gallery, probe) in rows)
+        foreach (var (p, label, passes, quality, pose, gallery, probe) in rows)
         {
             w.WriteLine(Json.Line(j =>
             {
@@ -313,6 +315,17 @@ public static class EvalIdentitiesCommand
                 j.WriteString("path", p);
                 j.WriteNumber("label", label);
                 j.WriteBoolean("passesCameraGates", passes);
+                j.WriteString("gateRejection", quality.Rejection.ToString().ToLowerInvariant());
+                j.WriteNumber("size", quality.Size);
+                j.WriteNumber("landmarkYaw", quality.Yaw);
+                j.WriteNumber("landmarkPitch", quality.Pitch);
+                if (pose is not null)
+                {
+                    j.WriteNumber("yawDegrees", pose.Yaw);
+                    j.WriteNumber("pitchDegrees", pose.Pitch);
+                    j.WriteNumber("rollDegrees", pose.Roll);
+                }
+
                 j.WriteStartArray("gallery");
                 foreach (var v in gallery)
                 {

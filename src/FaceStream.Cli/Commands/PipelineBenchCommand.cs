@@ -46,11 +46,13 @@ public static class PipelineBenchCommand
         DefaultValueFactory = _ => new DetectorOptions().Mode,
     }.AcceptOnlyFromAmong(DetectorOptions.FullMode, DetectorOptions.AdaptiveMode);
 
+    private static readonly Option<bool> NoAttributes = new("--no-attributes") { Description = "Events without face attributes (Events:Attributes false); the embed stage then only embeds" };
+
     public static Command Create()
     {
         var command = new Command("pipeline", "The whole pipeline on N live cameras (1080p RTSP of the sample photos, or --clip files): fps, latency, pixels searched, CPU, RSS (min face 40 unless --min-face)")
         {
-            Cameras, Seconds, Fps, MaxWidth, Clips, Mode, CliOptions.Markdown,
+            Cameras, Seconds, Fps, MaxWidth, Clips, Mode, NoAttributes, CliOptions.Markdown,
         };
         command.SetAction(RunAsync);
         return command;
@@ -69,6 +71,7 @@ public static class PipelineBenchCommand
         {
             throw new UsageException($"--clip {clip}: file not found");
         }
+        bool attributes = !args.GetValue(NoAttributes);
         if (args.GetValue(CliOptions.MinFace) is null)
         {
             ctx.Mtcnn.MinFaceSize = 40;
@@ -98,16 +101,16 @@ public static class PipelineBenchCommand
             var lines = new List<string>
             {
                 $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; provider {engine.ExecutionProvider}, " +
-                $"detector min face {ctx.Mtcnn.MinFaceSize} px, embedder {engine.Embedder.ModelId}",
+                $"detector min face {ctx.Mtcnn.MinFaceSize} px, embedder {engine.Embedder.ModelId}, event attributes {(attributes ? "on" : "off")}",
                 $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --fps {fps} --max-width {maxWidth} --mode {mode} " +
-                string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId} ({sources}; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
+                string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId}{(attributes ? "" : " --no-attributes")} ({sources}; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
                 "",
-                "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | pixels searched | full passes | detect ms per batch (frames per batch) | embed ms per batch | CPU (of all cores) | CPU ms per analysed frame | RSS |",
-                "|---|---|---|---|---|---|---|---|---|---|---|",
+                "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | pixels searched | full passes | detect ms per batch (frames per batch) | embed ms per batch | embed ms per view (views) | CPU (of all cores) | CPU ms per analysed frame | RSS |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|",
             };
             foreach (var n in counts)
             {
-                var line = await MeasureAsync(ctx, engine, gallery, urls.Take(n).ToList(), mode, fps, maxWidth, TimeSpan.FromSeconds(seconds), cancel);
+                var line = await MeasureAsync(ctx, engine, gallery, urls.Take(n).ToList(), mode, fps, maxWidth, attributes, TimeSpan.FromSeconds(seconds), cancel);
                 lines.Add(line);
                 Console.Error.WriteLine(line);
             }
@@ -134,7 +137,7 @@ public static class PipelineBenchCommand
     }
 
     private static async Task<string> MeasureAsync(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, string mode, double fps, int maxWidth,
-        TimeSpan duration, CancellationToken cancel)
+        bool attributes, TimeSpan duration, CancellationToken cancel)
     {
         // The worker's composition root with this bench's cameras, engine, gallery, sink and registry.
         var cameras = urls.Select((url, i) => new CameraOptions { Id = $"cam{i + 1}", Url = url, AnalysisFps = fps, MaxWidth = maxWidth }).ToList();
@@ -148,6 +151,7 @@ public static class PipelineBenchCommand
             {
                 s.Events.Console = false;
                 s.Detector.Mode = mode;
+                s.Events.Attributes = attributes;
                 s.Detector.Mtcnn.MinFaceSize = ctx.Mtcnn.MinFaceSize;
                 s.Cameras.AddRange(cameras);
             },
@@ -183,11 +187,13 @@ public static class PipelineBenchCommand
         double framesPerBatch = analysed / Math.Max(1, after.DetectCount - before.DetectCount);
         double scanned = (after.ScannedShare - before.ScannedShare) / analysed;
         double fullPasses = mode == DetectorOptions.FullMode ? 1 : (after.FullScans - before.FullScans) / analysed;
+        double views = after.Embedded - before.Embedded;
+        double viewMs = 1000 * (after.EmbedSum - before.EmbedSum) / Math.Max(1, views);
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {cpu * 100:0} % | {1000 * cpuSeconds / analysed:0} | {rss / (1 << 20)} MiB |");
+            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {viewMs:0} ({views:0}) | {cpu * 100:0} % | {1000 * cpuSeconds / analysed:0} | {rss / (1 << 20)} MiB |");
     }
 
-    private sealed record Counters(double Analysed, double Dropped, double DetectSum, double DetectCount, double EmbedSum, double EmbedCount, double ScannedShare, double FullScans, Histogram Latency);
+    private sealed record Counters(double Analysed, double Dropped, double DetectSum, double DetectCount, double EmbedSum, double EmbedCount, double Embedded, double ScannedShare, double FullScans, Histogram Latency);
 
     private static async Task<Counters> SnapshotAsync(PipelineMetrics m)
     {
@@ -203,6 +209,7 @@ public static class PipelineBenchCommand
             Sum("facestream_stage_latency_seconds_count{stage=\"detect\"}"),
             Sum("facestream_stage_latency_seconds_sum{stage=\"embed\"}"),
             Sum("facestream_stage_latency_seconds_count{stage=\"embed\"}"),
+            Sum("facestream_embeddings_total{"),
             Sum("facestream_detect_scanned_share_sum{"),
             Sum("facestream_detect_full_scans_total{"),
             Histogram.Parse(text, "facestream_frame_latency_seconds_bucket{"));

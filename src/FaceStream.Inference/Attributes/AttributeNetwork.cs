@@ -21,6 +21,12 @@ internal sealed class AttributeNetwork : IDisposable
     private readonly RunOptions _run = new();
     private readonly int _batch;
 
+    // Runs in flight, so that Dispose never frees the session under one (a worker stopping while its embed stage is
+    // still reading attributes: a native crash otherwise). Guarded by _gate.
+    private readonly object _gate = new();
+    private int _running;
+    private bool _disposed;
+
     public ModelEntry Model { get; }
     public int Size { get; }
     public int Channels { get; }
@@ -124,7 +130,7 @@ internal sealed class AttributeNetwork : IDisposable
 
                 using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffer.AsMemory(0, len * chip),
                     [len, Channels, Size, Size]);
-                using var outputs = _session.Run(_run, [Model.Input.Name], [input], names);
+                using var outputs = RunSession(input, names);
                 for (int o = 0; o < names.Length; o++)
                 {
                     var data = outputs[o].GetTensorDataAsSpan<float>();
@@ -144,6 +150,28 @@ internal sealed class AttributeNetwork : IDisposable
         return result;
     }
 
+    private IDisposableReadOnlyCollection<OrtValue> RunSession(OrtValue input, string[] names)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _running++;
+        }
+
+        try
+        {
+            return _session.Run(_run, [Model.Input.Name], [input], names);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _running--;
+                Monitor.PulseAll(_gate);
+            }
+        }
+    }
+
     /// <summary>Softmax of raw scores (in place on a copy).</summary>
     public static float[] Softmax(ReadOnlySpan<float> logits)
     {
@@ -152,8 +180,24 @@ internal sealed class AttributeNetwork : IDisposable
         return p;
     }
 
+    /// <summary>Stops runs in flight (ONNX Runtime's terminate flag: they throw), waits for them to return, then frees the session.</summary>
     public void Dispose()
     {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _run.Terminate = true;
+            while (_running > 0)
+            {
+                Monitor.Wait(_gate);
+            }
+        }
+
         _session.Dispose();
         _run.Dispose();
     }

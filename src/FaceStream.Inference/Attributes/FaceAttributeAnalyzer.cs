@@ -57,7 +57,8 @@ public sealed class FaceAttributeAnalyzer : IDisposable
     }
 
     /// <summary>Attributes of faces from one or several images, in input order; batched per model.</summary>
-    public IReadOnlyList<FaceAttributes> Analyze(IReadOnlyList<(ImageFrame Image, DetectedFace Face)> faces)
+    /// <param name="cancel">Checked between the models (a stopping worker): throws <see cref="OperationCanceledException"/>.</param>
+    public IReadOnlyList<FaceAttributes> Analyze(IReadOnlyList<(ImageFrame Image, DetectedFace Face)> faces, CancellationToken cancel = default)
     {
         if (faces.Count == 0)
         {
@@ -65,8 +66,11 @@ public sealed class FaceAttributeAnalyzer : IDisposable
         }
 
         var genderAge = _genderAge.EstimateBoth(faces);
+        cancel.ThrowIfCancellationRequested();
         var pose = _pose.Estimate(faces);
+        cancel.ThrowIfCancellationRequested();
         var expression = _expression.Estimate(faces);
+        cancel.ThrowIfCancellationRequested();
         var eyes = _eyes.Estimate(faces);
         return Enumerable.Range(0, faces.Count).Select(i => new FaceAttributes(genderAge[i].Age, genderAge[i].Gender, pose[i], expression[i], eyes[i])).ToList();
     }

@@ -136,6 +136,12 @@ public sealed class EventsOptions
     /// <summary>After a match for a camera × identity, further matches of that pair within this time are suppressed (counted).</summary>
     public TimeSpan Cooldown { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Match and unknown events carry their view's face attributes (age, gender, head pose, expression, eyes;
+    /// docs/attributes.md). They are computed for every embedded view, in the embedder's batches.
+    /// </summary>
+    public bool Attributes { get; set; } = true;
+
     public RedisStreamOptions RedisStream { get; set; } = new();
 
     public WebhookOptions Webhook { get; set; } = new();

@@ -69,6 +69,16 @@ public static class EventJson
         w.WriteNumber("media_time_s", Math.Round(e.MediaTime.TotalSeconds, 3));
         w.WriteString("decision_timestamp", Timestamp(e.DecisionTimestamp));
         w.WriteString("model_id", e.ModelId);
+        if (e.Attributes is { } a)
+        {
+            w.WriteStartObject("attributes");
+            FaceStream.Inference.Attributes.FaceAttributesJson.Write(w, a.Values, a.Sources);
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteNull("attributes");
+        }
     }
 
     /// <summary>A face's box, detector score and five landmarks (pixels, one decimal) into the open object: events and the analyse API share it.</summary>

@@ -1,3 +1,4 @@
+using FaceStream.Core.Attributes;
 using FaceStream.Core.Faces;
 
 namespace FaceStream.Worker.Events;
@@ -81,7 +82,13 @@ public abstract record TrackEvent : FaceEvent
 
     /// <summary>Where the snapshot was stored (a file: URI or a Redis key), null without snapshots or when saving failed.</summary>
     public string? Snapshot { get; init; }
+
+    /// <summary>The view's face attributes; null with Events:Attributes off or when the attribute models failed on its batch.</summary>
+    public EventAttributes? Attributes { get; init; }
 }
+
+/// <summary>Face attributes of an event's view, with the model behind each and which of them are experimental (docs/attributes.md).</summary>
+public sealed record EventAttributes(FaceAttributes Values, IReadOnlyList<AttributeSource> Sources);
 
 /// <summary>A watchlist identity was recognised on a track (once per track; the cooldown quiets repeats per camera).</summary>
 public sealed record MatchEvent(

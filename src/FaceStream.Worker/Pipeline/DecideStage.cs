@@ -105,10 +105,14 @@ internal sealed class DecideStage(WorkerSettings settings, Func<GalleryIndex> ga
         }
 
         metrics.FrameToDecision.Observe(Stopwatch.GetElapsedTime(v.DeliveredTicks).TotalSeconds);
+        // The attributes are those of the view the event shows (its box, landmarks and snapshot).
         TrackEvent e = verdict == Verdict.Known
             ? new MatchEvent(Guid.NewGuid(), v.Track.Camera, v.Track.Track, evidence.Identity!.Id, evidence.Identity.Name, evidence.Similarity, evidence.Margin, v.Face,
-                v.FrameTimestamp, v.MediaTime, now, index.ModelId)
-            : new UnknownEvent(Guid.NewGuid(), v.Track.Camera, v.Track.Track, evidence.Similarity, evidence.Margin, v.Face, v.FrameTimestamp, v.MediaTime, now, index.ModelId);
+                v.FrameTimestamp, v.MediaTime, now, index.ModelId) { Attributes = embedded.Attributes }
+            : new UnknownEvent(Guid.NewGuid(), v.Track.Camera, v.Track.Track, evidence.Similarity, evidence.Margin, v.Face, v.FrameTimestamp, v.MediaTime, now, index.ModelId)
+            {
+                Attributes = embedded.Attributes,
+            };
         var faceJpeg = faceSnapshots ? FaceAnnotator.EncodeJpeg(v.Crop.Image, TrackGateStage.SnapshotJpegQuality) : null;
         return new Decision(e, faceJpeg, v.FrameJpeg);
     }

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using FaceStream.Inference.Attributes;
 using FaceStream.Inference.Embedding;
 using FaceStream.Worker.Configuration;
+using FaceStream.Worker.Events;
 using FaceStream.Worker.Metrics;
 using Microsoft.Extensions.Logging;
 
@@ -10,9 +12,12 @@ namespace FaceStream.Worker.Pipeline;
 /// <summary>
 /// track + gate ─► embed ─► decide: batches face views across cameras (up to Pipeline:EmbedBatchSize, or whatever
 /// arrived within Pipeline:EmbedBatchTimeout), embeds each batch in one network run on a thread of its own, and
-/// passes everything on in the order it came (a track's end never overtakes its views). Holds no per-track state.
+/// passes everything on in the order it came (a track's end never overtakes its views). With an attribute analyser
+/// (Events:Attributes) the same batch's face attributes follow on the same thread: only embedded views pay for them, so
+/// a track's cost stays bounded by Pipeline:MaxEmbedsPerTrack. Holds no per-track state.
 /// </summary>
-internal sealed class EmbedStage(PipelineOptions options, IFaceEmbedder embedder, PipelineMetrics metrics, ILogger log)
+/// <param name="attributes">Null: views go on without attributes.</param>
+internal sealed class EmbedStage(PipelineOptions options, IFaceEmbedder embedder, FaceAttributeAnalyzer? attributes, PipelineMetrics metrics, ILogger log)
 {
     public const string Name = "embed";
 
@@ -21,7 +26,8 @@ internal sealed class EmbedStage(PipelineOptions options, IFaceEmbedder embedder
     private readonly Prometheus.Gauge.Child _queueDepth = metrics.QueueDepth.WithLabels(Name);
 
     /// <summary>Until <paramref name="input"/> completes and is drained; then completes <paramref name="output"/>.</summary>
-    public async Task RunAsync(ChannelReader<TrackMessage> input, ChannelWriter<TrackMessage> output)
+    /// <param name="abandon">Set when shutdown's drain time is over: the views still queued are dropped (their track ends go on) and no new network run starts, so the engine can be freed.</param>
+    public async Task RunAsync(ChannelReader<TrackMessage> input, ChannelWriter<TrackMessage> output, CancellationToken abandon = default)
     {
         using var thread = new StageThread("facestream-embed");
         var batch = new List<TrackMessage>(options.EmbedBatchSize);
@@ -31,7 +37,7 @@ internal sealed class EmbedStage(PipelineOptions options, IFaceEmbedder embedder
             {
                 await TakeBatchAsync(input, batch);
                 _queueDepth.Set(input.Count);
-                foreach (var message in await EmbedAsync(thread, batch))
+                foreach (var message in abandon.IsCancellationRequested ? Drop(batch) : await EmbedAsync(thread, batch, abandon))
                 {
                     await output.WriteAsync(message);
                 }
@@ -46,7 +52,7 @@ internal sealed class EmbedStage(PipelineOptions options, IFaceEmbedder embedder
     }
 
     /// <summary>Embeds the batch's views; on failure they are skipped (logged) and only the track ends go on.</summary>
-    internal async Task<IReadOnlyList<TrackMessage>> EmbedAsync(StageThread thread, IReadOnlyList<TrackMessage> batch)
+    internal async Task<IReadOnlyList<TrackMessage>> EmbedAsync(StageThread thread, IReadOnlyList<TrackMessage> batch, CancellationToken abandon = default)
     {
         var views = batch.OfType<FaceView>().ToList();
         if (views.Count == 0)
@@ -59,26 +65,57 @@ internal sealed class EmbedStage(PipelineOptions options, IFaceEmbedder embedder
             long start = Stopwatch.GetTimestamp();
             var faces = views.Select(v => (v.Crop.Image, v.Crop.Landmarks)).ToList();
             var embeddings = await thread.RunAsync(() => embedder.EmbedMany(faces));
+            var described = abandon.IsCancellationRequested ? null : await DescribeAsync(thread, views, abandon);
             _latency.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
             _batchSize.Observe(views.Count);
-            var byView = new Dictionary<FaceView, float[]>(ReferenceEqualityComparer.Instance);
+            var byView = new Dictionary<FaceView, EmbeddedView>(ReferenceEqualityComparer.Instance);
             for (int i = 0; i < views.Count; i++)
             {
                 metrics.Embeddings.WithLabels(views[i].Track.Camera).Inc();
-                byView[views[i]] = embeddings[i].Vector;
+                byView[views[i]] = new EmbeddedView(views[i], embeddings[i].Vector, described?[i]);
             }
 
-            return batch.Select(m => m is FaceView v ? new EmbeddedView(v, byView[v]) : m).ToList();
+            return batch.Select(m => m is FaceView v ? byView[v] : m).ToList();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             log.EmbeddingFailed(e, views.Count);
-            foreach (var v in views)
-            {
-                v.Crop.Dispose();
-            }
+            return Drop(batch);
+        }
+    }
 
-            return batch.OfType<TrackEnded>().ToList();
+    /// <summary>The batch without its views (their crops returned): only the track ends go on.</summary>
+    private static List<TrackMessage> Drop(IReadOnlyList<TrackMessage> batch)
+    {
+        foreach (var v in batch.OfType<FaceView>())
+        {
+            v.Crop.Dispose();
+        }
+
+        return batch.OfType<TrackEnded>().Cast<TrackMessage>().ToList();
+    }
+
+    /// <summary>The views' attributes in one analyser call (null without an analyser, or when it failed: logged, the views go on without).</summary>
+    private async Task<IReadOnlyList<EventAttributes>?> DescribeAsync(StageThread thread, IReadOnlyList<FaceView> views, CancellationToken abandon)
+    {
+        if (attributes is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var values = await thread.RunAsync(() => attributes.Analyze(views.Select(v => (v.Crop.Image, v.Crop.Face)).ToList(), abandon));
+            return values.Select(a => new EventAttributes(a, attributes.Sources)).ToList();
+        }
+        catch (OperationCanceledException) when (abandon.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            log.AttributesFailed(e, views.Count);
+            return null;
         }
     }
 

@@ -14,17 +14,20 @@ internal sealed class FaceCrop : IDisposable
 
     private byte[]? _buffer;
 
-    private FaceCrop(byte[] buffer, ImageFrame image, Landmarks5 landmarks)
+    private FaceCrop(byte[] buffer, ImageFrame image, DetectedFace face)
     {
         _buffer = buffer;
         Image = image;
-        Landmarks = landmarks;
+        Face = face;
     }
 
     public ImageFrame Image { get; }
 
+    /// <summary>The face (box, score, landmarks) in crop coordinates.</summary>
+    public DetectedFace Face { get; }
+
     /// <summary>The landmarks in crop coordinates.</summary>
-    public Landmarks5 Landmarks { get; }
+    public Landmarks5 Landmarks => Face.Landmarks;
 
     public static FaceCrop From(ImageFrame frame, DetectedFace face)
     {
@@ -33,7 +36,12 @@ internal sealed class FaceCrop : IDisposable
         var image = ImageCrop.Copy(frame, r, buffer);
         var l = face.Landmarks;
         PointF Shift(PointF p) => new(p.X - r.X, p.Y - r.Y);
-        return new FaceCrop(buffer, image, new Landmarks5(Shift(l.LeftEye), Shift(l.RightEye), Shift(l.Nose), Shift(l.MouthLeft), Shift(l.MouthRight)));
+        var box = new BoxF(face.Box.X1 - r.X, face.Box.Y1 - r.Y, face.Box.X2 - r.X, face.Box.Y2 - r.Y);
+        return new FaceCrop(buffer, image, face with
+        {
+            Box = box,
+            Landmarks = new Landmarks5(Shift(l.LeftEye), Shift(l.RightEye), Shift(l.Nose), Shift(l.MouthLeft), Shift(l.MouthRight)),
+        });
     }
 
     public void Dispose()

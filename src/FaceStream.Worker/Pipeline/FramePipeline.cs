@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using FaceStream.Core.Matching;
 using FaceStream.Inference;
+using FaceStream.Inference.Attributes;
 using FaceStream.Inference.Detection;
 using FaceStream.Inference.Embedding;
 using FaceStream.Media.Video;
@@ -45,15 +46,20 @@ public sealed class FramePipeline : IAsyncDisposable
     private volatile GalleryIndex _gallery;
     private Task _analysing = Task.CompletedTask;
 
+    // Cancelled when shutdown's drain time is over: the embed stage then stops starting network runs.
+    private readonly CancellationTokenSource _abandon = new();
+
     public FramePipeline(WorkerSettings settings, FaceEngine engine, GalleryIndex gallery, IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs,
         ISnapshotStore? snapshots = null)
-        : this(settings, engine.Detector, engine.Embedder, engine.ExecutionProvider, gallery, sinks, metrics, logs, snapshots)
+        : this(settings, engine.Detector, engine.Embedder, engine.ExecutionProvider, gallery, sinks, metrics, logs, snapshots,
+            settings.Events.Attributes ? engine.Attributes : null)
     {
     }
 
     /// <summary>With the stages given separately (the seam tests use to slow a stage down).</summary>
+    /// <param name="attributes">Face attributes for match and unknown events (Events:Attributes); null = none.</param>
     public FramePipeline(WorkerSettings settings, IFaceDetector detector, IFaceEmbedder embedder, string executionProvider, GalleryIndex gallery,
-        IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs, ISnapshotStore? snapshots = null)
+        IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs, ISnapshotStore? snapshots = null, FaceAttributeAnalyzer? attributes = null)
     {
         _settings = settings;
         _embedder = embedder;
@@ -69,7 +75,7 @@ public sealed class FramePipeline : IAsyncDisposable
         _cameras = new CameraSupervisor(settings, _pool, metrics, frameArrived, _events, logs);
         _detect = new DetectStage(settings.Pipeline, Scans = new CameraScans(settings.Detector, detector), _cameras, frameArrived, metrics, _log);
         _gate = new TrackGateStage(settings, snapshots is not null && settings.Events.Snapshots.Frame, camera => _cameras.Feeds.Any(f => f.Ref == camera), recognised.Reader, metrics, _log);
-        _embed = new EmbedStage(settings.Pipeline, embedder, metrics, _log);
+        _embed = new EmbedStage(settings.Pipeline, embedder, attributes, metrics, _log);
         _decide = new DecideStage(settings, () => _gallery, () => KnownThreshold, recognised.Writer, metrics, snapshots is not null && settings.Events.Snapshots.Face);
         _publish = new PublishStage(snapshots, _events, _log);
     }
@@ -131,7 +137,7 @@ public sealed class FramePipeline : IAsyncDisposable
         var publishing = _events.RunAsync();
         var analysing = _analysing = Task.WhenAll(
             _gate.RunAsync(detected.Reader, views.Writer, cancel),
-            _embed.RunAsync(views.Reader, embedded.Writer),
+            _embed.RunAsync(views.Reader, embedded.Writer, _abandon.Token),
             _decide.RunAsync(embedded.Reader, decisions.Writer),
             _publish.RunAsync(decisions.Reader));
         try
@@ -145,6 +151,9 @@ public sealed class FramePipeline : IAsyncDisposable
             if (!await Completes(analysing, o.DrainTimeout))
             {
                 _log.AnalysisNotDrained(o.DrainTimeout, views.Reader.Count + embedded.Reader.Count);
+                // The rest is dropped; wait for the network run in flight, so the engine is not freed under it.
+                await _abandon.CancelAsync();
+                await Completes(analysing, o.DrainTimeout);
             }
 
             _events.Complete();
@@ -164,6 +173,7 @@ public sealed class FramePipeline : IAsyncDisposable
         await _analysing.WaitAsync(StageWait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _cameras.CloseAsync();
         _pool.Dispose();
+        _abandon.Dispose();
     }
 
     private static Channel<T> Bounded<T>(int capacity) =>

@@ -28,4 +28,7 @@ internal static partial class PipelineLog
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "shutdown: events not flushed within {Timeout}; the rest are counted as lost")]
     public static partial void EventsNotFlushed(this ILogger log, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "face attributes of a batch of {Count} faces failed; their events go without attributes")]
+    public static partial void AttributesFailed(this ILogger log, Exception e, int count);
 }

@@ -90,4 +90,19 @@ public class FaceAttributeTests(EngineFixture fixture) : IClassFixture<EngineFix
             Assert.Equal(alone[i].Eyes!.LeftClosed, together[i].Eyes!.LeftClosed, 4);
         }
     }
+
+    [Fact]
+    public async Task Disposing_a_model_while_it_runs_stops_the_run_with_an_error_instead_of_freeing_the_session_under_it()
+    {
+        // A stopping worker frees the engine while its embed stage may still be reading attributes (past Pipeline:DrainTimeout).
+        var (image, faces) = Labelled(1);
+        var many = Enumerable.Repeat(faces.Select(f => (image, f)), 20).SelectMany(x => x).ToList();
+        var model = new DenseNetExpressionClassifier(TestAssets.Store, fixture.Engine.Sessions);
+        var running = Task.Run(() => model.Estimate(many));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        model.Dispose();
+
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => running.WaitAsync(TimeSpan.FromMinutes(2)));
+        Assert.True(e is ObjectDisposedException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException, e.ToString());
+    }
 }

@@ -106,6 +106,15 @@ public class ConfigHardeningTests
     }
 
     [Fact]
+    public void Events_attributes_is_on_by_default_and_a_value_that_is_not_a_boolean_is_refused_naming_the_key()
+    {
+        Assert.True(Load([]).Events.Attributes);
+        Assert.False(Load(new() { ["Events:Attributes"] = "false" }).Events.Attributes);
+        var e = Assert.Throws<WorkerConfigurationException>(() => Load(new() { ["Events:Attributes"] = "yes" }));
+        Assert.Contains("Events:Attributes", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Watch_with_fps_nan_is_a_usage_error()
     {
         var r = CliRunner.Run("watch", VideoClips.Instance.Faces, "--fps", "NaN");

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using FaceStream.Core.Attributes;
 using FaceStream.Core.Matching;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
@@ -106,6 +107,26 @@ public class DecideStageTests
 
         Assert.Equal(3, unknown.TrackId);
         Assert.False(_recognised.Reader.TryRead(out _));
+    }
+
+    [Fact]
+    public void Match_and_unknown_events_carry_the_attributes_of_the_view_they_show()
+    {
+        _settings.Decision.ReportUnknown = true;
+        var stage = Stage(new(_registry));
+        EmbeddedView Described(TrackKey track, int axis, int second, Gender gender) =>
+            Seen(track, axis, second) with { Attributes = Events.EventSchemaTests.Described(gender) };
+        var known = new TrackKey("door", 1, 1);
+        var stranger = new TrackKey("door", 1, 2);
+
+        Assert.Null(stage.Decide(Described(known, 0, 0, Gender.Male)));
+        var match = Assert.IsType<MatchEvent>(stage.Decide(Described(known, 0, 1, Gender.Female))!.Event);
+        Assert.Null(stage.Decide(Seen(stranger, 4)));
+        Assert.Null(stage.Decide(Seen(stranger, 5)));
+        var unknown = Assert.IsType<UnknownEvent>(stage.Decide(Seen(stranger, 6))!.Event);
+
+        Assert.Equal(Gender.Female, match.Attributes!.Values.Gender!.Gender);
+        Assert.Null(unknown.Attributes);
     }
 
     [Fact]
