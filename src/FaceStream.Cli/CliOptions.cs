@@ -20,7 +20,7 @@ public static class CliOptions
         "Execution provider: cpu (default), cuda, directml");
 
     public static readonly Option<string?> Embedder = GlobalText("--embedder", "ID",
-        "Embedder: mobilefacenet-192+faceplugin-arcface-512 (default, an ensemble), mobilefacenet-192 (≈ 2× faster) or faceplugin-arcface-512");
+        "Embedder: mobilefacenet-192+faceplugin-arcface-512 (default, an ensemble), mobilefacenet-192 (≈ 2× faster), faceplugin-arcface-512 or faceapi-resnet-128; models joined by '+' are an ensemble");
 
     public static readonly Option<int?> Threads = OptionalInt("--threads", 0, 256, "N", "Parallel detector threads (0 = one per core)", recursive: true);
 

@@ -4,7 +4,7 @@ using FaceStream.Core.Geometry;
 
 namespace FaceStream.Inference.Alignment;
 
-/// <summary>5-point similarity alignment to a model's template (the 112×112 ArcFace template for both embedders).</summary>
+/// <summary>5-point similarity alignment to a model's template (the 112×112 ArcFace template, or dlib's mean face on a 150 px chip for face-api.js's ResNet).</summary>
 public sealed class FaceAligner
 {
     private readonly PointF[] _template;

@@ -97,15 +97,7 @@ internal sealed class AttributeNetwork : IDisposable
         }
 
         AffineWarp.ToTensor(image, imageToChip, new ChipFormat(Size, input.ColorOrder == "BGR", input.Mean, input.Scale, Antialias: true), chip);
-        if (input.ChannelMean is { Length: 3 } mean && input.ChannelStd is { Length: 3 } std)
-        {
-            for (int c = 0; c < 3; c++)
-            {
-                var p = chip.Slice(c * plane, plane);
-                System.Numerics.Tensors.TensorPrimitives.Subtract(p, mean[c], p);
-                System.Numerics.Tensors.TensorPrimitives.Multiply(p, 1f / std[c], p);
-            }
-        }
+        input.NormaliseChannels(chip, plane);
     }
 
     /// <summary>

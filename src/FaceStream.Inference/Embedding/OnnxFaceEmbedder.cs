@@ -11,8 +11,9 @@ using Microsoft.ML.OnnxRuntime;
 namespace FaceStream.Inference.Embedding;
 
 /// <summary>
-/// Any embedder described by a manifest entry (input size, colour order, mean/scale, template): aligns, batches,
-/// runs ONNX Runtime and L2-normalises. Both shipped embedders (faceplugin 512-d, MobileFaceNet 192-d) use it.
+/// Any embedder described by a manifest entry (input size, colour order, mean/scale and per-channel mean/std,
+/// template): aligns, batches, runs ONNX Runtime and L2-normalises. Every shipped embedder (faceplugin 512-d,
+/// MobileFaceNet 192-d, face-api.js's ResNet 128-d on its 150 px dlib-style chip) uses it.
 /// </summary>
 public sealed class OnnxFaceEmbedder : IFaceEmbedder
 {
@@ -73,6 +74,7 @@ public sealed class OnnxFaceEmbedder : IFaceEmbedder
                     var (image, face) = faces[start + i];
                     var first = buffer.AsSpan(i * views * chip, chip);
                     AffineWarp.ToTensor(image, _aligner.Estimate(face), _chip, first);
+                    _model.Input.NormaliseChannels(first, _chip.Size * _chip.Size);
                     if (_flip)
                     {
                         var mirror = buffer.AsSpan(((i * views) + 1) * chip, chip);

@@ -84,7 +84,24 @@ public sealed record ModelFile(string File, string Sha256);
 /// given, per channel (x − channelMean[c]) / channelStd[c] in the model's channel order (ImageNet-style models).
 /// </summary>
 public sealed record ModelInput(string Name, string Layout, int Width, int Height, string ColorOrder, float Mean, float Scale,
-    float[]? ChannelMean = null, float[]? ChannelStd = null);
+    float[]? ChannelMean = null, float[]? ChannelStd = null)
+{
+    /// <summary>Applies the per-channel step (x − channelMean[c]) / channelStd[c] to a planar 3-channel chip, when the model has one.</summary>
+    public void NormaliseChannels(Span<float> chip, int plane)
+    {
+        if (ChannelMean is not { Length: 3 } mean || ChannelStd is not { Length: 3 } std)
+        {
+            return;
+        }
+
+        for (int c = 0; c < 3; c++)
+        {
+            var p = chip.Slice(c * plane, plane);
+            System.Numerics.Tensors.TensorPrimitives.Subtract(p, mean[c], p);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(p, 1f / std[c], p);
+        }
+    }
+}
 
 /// <summary>Embedding facts: dimension, default same-person threshold (cosine) and the 5-point alignment template.</summary>
 public sealed record EmbeddingSpec(int Dimension, float Threshold, float[] AlignmentTemplate);

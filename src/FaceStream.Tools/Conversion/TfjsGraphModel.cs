@@ -72,8 +72,28 @@ public sealed class TfjsGraphModel
                 : [],
             n.TryGetProperty("attr", out var attr) ? attr.Clone() : default)).ToList();
 
+        return new TfjsGraphModel(nodes, ReadWeights(root.GetProperty("weightsManifest"), shard, name));
+    }
+
+    /// <summary>
+    /// A TF.js <i>weights-only</i> model (face-api.js's "*-weights_manifest.json": the architecture lives in code):
+    /// every named weight, dequantised, from the manifest's shards.
+    /// </summary>
+    public static IReadOnlyDictionary<string, TfjsTensor> ParseWeightsManifest(byte[] manifestJson, Func<string, byte[]> shard, string name = "weights_manifest.json")
+    {
+        using var doc = JsonDocument.Parse(manifestJson);
+        if (doc.RootElement.ValueKind != JsonValueKind.Array)
+        {
+            throw new InvalidDataException($"{name}: not a TF.js weights manifest (expected an array of weight groups)");
+        }
+
+        return ReadWeights(doc.RootElement, shard, name);
+    }
+
+    private static Dictionary<string, TfjsTensor> ReadWeights(JsonElement manifest, Func<string, byte[]> shard, string name)
+    {
         var weights = new Dictionary<string, TfjsTensor>(StringComparer.Ordinal);
-        foreach (var group in root.GetProperty("weightsManifest").EnumerateArray())
+        foreach (var group in manifest.EnumerateArray())
         {
             var data = group.GetProperty("paths").EnumerateArray().SelectMany(p => shard(p.GetString()!)).ToArray();
             int offset = 0;
@@ -89,7 +109,7 @@ public sealed class TfjsGraphModel
             }
         }
 
-        return new TfjsGraphModel(nodes, weights);
+        return weights;
     }
 
     private static string StripOutputIndex(string input)

@@ -231,8 +231,11 @@ public static class TfjsToOnnxConverter
         throw new NotSupportedException($"constant '{t.Name}' of shape [{string.Join(",", t.Shape)}] next to a rank-{rank} activation");
     }
 
-    /// <summary>HWIO → OIHW.</summary>
-    private static string ConvKernel(OnnxGraphBuilder g, TfjsTensor w)
+    private static string ConvKernel(OnnxGraphBuilder g, TfjsTensor w) =>
+        g.Constant("kernel", HwioToOihw(w), w.Shape[3], w.Shape[2], w.Shape[0], w.Shape[1]);
+
+    /// <summary>A TF conv kernel HWIO → ONNX's OIHW (output channel c's weights are the c-th contiguous block).</summary>
+    internal static float[] HwioToOihw(TfjsTensor w)
     {
         int kh = w.Shape[0], kw = w.Shape[1], ci = w.Shape[2], co = w.Shape[3];
         var o = new float[w.Values.Length];
@@ -250,7 +253,7 @@ public static class TfjsToOnnxConverter
             }
         }
 
-        return g.Constant("kernel", o, co, ci, kh, kw);
+        return o;
     }
 
     /// <summary>HWCM → (C·M)1HW: output channel c·M + m.</summary>

@@ -55,6 +55,8 @@ public sealed class ModelInstaller(ModelStore store, TextWriter log)
                     new TfliteConversionOptions(m.TransposedInput, m.DynamicSpatial, m.Input.Name)),
                 "onnx-dynamic-batch" => OnnxBatchPatcher.MakeBatchDynamic(source),
                 "tfjs" => TfjsToOnnxConverter.Convert(TfjsGraphModel.Parse(source, shard => WeightShard(tarballs[m.Package], m, shard), m.File), m.Input.Name),
+                "faceapi-resnet" => FaceApiResNetConverter.Convert(TfjsGraphModel.ParseWeightsManifest(source, shard => WeightShard(tarballs[m.Package], m, shard), m.File),
+                    m.Input.Name, m.Output("embedding")),
                 "none" => source,
                 _ => throw new ModelInstallException($"model '{m.Id}': unknown conversion '{m.Convert}' in the manifest"),
             };
@@ -63,7 +65,7 @@ public sealed class ModelInstaller(ModelStore store, TextWriter log)
             WriteAtomically(path, onnx);
             var stamp = new ModelStore.Stamp(m.Id, m.Sha256, ModelStore.ConverterVersion, Convert.ToHexStringLower(SHA256.HashData(onnx)));
             WriteAtomically(store.StampPath(m), JsonSerializer.SerializeToUtf8Bytes(stamp));
-            log.WriteLine($"{m.Convert switch { "tflite" => "converted from TFLite", "tfjs" => "converted from TF.js", _ => "prepared" }} → {Path.GetRelativePath(store.Directory, path)} ({onnx.Length / 1024} KiB, {sw.ElapsedMilliseconds} ms)");
+            log.WriteLine($"{m.Convert switch { "tflite" => "converted from TFLite", "tfjs" => "converted from TF.js", "faceapi-resnet" => "built from face-api.js weights", _ => "prepared" }} → {Path.GetRelativePath(store.Directory, path)} ({onnx.Length / 1024} KiB, {sw.ElapsedMilliseconds} ms)");
         }
 
         foreach (var s in pendingSamples)

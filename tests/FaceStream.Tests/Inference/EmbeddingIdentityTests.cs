@@ -45,6 +45,7 @@ public class EmbeddingIdentityTests
     [InlineData(InferenceOptions.DefaultEmbedder)]
     [InlineData("faceplugin-arcface-512")]
     [InlineData("mobilefacenet-192")]
+    [InlineData("faceapi-resnet-128")]
     public void Transformed_copies_match_and_other_people_do_not(string embedder)
     {
         using var engine = TestAssets.Engine(embedder);

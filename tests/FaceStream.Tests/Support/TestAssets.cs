@@ -25,6 +25,26 @@ public static class TestAssets
 
     public static string Sample(int i) => Store.Sample($"sample{i}.jpg");
 
+    /// <summary>A model's source file and weight shards, read from its cached package tarball (path in the tarball → bytes).</summary>
+    public static Dictionary<string, byte[]> PackageFiles(ModelEntry entry)
+    {
+        string tgz = Path.Combine(Store.CacheDirectory, Store.Manifest.Package(entry.Package).TarballName);
+        var files = new Dictionary<string, byte[]>();
+        using var gz = new System.IO.Compression.GZipStream(File.OpenRead(tgz), System.IO.Compression.CompressionMode.Decompress);
+        using var tar = new System.Formats.Tar.TarReader(gz);
+        while (tar.GetNextEntry() is { } e)
+        {
+            if (e.Name == entry.File || (entry.Weights?.Any(x => x.File == e.Name) ?? false))
+            {
+                using var ms = new MemoryStream();
+                e.DataStream!.CopyTo(ms);
+                files[e.Name] = ms.ToArray();
+            }
+        }
+
+        return files;
+    }
+
     public static string RepositoryRoot => Path.GetDirectoryName(Store.Directory)!;
 
     /// <summary>Directory of the shared development data, or null when this checkout has none beside it.</summary>
