@@ -78,7 +78,8 @@ public static class DemoCommand
                 // The clip is done and its events flushed; the worker serves the console on until Ctrl+C.
                 app.PipelineEnded.ContinueWith(_ =>
                 {
-                    if (app.Failure is null)
+                    // Not when Ctrl+C came during the clip (the camera is then stopped, not completed).
+                    if (app.Failure is null && app.Pipeline.Cameras.All(c => c.State == Media.Video.SourceState.Completed))
                     {
                         summarised = true;
                         Summary(events, $"review the alerts in the console: {console}alerts (token {token}); Ctrl+C stops the worker");
