@@ -21,6 +21,8 @@ public class EventAttributesTests(WorkerEngineFixture fixture) : IClassFixture<W
         var gallery = await GalleryLoader.LoadIndexAsync(galleryDir, engine, new FaceStream.Application.Enrollment.EnrollmentOptions(), NullLogger.Instance);
         var settings = new WorkerSettings();
         settings.Pipeline.StopWhenSourcesEnd = true;
+        // A file run that must decide every view: on a loaded machine the attributes outlast the default 10 s drain.
+        settings.Pipeline.DrainTimeout = TimeSpan.FromMinutes(3);
         settings.Decision.ReportUnknown = true;
         settings.Events.Cooldown = TimeSpan.Zero;
         settings.Events.Attributes = attributes;

@@ -52,7 +52,7 @@ public class WorkerHostTests
         var config = Path.Combine(dir, "facestream.json");
         string Camera(string id) => $$"""{ "Id": "{{id}}", "Url": "{{VideoClips.Instance.H264_720}}", "Loop": true, "Realtime": true, "AnalysisFps": 5 }""";
         string Config(params string[] cameras) => $$"""
-            { "Detector": { "Mtcnn": { "MinFaceSize": 40 } }, "Metrics": { "Port": 0 }, "Events": { "Console": false },
+            { "Detector": { "Mtcnn": { "MinFaceSize": 40 } }, "Metrics": { "Port": 0 }, "Events": { "Console": false, "Attributes": false },
               "Cameras": [ {{string.Join(",", cameras)}} ] }
             """;
         await File.WriteAllTextAsync(config, Config(Camera("a")));
