@@ -26,16 +26,16 @@ public static class EvalFeedbackCommand
     public static Command Create()
     {
         var command = new Command("feedback", "Precision per identity and camera from the verdicts given in the review console, and a suggested threshold") { From, Token, Target, CliOptions.Json };
-        command.SetAction(Run);
+        command.SetAction(RunAsync);
         return command;
     }
 
-    private static int Run(ParseResult args)
+    private static async Task<int> RunAsync(ParseResult args, CancellationToken cancel)
     {
         string from = args.GetRequiredValue(From);
         string json = from.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || from.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
-            ? Fetch(from, args.GetValue(Token) ?? Environment.GetEnvironmentVariable("FACESTREAM_API_TOKEN"))
-            : File.Exists(from) ? File.ReadAllText(from) : throw new UsageException($"--from {from}: not an http(s) URL and no such file");
+            ? await FetchAsync(from, args.GetValue(Token) ?? Environment.GetEnvironmentVariable("FACESTREAM_API_TOKEN"), cancel)
+            : File.Exists(from) ? await File.ReadAllTextAsync(from, cancel) : throw new UsageException($"--from {from}: not an http(s) URL and no such file");
         List<LabelledAlert> alerts;
         try
         {
@@ -89,7 +89,7 @@ public static class EvalFeedbackCommand
 
     private static string Percent(double v) => double.IsNaN(v) ? "-" : (v * 100).ToString("F1", CultureInfo.InvariantCulture) + " %";
 
-    private static string Fetch(string baseUrl, string? token)
+    private static async Task<string> FetchAsync(string baseUrl, string? token, CancellationToken cancel)
     {
         using var http = new HttpClient { BaseAddress = new Uri(baseUrl.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) };
         if (!string.IsNullOrEmpty(token))
@@ -99,8 +99,8 @@ public static class EvalFeedbackCommand
 
         try
         {
-            using var response = http.GetAsync("api/events?kind=match&limit=1000").GetAwaiter().GetResult();
-            string body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+            using var response = await http.GetAsync("api/events?kind=match&limit=1000", cancel);
+            string body = await response.Content.ReadAsStringAsync(cancel);
             return response.IsSuccessStatusCode ? body : throw new UsageException($"--from {baseUrl}: answered {(int)response.StatusCode}: {body}");
         }
         catch (HttpRequestException e)
