@@ -46,7 +46,7 @@ public static class PipelineBenchCommand
         DefaultValueFactory = _ => new DetectorOptions().Mode,
     }.AcceptOnlyFromAmong(DetectorOptions.FullMode, DetectorOptions.AdaptiveMode);
 
-    private static readonly Option<bool> NoAttributes = new("--no-attributes") { Description = "Events without face attributes (Events:Attributes false); the embed stage then only embeds" };
+    private static readonly Option<bool> NoAttributes = new("--no-attributes") { Description = "Events without face attributes (Events:Attributes false); the describe stage then reads none" };
 
     public static Command Create()
     {
@@ -105,8 +105,8 @@ public static class PipelineBenchCommand
                 $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --fps {fps} --max-width {maxWidth} --mode {mode} " +
                 string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId}{(attributes ? "" : " --no-attributes")} ({sources}; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
                 "",
-                "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | pixels searched | full passes | detect ms per batch (frames per batch) | embed ms per batch | embed ms per view (views) | CPU (of all cores) | CPU ms per analysed frame | RSS |",
-                "|---|---|---|---|---|---|---|---|---|---|---|---|",
+                "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | pixels searched | full passes | detect ms per batch (frames per batch) | embed ms per batch | embed ms per view (views) | attributes ms per event (events) | CPU (of all cores) | CPU ms per analysed frame | RSS |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
             };
             foreach (var n in counts)
             {
@@ -189,11 +189,13 @@ public static class PipelineBenchCommand
         double fullPasses = mode == DetectorOptions.FullMode ? 1 : (after.FullScans - before.FullScans) / analysed;
         double views = after.Embedded - before.Embedded;
         double viewMs = 1000 * (after.EmbedSum - before.EmbedSum) / Math.Max(1, views);
+        double described = after.Described - before.Described;
+        double describeMs = 1000 * (after.DescribeSum - before.DescribeSum) / Math.Max(1, described);
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {viewMs:0} ({views:0}) | {cpu * 100:0} % | {1000 * cpuSeconds / analysed:0} | {rss / (1 << 20)} MiB |");
+            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {viewMs:0} ({views:0}) | {describeMs:0} ({described:0}) | {cpu * 100:0} % | {1000 * cpuSeconds / analysed:0} | {rss / (1 << 20)} MiB |");
     }
 
-    private sealed record Counters(double Analysed, double Dropped, double DetectSum, double DetectCount, double EmbedSum, double EmbedCount, double Embedded, double ScannedShare, double FullScans, Histogram Latency);
+    private sealed record Counters(double Analysed, double Dropped, double DetectSum, double DetectCount, double EmbedSum, double EmbedCount, double Embedded, double DescribeSum, double Described, double ScannedShare, double FullScans, Histogram Latency);
 
     private static async Task<Counters> SnapshotAsync(PipelineMetrics m)
     {
@@ -210,6 +212,8 @@ public static class PipelineBenchCommand
             Sum("facestream_stage_latency_seconds_sum{stage=\"embed\"}"),
             Sum("facestream_stage_latency_seconds_count{stage=\"embed\"}"),
             Sum("facestream_embeddings_total{"),
+            Sum("facestream_stage_latency_seconds_sum{stage=\"describe\"}"),
+            Sum("facestream_attributes_analysed_total{"),
             Sum("facestream_detect_scanned_share_sum{"),
             Sum("facestream_detect_full_scans_total{"),
             Histogram.Parse(text, "facestream_frame_latency_seconds_bucket{"));

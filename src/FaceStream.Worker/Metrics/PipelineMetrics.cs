@@ -25,6 +25,7 @@ public sealed class PipelineMetrics
         TracksStarted = f.CreateCounter("facestream_tracks_started_total", "Tracks started.", "camera");
         TracksEnded = f.CreateCounter("facestream_tracks_ended_total", "Tracks ended.", "camera");
         Embeddings = f.CreateCounter("facestream_embeddings_total", "Face views embedded.", "camera");
+        AttributesAnalysed = f.CreateCounter("facestream_attributes_analysed_total", "Faces whose attributes were read (Events:Attributes: one per match or unknown event).", "camera");
         GateRejections = f.CreateCounter("facestream_gate_rejections_total", "Face views not embedded, by gate.", "reason");
         Matches = f.CreateCounter("facestream_matches_total", "Tracks recognised as a watchlist identity.", "camera");
         Events = f.CreateCounter("facestream_events_total", "Events published, by kind.", "camera", "kind");
@@ -63,6 +64,7 @@ public sealed class PipelineMetrics
     public Counter TracksStarted { get; }
     public Counter TracksEnded { get; }
     public Counter Embeddings { get; }
+    public Counter AttributesAnalysed { get; }
     public Counter GateRejections { get; }
     public Counter Matches { get; }
     public Counter Events { get; }

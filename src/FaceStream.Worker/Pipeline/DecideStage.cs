@@ -9,7 +9,7 @@ using FaceStream.Worker.Metrics;
 namespace FaceStream.Worker.Pipeline;
 
 /// <summary>
-/// embed ─► decide ─► publish: searches the watchlist with each embedded view, applies the open-set rule, adds the vote
+/// embed ─► decide ─► describe: searches the watchlist with each embedded view, applies the open-set rule, adds the vote
 /// to its track's tally (k of the last n views agree: a match; n views naming nobody: unknown) and quiets a match of the
 /// same identity on the same camera within Events:Cooldown. The one owner of per-track decision state and of the
 /// cooldown; tells the gate stage which tracks it recognised.
@@ -44,7 +44,7 @@ internal sealed class DecideStage(WorkerSettings settings, Func<GalleryIndex> ga
         }
     }
 
-    /// <summary>The event this message leads to, if any. Disposes the view's crop.</summary>
+    /// <summary>The event this message leads to, if any; it takes the view's crop along (for its attributes), else the crop is disposed here.</summary>
     internal Decision? Decide(TrackMessage message)
     {
         switch (message)
@@ -53,13 +53,17 @@ internal sealed class DecideStage(WorkerSettings settings, Func<GalleryIndex> ga
                 _votes.Remove(ended.Track);
                 return null;
             case EmbeddedView embedded:
+                Decision? decision = null;
                 try
                 {
-                    return Decide(embedded);
+                    return decision = Decide(embedded);
                 }
                 finally
                 {
-                    embedded.View.Crop.Dispose();
+                    if (decision is null)
+                    {
+                        embedded.View.Crop.Dispose();
+                    }
                 }
 
             default:
@@ -105,15 +109,12 @@ internal sealed class DecideStage(WorkerSettings settings, Func<GalleryIndex> ga
         }
 
         metrics.FrameToDecision.Observe(Stopwatch.GetElapsedTime(v.DeliveredTicks).TotalSeconds);
-        // The attributes are those of the view the event shows (its box, landmarks and snapshot).
         TrackEvent e = verdict == Verdict.Known
             ? new MatchEvent(Guid.NewGuid(), v.Track.Camera, v.Track.Track, evidence.Identity!.Id, evidence.Identity.Name, evidence.Similarity, evidence.Margin, v.Face,
-                v.FrameTimestamp, v.MediaTime, now, index.ModelId) { Attributes = embedded.Attributes }
-            : new UnknownEvent(Guid.NewGuid(), v.Track.Camera, v.Track.Track, evidence.Similarity, evidence.Margin, v.Face, v.FrameTimestamp, v.MediaTime, now, index.ModelId)
-            {
-                Attributes = embedded.Attributes,
-            };
+                v.FrameTimestamp, v.MediaTime, now, index.ModelId)
+            : new UnknownEvent(Guid.NewGuid(), v.Track.Camera, v.Track.Track, evidence.Similarity, evidence.Margin, v.Face, v.FrameTimestamp, v.MediaTime, now, index.ModelId);
         var faceJpeg = faceSnapshots ? FaceAnnotator.EncodeJpeg(v.Crop.Image, TrackGateStage.SnapshotJpegQuality) : null;
-        return new Decision(e, faceJpeg, v.FrameJpeg);
+        // The crop goes along: the describe stage reads the attributes of the view the event shows (its box, landmarks and snapshot).
+        return new Decision(e, v.Crop, faceJpeg, v.FrameJpeg);
     }
 }

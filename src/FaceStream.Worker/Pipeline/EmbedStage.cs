@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using FaceStream.Inference.Attributes;
 using FaceStream.Inference.Embedding;
 using FaceStream.Worker.Configuration;
-using FaceStream.Worker.Events;
 using FaceStream.Worker.Metrics;
 using Microsoft.Extensions.Logging;
 
@@ -12,12 +10,10 @@ namespace FaceStream.Worker.Pipeline;
 /// <summary>
 /// track + gate ─► embed ─► decide: batches face views across cameras (up to Pipeline:EmbedBatchSize, or whatever
 /// arrived within Pipeline:EmbedBatchTimeout), embeds each batch in one network run on a thread of its own, and
-/// passes everything on in the order it came (a track's end never overtakes its views). With an attribute analyser
-/// (Events:Attributes) the same batch's face attributes follow on the same thread: only embedded views pay for them, so
-/// a track's cost stays bounded by Pipeline:MaxEmbedsPerTrack. Holds no per-track state.
+/// passes everything on in the order it came (a track's end never overtakes its views). Face attributes are not read
+/// here but once per event, for the view it shows (<see cref="DescribeStage"/>). Holds no per-track state.
 /// </summary>
-/// <param name="attributes">Null: views go on without attributes.</param>
-internal sealed class EmbedStage(PipelineOptions options, IFaceEmbedder embedder, FaceAttributeAnalyzer? attributes, PipelineMetrics metrics, ILogger log)
+internal sealed class EmbedStage(PipelineOptions options, IFaceEmbedder embedder, PipelineMetrics metrics, ILogger log)
 {
     public const string Name = "embed";
 
@@ -37,7 +33,7 @@ internal sealed class EmbedStage(PipelineOptions options, IFaceEmbedder embedder
             {
                 await TakeBatchAsync(input, batch);
                 _queueDepth.Set(input.Count);
-                foreach (var message in abandon.IsCancellationRequested ? Drop(batch) : await EmbedAsync(thread, batch, abandon))
+                foreach (var message in abandon.IsCancellationRequested ? Drop(batch) : await EmbedAsync(thread, batch))
                 {
                     await output.WriteAsync(message);
                 }
@@ -52,7 +48,7 @@ internal sealed class EmbedStage(PipelineOptions options, IFaceEmbedder embedder
     }
 
     /// <summary>Embeds the batch's views; on failure they are skipped (logged) and only the track ends go on.</summary>
-    internal async Task<IReadOnlyList<TrackMessage>> EmbedAsync(StageThread thread, IReadOnlyList<TrackMessage> batch, CancellationToken abandon = default)
+    internal async Task<IReadOnlyList<TrackMessage>> EmbedAsync(StageThread thread, IReadOnlyList<TrackMessage> batch)
     {
         var views = batch.OfType<FaceView>().ToList();
         if (views.Count == 0)
@@ -65,14 +61,13 @@ internal sealed class EmbedStage(PipelineOptions options, IFaceEmbedder embedder
             long start = Stopwatch.GetTimestamp();
             var faces = views.Select(v => (v.Crop.Image, v.Crop.Landmarks)).ToList();
             var embeddings = await thread.RunAsync(() => embedder.EmbedMany(faces));
-            var described = abandon.IsCancellationRequested ? null : await DescribeAsync(thread, views, abandon);
             _latency.Observe(Stopwatch.GetElapsedTime(start).TotalSeconds);
             _batchSize.Observe(views.Count);
             var byView = new Dictionary<FaceView, EmbeddedView>(ReferenceEqualityComparer.Instance);
             for (int i = 0; i < views.Count; i++)
             {
                 metrics.Embeddings.WithLabels(views[i].Track.Camera).Inc();
-                byView[views[i]] = new EmbeddedView(views[i], embeddings[i].Vector, described?[i]);
+                byView[views[i]] = new EmbeddedView(views[i], embeddings[i].Vector);
             }
 
             return batch.Select(m => m is FaceView v ? byView[v] : m).ToList();
@@ -93,30 +88,6 @@ internal sealed class EmbedStage(PipelineOptions options, IFaceEmbedder embedder
         }
 
         return batch.OfType<TrackEnded>().Cast<TrackMessage>().ToList();
-    }
-
-    /// <summary>The views' attributes in one analyser call (null without an analyser, or when it failed: logged, the views go on without).</summary>
-    private async Task<IReadOnlyList<EventAttributes>?> DescribeAsync(StageThread thread, IReadOnlyList<FaceView> views, CancellationToken abandon)
-    {
-        if (attributes is null)
-        {
-            return null;
-        }
-
-        try
-        {
-            var values = await thread.RunAsync(() => attributes.Analyze(views.Select(v => (v.Crop.Image, v.Crop.Face)).ToList(), abandon));
-            return values.Select(a => new EventAttributes(a, attributes.Sources)).ToList();
-        }
-        catch (OperationCanceledException) when (abandon.IsCancellationRequested)
-        {
-            return null;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            log.AttributesFailed(e, views.Count);
-            return null;
-        }
     }
 
     private async Task TakeBatchAsync(ChannelReader<TrackMessage> input, List<TrackMessage> batch)

@@ -15,7 +15,7 @@ namespace FaceStream.Worker.Pipeline;
 /// <summary>
 /// The stream processor's topology, read top to bottom like a DeepStream element chain:
 /// <code>
-/// cameras ─► [frame queue per camera] ─► detect ─► [batch] ─► track + gate ─► [views] ─► embed ─► [embedded] ─► decide ─► [decisions] ─► publish ─► sinks
+/// cameras ─► [frame queue per camera] ─► detect ─► [batch] ─► track + gate ─► [views] ─► embed ─► [embedded] ─► decide ─► [decisions] ─► describe ─► [described] ─► publish ─► sinks
 ///                                                              ▲                                                 │
 ///                                                              └──────────────── [recognised tracks] ◄───────────┘
 /// </code>
@@ -42,11 +42,12 @@ public sealed class FramePipeline : IAsyncDisposable
     private readonly TrackGateStage _gate;
     private readonly EmbedStage _embed;
     private readonly DecideStage _decide;
+    private readonly DescribeStage _describe;
     private readonly PublishStage _publish;
     private volatile GalleryIndex _gallery;
     private Task _analysing = Task.CompletedTask;
 
-    // Cancelled when shutdown's drain time is over: the embed stage then stops starting network runs.
+    // Cancelled when shutdown's drain time is over: the embed and describe stages then stop starting network runs.
     private readonly CancellationTokenSource _abandon = new();
 
     public FramePipeline(WorkerSettings settings, FaceEngine engine, GalleryIndex gallery, IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs,
@@ -75,8 +76,9 @@ public sealed class FramePipeline : IAsyncDisposable
         _cameras = new CameraSupervisor(settings, _pool, metrics, frameArrived, _events, logs);
         _detect = new DetectStage(settings.Pipeline, Scans = new CameraScans(settings.Detector, detector), _cameras, frameArrived, metrics, _log);
         _gate = new TrackGateStage(settings, snapshots is not null && settings.Events.Snapshots.Frame, camera => _cameras.Feeds.Any(f => f.Ref == camera), recognised.Reader, metrics, _log);
-        _embed = new EmbedStage(settings.Pipeline, embedder, attributes, metrics, _log);
+        _embed = new EmbedStage(settings.Pipeline, embedder, metrics, _log);
         _decide = new DecideStage(settings, () => _gallery, () => KnownThreshold, recognised.Writer, metrics, snapshots is not null && settings.Events.Snapshots.Face);
+        _describe = new DescribeStage(attributes, settings.Pipeline.EmbedBatchSize, metrics, _log);
         _publish = new PublishStage(snapshots, _events, _log);
     }
 
@@ -133,13 +135,15 @@ public sealed class FramePipeline : IAsyncDisposable
         var views = Bounded<TrackMessage>(o.EmbedQueueCapacity);
         var embedded = Bounded<TrackMessage>(o.EmbedQueueCapacity);
         var decisions = Bounded<Decision>(DecisionCapacity);
+        var described = Bounded<Decision>(DecisionCapacity);
 
         var publishing = _events.RunAsync();
         var analysing = _analysing = Task.WhenAll(
             _gate.RunAsync(detected.Reader, views.Writer, cancel),
             _embed.RunAsync(views.Reader, embedded.Writer, _abandon.Token),
             _decide.RunAsync(embedded.Reader, decisions.Writer),
-            _publish.RunAsync(decisions.Reader));
+            _describe.RunAsync(decisions.Reader, described.Writer, _abandon.Token),
+            _publish.RunAsync(described.Reader));
         try
         {
             // Ends on cancellation or when the sources are done; completing its output lets every later stage drain in turn.

@@ -60,8 +60,9 @@ internal sealed record FaceView(TrackKey Track, DetectedFace Face, float Quality
 /// <summary>The track is over (left the picture, or its camera stopped): its per-track state can go.</summary>
 internal sealed record TrackEnded(TrackKey Track) : TrackMessage(Track);
 
-/// <summary>A view, its embedding and (with Events:Attributes) its face attributes; the view's crop still to be disposed by the decide stage.</summary>
-internal sealed record EmbeddedView(FaceView View, float[] Embedding, EventAttributes? Attributes = null) : TrackMessage(View.Track);
+/// <summary>A view and its embedding; the view's crop still to be disposed by the decide stage.</summary>
+internal sealed record EmbeddedView(FaceView View, float[] Embedding) : TrackMessage(View.Track);
 
-/// <summary>decide ─► publish: an event to publish, with the pictures for its snapshot (when snapshots are on).</summary>
-internal sealed record Decision(TrackEvent Event, byte[]? FaceJpeg, byte[]? FrameJpeg);
+/// <summary>decide ─► describe ─► publish: an event to publish, with the pictures for its snapshot (when snapshots are on).</summary>
+/// <param name="Crop">The face crop of the view the event shows, for its attributes: the describe stage reads and disposes it and hands the decision on without (null).</param>
+internal sealed record Decision(TrackEvent Event, FaceCrop? Crop, byte[]? FaceJpeg, byte[]? FrameJpeg);

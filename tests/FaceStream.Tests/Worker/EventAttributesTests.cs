@@ -13,7 +13,7 @@ namespace FaceStream.Tests.Worker;
 /// <summary>Events:Attributes on the demo video (the six sample photos, women only): match and unknown events describe their face; switched off they do not.</summary>
 public class EventAttributesTests(WorkerEngineFixture fixture) : IClassFixture<WorkerEngineFixture>
 {
-    private async Task<IReadOnlyList<FaceEvent>> RunDemoVideo(bool attributes)
+    private async Task<IReadOnlyList<FaceEvent>> RunDemoVideo(bool attributes, PipelineMetrics? metrics = null)
     {
         var engine = fixture.Engine;
         var galleryDir = TestAssets.TempDirectory();
@@ -29,7 +29,7 @@ public class EventAttributesTests(WorkerEngineFixture fixture) : IClassFixture<W
         settings.Cameras.Add(new CameraOptions { Id = "lobby", Url = VideoClips.Instance.Faces, AnalysisFps = 2 });
         var sink = new MemorySink();
         // The engine's constructor: it reads the switch, as the worker, watch and the benches do.
-        var pipeline = new FramePipeline(settings, engine, gallery, [sink], new PipelineMetrics(Prometheus.Metrics.NewCustomRegistry()), NullLoggerFactory.Instance);
+        var pipeline = new FramePipeline(settings, engine, gallery, [sink], metrics ?? new PipelineMetrics(Prometheus.Metrics.NewCustomRegistry()), NullLoggerFactory.Instance);
         await using (pipeline)
         {
             await pipeline.SyncCamerasAsync(settings.Cameras);
@@ -75,5 +75,20 @@ public class EventAttributesTests(WorkerEngineFixture fixture) : IClassFixture<W
         Assert.All(tracks, e => Assert.Null(e.Attributes));
         Assert.All(tracks, e => Assert.Contains("\"attributes\":null", EventJson.Serialize(e), StringComparison.Ordinal));
         Assert.All(events.Select(EventJson.Serialize), json => Assert.Empty(EventSchema.Violations(json)));
+    }
+
+    [Fact]
+    public async Task Attributes_are_read_once_per_event_for_the_view_it_shows_not_for_every_embedded_view()
+    {
+        var metrics = new PipelineMetrics(Prometheus.Metrics.NewCustomRegistry());
+        var events = await RunDemoVideo(attributes: true, metrics);
+
+        var tracks = events.OfType<TrackEvent>().ToList();
+        Assert.All(tracks, e => Assert.NotNull(e.Attributes));
+        double analysed = metrics.AttributesAnalysed.WithLabels("lobby").Value;
+        double embedded = metrics.Embeddings.WithLabels("lobby").Value;
+        Assert.Equal(tracks.Count, analysed);
+        // The demo's tracks are embedded several times each before (and after) they decide: reading every view would cost more.
+        Assert.True(embedded > analysed, $"{embedded} views embedded, {analysed} faces analysed");
     }
 }

@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using FaceStream.Core.Attributes;
 using FaceStream.Core.Matching;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
@@ -110,23 +109,27 @@ public class DecideStageTests
     }
 
     [Fact]
-    public void Match_and_unknown_events_carry_the_attributes_of_the_view_they_show()
+    public void Match_and_unknown_decisions_take_along_the_crop_of_the_view_they_show_for_its_attributes()
     {
         _settings.Decision.ReportUnknown = true;
         var stage = Stage(new(_registry));
-        EmbeddedView Described(TrackKey track, int axis, int second, Gender gender) =>
-            Seen(track, axis, second) with { Attributes = Events.EventSchemaTests.Described(gender) };
         var known = new TrackKey("door", 1, 1);
         var stranger = new TrackKey("door", 1, 2);
 
-        Assert.Null(stage.Decide(Described(known, 0, 0, Gender.Male)));
-        var match = Assert.IsType<MatchEvent>(stage.Decide(Described(known, 0, 1, Gender.Female))!.Event);
+        Assert.Null(stage.Decide(Seen(known, 0)));
+        var matching = Seen(known, 0, second: 1);
+        var match = stage.Decide(matching)!;
         Assert.Null(stage.Decide(Seen(stranger, 4)));
         Assert.Null(stage.Decide(Seen(stranger, 5)));
-        var unknown = Assert.IsType<UnknownEvent>(stage.Decide(Seen(stranger, 6))!.Event);
+        var naming = Seen(stranger, 6, second: 2);
+        var unknown = stage.Decide(naming)!;
 
-        Assert.Equal(Gender.Female, match.Attributes!.Values.Gender!.Gender);
-        Assert.Null(unknown.Attributes);
+        // The describe stage reads the attributes on these crops: those of the view whose time (and box) the event has.
+        Assert.Same(matching.View.Crop, match.Crop);
+        Assert.Equal(T0.AddSeconds(1), Assert.IsType<MatchEvent>(match.Event).FrameTimestamp);
+        Assert.Same(naming.View.Crop, unknown.Crop);
+        Assert.Equal(T0.AddSeconds(2), Assert.IsType<UnknownEvent>(unknown.Event).FrameTimestamp);
+        Assert.All(new[] { match, unknown }, d => Assert.Null(d.Event.Attributes));
     }
 
     [Fact]
