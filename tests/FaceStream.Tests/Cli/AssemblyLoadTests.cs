@@ -5,6 +5,7 @@ using Xunit;
 namespace FaceStream.Tests.Cli;
 
 /// <summary>The CLI's image commands do not load the worker's web stack (ASP.NET Core): only run, demo and the worker need it.</summary>
+[Trait("Category", "Live")]
 public class AssemblyLoadTests
 {
     [Fact]

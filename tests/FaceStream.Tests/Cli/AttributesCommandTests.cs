@@ -5,6 +5,7 @@ using Xunit;
 namespace FaceStream.Tests.Cli;
 
 /// <summary>`facestream attributes --json`: one line per image with every face's attributes; bad inputs reported like `detect` reports them.</summary>
+[Trait("Category", "Live")]
 public class AttributesCommandTests
 {
     [Fact]

@@ -8,6 +8,7 @@ using Xunit;
 namespace FaceStream.Tests.Cli;
 
 /// <summary>Bad input gets a clear error naming the file, exit code 1, and the other inputs are still processed.</summary>
+[Trait("Category", "Live")]
 public class CliBadInputTests
 {
     /// <summary>A decompression bomb: a valid PNG claiming width × height, whose few compressed bytes stand for zeros.</summary>

@@ -10,6 +10,7 @@ using Xunit;
 namespace FaceStream.Tests.Cli;
 
 /// <summary>The command line's surface: generated help for every command, usage errors that name the problem (exit 2), Ctrl+C on watch.</summary>
+[Trait("Category", "Live")]
 public class CommandLineTests
 {
     /// <summary>Every command and subcommand of the tree, as the words typed before --help.</summary>

@@ -16,6 +16,7 @@ namespace FaceStream.Tests.Cli;
 /// through the real decoder as a camera runs it: no crash, no hang, one answer per input, bounded memory. CI runs a short fixed-seed round; `scripts/fuzz.sh` runs long ones through
 /// the same tests (FACESTREAM_FUZZ_IMAGES, _VIDEOS, _UPLOADS, _SEED).
 /// </summary>
+[Trait("Category", "Live")]
 public class FuzzTests
 {
     /// <summary>Peak resident memory allowed for one `detect` process over a batch (header fields can claim up to the 64 MP limit).</summary>

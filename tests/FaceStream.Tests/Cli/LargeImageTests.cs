@@ -13,6 +13,7 @@ namespace FaceStream.Tests.Cli;
 /// smallest face so that P-Net's largest level stays within Detector:Mtcnn:MaxPyramidPixels, and still finds the
 /// faces at their place in the original pixels. Before: 5.5 GB peak and minutes; after: about 1.1 GB.
 /// </summary>
+[Trait("Category", "Live")]
 public class LargeImageTests
 {
     /// <summary>Peak resident memory allowed for `facestream detect` on the 8000×8000 photo with two detector threads.</summary>

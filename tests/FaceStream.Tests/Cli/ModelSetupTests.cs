@@ -6,6 +6,7 @@ using Xunit;
 namespace FaceStream.Tests.Cli;
 
 /// <summary>The CLI refuses missing or damaged models and names the command that fixes it.</summary>
+[Trait("Category", "Live")]
 public class ModelSetupTests
 {
     private static string CopyModels(bool withOnnx)

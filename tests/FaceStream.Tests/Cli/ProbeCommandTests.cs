@@ -5,6 +5,7 @@ using Xunit;
 namespace FaceStream.Tests.Cli;
 
 /// <summary>`facestream probe`: what an operator runs first when a camera misbehaves.</summary>
+[Trait("Category", "Live")]
 public class ProbeCommandTests
 {
     [Fact]

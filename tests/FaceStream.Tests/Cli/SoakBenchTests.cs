@@ -7,6 +7,7 @@ using Xunit;
 namespace FaceStream.Tests.Cli;
 
 /// <summary>`facestream bench soak`'s machinery on a short run: the schedule, a measured reconnect, exact event accounting.</summary>
+[Trait("Category", "Live")]
 public class SoakBenchTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using Xunit;
 namespace FaceStream.Tests.Cli;
 
 /// <summary>One product version: Directory.Build.props, `facestream --version`, facestream_info{version} and the chart.</summary>
+[Trait("Category", "Live")]
 public class VersionTests
 {
     [Fact]

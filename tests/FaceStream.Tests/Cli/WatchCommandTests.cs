@@ -6,6 +6,7 @@ using Xunit;
 namespace FaceStream.Tests.Cli;
 
 /// <summary>`facestream watch` and `facestream run` as operators and scripts use them.</summary>
+[Trait("Category", "Live")]
 public class WatchCommandTests
 {
     [Fact]

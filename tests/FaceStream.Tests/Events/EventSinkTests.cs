@@ -16,6 +16,7 @@ using Xunit;
 namespace FaceStream.Tests.Events;
 
 /// <summary>Event delivery to real servers: Redis Streams through a Redis restart, a webhook that fails first, MQTT, and the buffer bound.</summary>
+[Trait("Category", "Live")]
 public class EventSinkTests
 {
     private static MatchEvent Match(int i, string camera = "door") => new(

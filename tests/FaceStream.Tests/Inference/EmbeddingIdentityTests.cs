@@ -10,6 +10,7 @@ using Xunit;
 namespace FaceStream.Tests.Inference;
 
 /// <summary>A face stays itself under everyday image changes; other people stay other people.</summary>
+[Trait("Category", "Live")]
 public class EmbeddingIdentityTests
 {
     internal static ImageFrame Mirror(ImageFrame f)

@@ -10,6 +10,7 @@ using Xunit;
 namespace FaceStream.Tests.Inference;
 
 /// <summary>The attribute models on real photos: genders of the people in the sample photos, roll under known turns, batching.</summary>
+[Trait("Category", "Live")]
 public class FaceAttributeTests(EngineFixture fixture) : IClassFixture<EngineFixture>
 {
     private static readonly string[] Roles = ["age", "gender", "gender-age", "head-pose", "eye-state", "expression"];

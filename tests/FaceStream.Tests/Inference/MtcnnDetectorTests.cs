@@ -9,6 +9,7 @@ using Xunit;
 namespace FaceStream.Tests.Inference;
 
 /// <summary>MTCNN on the six real group photos of the pinned @vladmandic/face-api package.</summary>
+[Trait("Category", "Live")]
 public class MtcnnDetectorTests(EngineFixture fixture) : IClassFixture<EngineFixture>
 {
     /// <summary>Face centres (x, y) counted and placed by looking at each photo.</summary>

@@ -70,6 +70,7 @@ public class ThresholdCalibrationTests
         Assert.Equal(TestAssets.Store.Manifest.Get("faceplugin-arcface-512").Embedding!.Threshold, other.Embedder.Threshold);
     }
 
+    [Trait("Category", "Live")]
     [Fact]
     public void The_eval_command_writes_a_calibration_the_cli_then_uses()
     {
@@ -97,6 +98,7 @@ public class ThresholdCalibrationTests
         Assert.Contains($"threshold {entry.Threshold:F4}", r.Stderr);
     }
 
+    [Trait("Category", "Live")]
     [Fact]
     public void Eval_json_on_a_set_too_small_to_measure_writes_null_instead_of_crashing()
     {
@@ -164,6 +166,7 @@ public class ChipSamplingTests
     }
 }
 
+[Trait("Category", "Live")]
 public class FlipFusionTests
 {
     [Fact]

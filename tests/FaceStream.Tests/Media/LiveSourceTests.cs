@@ -9,6 +9,7 @@ using Xunit;
 namespace FaceStream.Tests.Media;
 
 /// <summary>A source running against the real RTSP test server: kill, restart, freeze, several cameras at once.</summary>
+[Trait("Category", "Live")]
 public sealed class LiveSourceTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);

@@ -26,6 +26,7 @@ public sealed class VideoBadInputTests
         Assert.Equal(SourceState.Failed, source.State);
     }
 
+    [Trait("Category", "Live")]
     [Fact]
     public async Task Truncated_random_and_audio_only_files_fail_with_their_reason()
     {

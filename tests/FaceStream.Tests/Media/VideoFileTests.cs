@@ -7,6 +7,7 @@ using Xunit;
 namespace FaceStream.Tests.Media;
 
 /// <summary>File decoding through the in-process FFmpeg layer, checked against the ffmpeg CLI.</summary>
+[Trait("Category", "Live")]
 public sealed class VideoFileTests
 {
     private static VideoClips Clips => VideoClips.Instance;

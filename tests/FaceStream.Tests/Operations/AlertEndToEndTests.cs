@@ -11,6 +11,7 @@ namespace FaceStream.Tests.Operations;
 /// dies, Prometheus's own API shows FaceStreamCameraDown for that camera (pending: its `for` is 5 minutes) and for
 /// no other.
 /// </summary>
+[Trait("Category", "Live")]
 public class AlertEndToEndTests
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace FaceStream.Tests.Operations;
 /// mmdebstrap, so it runs where those are installed (CI installs them only when they are there already) and is
 /// reported as skipped, with the reason, everywhere else.
 /// </summary>
+[Trait("Category", "Live")]
 public sealed class ContainerImageTests
 {
     [ImageToolsFact]

@@ -13,6 +13,7 @@ namespace FaceStream.Tests.Operations;
 /// The Grafana dashboard and the Prometheus alert rules under charts/facestream against the real worker: every metric
 /// they query is exported by a running `facestream run`, so renaming a metric breaks the build instead of a dashboard.
 /// </summary>
+[Trait("Category", "Live")]
 public class MonitoringContractTests
 {
     /// <summary>Series Prometheus makes itself (scrape health); not on the worker's /metrics.</summary>

@@ -9,6 +9,7 @@ using Xunit;
 namespace FaceStream.Tests.Watchlist;
 
 /// <summary>Which face of a real photo is enrolled: the dominant one, the one picked, or none when it is ambiguous.</summary>
+[Trait("Category", "Live")]
 public class EnrollmentTests(EngineFixture fixture) : IClassFixture<EngineFixture>
 {
     // Regions around faces found by `facestream detect`: sample1's left face (409,353)-(600,601), square, and sample3's

@@ -12,6 +12,7 @@ using Xunit;
 namespace FaceStream.Tests.Watchlist;
 
 /// <summary>The watchlist against a real redis-server: enrollment of real faces, 1:N, two workers' caches, Redis down.</summary>
+[Trait("Category", "Live")]
 public class WatchlistTests(WorkerEngineFixture fixture) : IClassFixture<WorkerEngineFixture>
 {
     private static readonly Lazy<string> GalleryDir = new(() =>

@@ -9,6 +9,7 @@ using Xunit;
 namespace FaceStream.Tests.Worker;
 
 /// <summary>Detector:Mode = adaptive against full on the demo video (the sample photos, panning) and the demo gallery: the same alerts.</summary>
+[Trait("Category", "Live")]
 public class AdaptiveDetectionEndToEndTests(WorkerEngineFixture fixture) : IClassFixture<WorkerEngineFixture>
 {
     private async Task<(string[] Alerts, double Frames, double MeanScannedShare, double FullScans)> RunAsync(string mode)

@@ -8,6 +8,7 @@ using Xunit;
 namespace FaceStream.Tests.Worker;
 
 /// <summary>POST /api/analyse: an image in, every face with its attributes out, only with the API's token.</summary>
+[Trait("Category", "Live")]
 public class AnalyseApiTests
 {
     [Fact]

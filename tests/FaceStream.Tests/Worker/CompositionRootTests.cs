@@ -54,6 +54,7 @@ public class CompositionRootTests
         Assert.Same(settings, fine.Services.GetRequiredService<IOptions<WorkerSettings>>().Value);
     }
 
+    [Trait("Category", "Live")]
     [Fact]
     public Task The_health_checks_answer_live_startup_and_ready_with_the_fields_the_probes_read() => Bounded.Run(async () =>
     {

@@ -8,6 +8,7 @@ using Xunit;
 namespace FaceStream.Tests.Worker;
 
 /// <summary>Configuration values that used to slip through (NaN, ±Infinity) and a worker whose pipeline fails.</summary>
+[Trait("Category", "Live")]
 public class ConfigHardeningTests
 {
     private const string Camera = "Cameras:0:";

@@ -4,6 +4,7 @@ using Xunit;
 namespace FaceStream.Tests.Worker;
 
 /// <summary>A camera password in the URL's query never reaches /status, the log or camera_state events.</summary>
+[Trait("Category", "Live")]
 public class CredentialLeakTests
 {
     [Fact]

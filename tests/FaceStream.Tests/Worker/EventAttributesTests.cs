@@ -11,6 +11,7 @@ using Xunit;
 namespace FaceStream.Tests.Worker;
 
 /// <summary>Events:Attributes on the demo video (the six sample photos, women only): match and unknown events describe their face; switched off they do not.</summary>
+[Trait("Category", "Live")]
 public class EventAttributesTests(WorkerEngineFixture fixture) : IClassFixture<WorkerEngineFixture>
 {
     private async Task<IReadOnlyList<FaceEvent>> RunDemoVideo(bool attributes, PipelineMetrics? metrics = null)

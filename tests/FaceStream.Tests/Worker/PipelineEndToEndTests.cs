@@ -9,6 +9,7 @@ using Xunit;
 namespace FaceStream.Tests.Worker;
 
 /// <summary>The whole pipeline on a real H.264 video of the real sample photos, against a gallery of two of their people.</summary>
+[Trait("Category", "Live")]
 public class PipelineEndToEndTests(WorkerEngineFixture fixture) : IClassFixture<WorkerEngineFixture>
 {
     [Fact]

@@ -7,6 +7,7 @@ using Xunit;
 namespace FaceStream.Tests.Worker;
 
 /// <summary>The pipeline with live RTSP cameras: load shedding under a slow stage, and one camera failing.</summary>
+[Trait("Category", "Live")]
 public class PipelineLiveTests(WorkerEngineFixture fixture) : IClassFixture<WorkerEngineFixture>
 {
     private static CameraOptions Camera(string id, string url, double fps) => LiveCamera.Options<CameraOptions>(id, url, fps);

@@ -7,6 +7,7 @@ using Xunit;
 namespace FaceStream.Tests.Worker;
 
 /// <summary>Secret files (KeyPerFile, FACESTREAM_SECRETS_DIR): above the JSON file, below FACESTREAM__ variables, never logged.</summary>
+[Trait("Category", "Live")]
 public class SecretFilesTests
 {
     [Fact]

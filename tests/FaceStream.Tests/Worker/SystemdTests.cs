@@ -7,6 +7,7 @@ using Xunit;
 namespace FaceStream.Tests.Worker;
 
 /// <summary>The worker as a systemd Type=notify unit: READY=1 once it serves, STOPPING=1 on SIGTERM, journald-style log lines.</summary>
+[Trait("Category", "Live")]
 public class SystemdTests
 {
     [Fact]

@@ -15,6 +15,7 @@ namespace FaceStream.Tests.Worker;
 /// never an empty 500: the store down, malformed bodies, unsafe ids, oversized fields, a delete racing an upload,
 /// and more uploads at once than the worker analyses.
 /// </summary>
+[Trait("Category", "Live")]
 public class WatchlistApiFailureTests
 {
     [Fact]

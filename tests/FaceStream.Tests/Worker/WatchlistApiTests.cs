@@ -10,6 +10,7 @@ using Xunit;
 namespace FaceStream.Tests.Worker;
 
 /// <summary>The worker's watchlist HTTP API: token, CRUD, enrollment of real photos, and every kind of bad upload.</summary>
+[Trait("Category", "Live")]
 public class WatchlistApiTests
 {
     internal const string Token = "api-token-for-tests-0123456789";

@@ -7,6 +7,7 @@ using Xunit;
 namespace FaceStream.Tests.Worker;
 
 /// <summary>The watchlist store's reachability on /metrics (facestream_watchlist_reachable), the FaceStreamWatchlistUnreachable alert's input.</summary>
+[Trait("Category", "Live")]
 public class WatchlistReachabilityTests
 {
     [Fact]

@@ -9,6 +9,7 @@ using Xunit;
 namespace FaceStream.Tests.Worker;
 
 /// <summary>The hosted worker: strict configuration, camera reload without touching the others, metrics and health endpoints.</summary>
+[Trait("Category", "Live")]
 public class WorkerHostTests
 {
     /// <summary>Every metric name docs/worker.md documents.</summary>

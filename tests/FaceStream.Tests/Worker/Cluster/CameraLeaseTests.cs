@@ -8,6 +8,7 @@ using Xunit;
 namespace FaceStream.Tests.Worker.Cluster;
 
 /// <summary>The cluster's Redis parts against a real redis-server of their own: leases with fencing, the camera registry, heartbeats.</summary>
+[Trait("Category", "Live")]
 public class CameraLeaseTests
 {
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(30);

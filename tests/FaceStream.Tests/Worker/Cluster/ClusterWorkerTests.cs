@@ -9,6 +9,7 @@ namespace FaceStream.Tests.Worker.Cluster;
 /// Several real worker processes sharing one Redis and the cameras of one config (issue 15): each camera streams on
 /// exactly one worker, through a crash, a graceful stop, a newcomer, camera API changes, a pause and a Redis restart.
 /// </summary>
+[Trait("Category", "Live")]
 public class ClusterWorkerTests
 {
     [Fact]

@@ -27,6 +27,7 @@ public sealed class ChromiumFactAttribute : FactAttribute
 /// enrolling and deleting through the watchlist page, a viewer who cannot change anything, and no token → sign-in page.
 /// Screenshots of each page go to console-screenshots/ in the test output folder.
 /// </summary>
+[Trait("Category", "Live")]
 public class ConsoleBrowserTests(ITestOutputHelper output)
 {
     private static readonly string Shots = Path.Combine(AppContext.BaseDirectory, "console-screenshots");

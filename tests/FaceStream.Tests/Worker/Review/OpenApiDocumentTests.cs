@@ -8,6 +8,7 @@ using Xunit;
 namespace FaceStream.Tests.Worker.Review;
 
 /// <summary>/openapi/v1.json describes exactly the worker's /api routes (method and path), generated from the endpoints themselves.</summary>
+[Trait("Category", "Live")]
 public class OpenApiDocumentTests
 {
     [Fact]

@@ -11,6 +11,7 @@ namespace FaceStream.Tests.Worker.Review;
 /// their snapshots, roles (none, viewer, operator, admin; header and cookie), feedback in metrics and in `eval
 /// feedback`, the audit log, and the console's pages. The worker keeps serving after the clip (Pipeline:ServeAfterSourcesEnd).
 /// </summary>
+[Trait("Category", "Live")]
 public class ReviewConsoleTests
 {
     [Fact]

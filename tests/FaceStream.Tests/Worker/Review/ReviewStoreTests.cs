@@ -11,6 +11,7 @@ using Xunit;
 namespace FaceStream.Tests.Worker.Review;
 
 /// <summary>Where the console reads events and keeps verdicts: the in-memory ring, the Redis Stream and the Redis review store (real redis-server).</summary>
+[Trait("Category", "Live")]
 public class ReviewStoreTests
 {
     [Fact]
