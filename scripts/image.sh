@@ -186,7 +186,9 @@ EOF
   [ "$user" = "65534" ] || fail_smoke "the worker runs as uid $user, not 65534"
   # Without it glibc's arenas fragment and RSS grows (docs/benchmarks.md, "Soak").
   [ "$(podman exec "$name" /usr/bin/printenv MALLOC_ARENA_MAX)" = "2" ] || fail_smoke "MALLOC_ARENA_MAX is not 2 in the image"
-  podman logs "$name" 2>&1 | grep -q 'threshold .* from /etc/facestream/thresholds.json' \
+  # Read the whole log first: with pipefail, `podman logs | grep -q` fails when grep's early exit kills podman (SIGPIPE).
+  logs=$(podman logs "$name" 2>&1)
+  grep -q 'threshold .* from /etc/facestream/thresholds.json' <<< "$logs" \
     || fail_smoke "the worker did not read the image's /etc/facestream/thresholds.json"
   metrics=$(curl -sf "http://127.0.0.1:$port/metrics")
   grep -q '^facestream_camera_up{camera="smoke"} 1' <<< "$metrics" || fail_smoke "/metrics does not show the camera streaming"
