@@ -4,7 +4,7 @@
 usage: check_chart_render.py RENDERED.yaml KIND=... [--gpu] [--rules-out FILE] [--thresholds FILE]
 Every document parses; the expected kinds are there; the ConfigMap's facestream.json is a JSON object with a
 Cameras list; its thresholds.json (read by the worker beside facestream.json) has schema 1 and a threshold in (0, 1]
-for each model, and equals FILE when --thresholds is given; probes point at /healthz and /readyz; MALLOC_ARENA_MAX is 2; a mounted Secret's directory is FACESTREAM_SECRETS_DIR; with --gpu the container asks for nvidia.com/gpu and the config
+for each model, and equals FILE when --thresholds is given; probes point at /healthz and /readyz/api; MALLOC_ARENA_MAX is 2; a mounted Secret's directory is FACESTREAM_SECRETS_DIR; with --gpu the container asks for nvidia.com/gpu and the config
 selects the cuda provider; --rules-out writes the PrometheusRule's spec as a rules file (for promtool).
 """
 import json
@@ -64,8 +64,8 @@ def main(argv):
         c = dep["spec"]["template"]["spec"]["containers"][0]
         if c["startupProbe"]["httpGet"]["path"] != "/healthz" or c["livenessProbe"]["httpGet"]["path"] != "/healthz":
             errors.append("startup/liveness probes must use /healthz")
-        if c["readinessProbe"]["httpGet"]["path"] != "/readyz":
-            errors.append("the readiness probe must use /readyz")
+        if c["readinessProbe"]["httpGet"]["path"] != "/readyz/api":
+            errors.append("the readiness probe must use /readyz/api (the API stays reachable while cameras fail)")
         if c["args"] != ["--config", "/etc/facestream/facestream.json"]:
             errors.append(f"unexpected args {c['args']}")
         # A Secret reaches the worker as files (KeyPerFile) in the directory FACESTREAM_SECRETS_DIR names.

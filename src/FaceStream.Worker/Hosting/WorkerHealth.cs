@@ -23,11 +23,13 @@ public static class WorkerHealth
 {
     private const string Ready = "ready";
     private const string Startup = "startup";
+    private const string Api = "api";
 
     public static IServiceCollection AddWorkerHealthChecks(this IServiceCollection services)
     {
         services.AddHealthChecks()
-            .AddCheck<StartupCheck>(Startup, tags: [Startup])
+            // Ready to serve the API (models and watchlist loaded) is what started means; cameras play no part in it.
+            .AddCheck<StartupCheck>(Startup, tags: [Startup, Api])
             .AddCheck<ReadinessCheck>(Ready, tags: [Ready]);
         return services;
     }
@@ -39,6 +41,13 @@ public static class WorkerHealth
         {
             Predicate = c => c.Tags.Contains(Startup),
             ResponseWriter = (context, report) => Text(context, report.Status == HealthStatus.Healthy ? "started\n" : "starting\n"),
+        });
+        // The pod's readiness probe: the watchlist API and the console stay reachable while cameras fail (camera health
+        // is what /readyz, the metrics and the alert rules report).
+        web.MapHealthChecks("/readyz/api", new HealthCheckOptions
+        {
+            Predicate = c => c.Tags.Contains(Api),
+            ResponseWriter = (context, report) => Text(context, report.Status == HealthStatus.Healthy ? "ready\n" : "starting\n"),
         });
         web.MapHealthChecks("/readyz", new HealthCheckOptions
         {

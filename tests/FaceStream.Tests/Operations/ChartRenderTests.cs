@@ -45,7 +45,7 @@ public sealed class ChartRenderTests
         var deployment = Assert.Single(objects.OfType<V1Deployment>());
         var container = Assert.Single(deployment.Spec.Template.Spec.Containers);
         Assert.Equal("/healthz", container.LivenessProbe.HttpGet.Path);
-        Assert.Equal("/readyz", container.ReadinessProbe.HttpGet.Path);
+        Assert.Equal("/readyz/api", container.ReadinessProbe.HttpGet.Path);
         Assert.NotNull(container.StartupProbe);
         Assert.Single(objects.OfType<V1Service>());
 

@@ -65,6 +65,8 @@ public class CompositionRootTests
         using var http = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
         Assert.Equal("ok\n", await http.GetStringAsync("/healthz"));
         Assert.Equal("started\n", await http.GetStringAsync("/startupz"));
+        // No camera: not ready for alerts, but the API is (the chart's readiness probe reads /readyz/api).
+        Assert.Equal("ready\n", await http.GetStringAsync("/readyz/api"));
         var ready = await http.GetAsync("/readyz");
         Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         var body = System.Text.Json.JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement;
