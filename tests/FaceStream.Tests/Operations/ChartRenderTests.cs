@@ -23,6 +23,7 @@ public sealed class ChartRenderTests
         { "defaults", [] },
         { "production example", ["--namespace", "vision", "--values", "charts/facestream/values-production.example.yaml"] },
         { "gpu, rules and a created secret", ["--set", $"gpu.enabled=true,prometheusRule.enabled=true,secret.create=true,secret.values.Api__Token={SecretToken}"] },
+        { "cluster mode, three replicas", ["--set", "replicaCount=3,config.Cluster.Redis=redis://redis:6379/2"] },
     };
 
     [Theory]
@@ -48,6 +49,9 @@ public sealed class ChartRenderTests
         Assert.Equal("/readyz/api", container.ReadinessProbe.HttpGet.Path);
         Assert.NotNull(container.StartupProbe);
         Assert.Single(objects.OfType<V1Service>());
+        // Replicas share cameras only through leases: without Cluster:Redis an update must stop the old pod first.
+        bool cluster = args.Any(a => a.Contains("config.Cluster.Redis", StringComparison.Ordinal));
+        Assert.Equal(cluster ? "RollingUpdate" : "Recreate", deployment.Spec.Strategy.Type);
 
         // The worker's config (the dashboard's ConfigMap also holds a facestream.json: the Grafana board).
         var config = Assert.Single(objects.OfType<V1ConfigMap>(), c => c.Data?.ContainsKey("facestream.json") == true && !c.Metadata.Name.EndsWith("-dashboard", StringComparison.Ordinal));
