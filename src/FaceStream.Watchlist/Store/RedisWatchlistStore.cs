@@ -16,11 +16,11 @@ public sealed class RedisWatchlistStore : IWatchlistStore
 {
     public const string DefaultPrefix = "facestream:wl";
 
-    private readonly ConnectionMultiplexer _redis;
+    private readonly IConnectionMultiplexer _redis;
     private readonly string _prefix;
     private readonly WatchlistUri _uri;
 
-    private RedisWatchlistStore(ConnectionMultiplexer redis, WatchlistUri uri, string prefix)
+    private RedisWatchlistStore(IConnectionMultiplexer redis, WatchlistUri uri, string prefix)
     {
         _redis = redis;
         _uri = uri;
@@ -38,47 +38,13 @@ public sealed class RedisWatchlistStore : IWatchlistStore
     private RedisChannel Channel => RedisChannel.Literal($"{_prefix}:changes");
 
     /// <summary>Connects (or keeps trying in the background when Redis is down: operations then fail with <see cref="WatchlistUnavailableException"/>).</summary>
-    public static async Task<RedisWatchlistStore> ConnectAsync(WatchlistUri uri, string prefix = DefaultPrefix)
-    {
-        if (uri.Redis is null)
-        {
-            throw new ArgumentException("not a redis:// watchlist");
-        }
-
-        try
-        {
-            var redis = await ConnectionMultiplexer.ConnectAsync(uri.Redis.Clone(), TextWriter.Null);
-            return new RedisWatchlistStore(redis, uri, prefix);
-        }
-        catch (RedisException e)
-        {
-            throw Unavailable(uri, e);
-        }
-    }
+    public static async Task<RedisWatchlistStore> ConnectAsync(WatchlistUri uri, string prefix = DefaultPrefix) => new(await uri.ConnectRedisAsync(), uri, prefix);
 
     /// <summary>
     /// <see cref="ConnectAsync"/> for a dependency-injection factory (which cannot await), as Aspire's Redis client
     /// registers its multiplexer: the first attempt waits at most the connect timeout, later ones run in the background.
     /// </summary>
-    public static RedisWatchlistStore Connect(WatchlistUri uri, string prefix = DefaultPrefix)
-    {
-        if (uri.Redis is null)
-        {
-            throw new ArgumentException("not a redis:// watchlist");
-        }
-
-        try
-        {
-            return new RedisWatchlistStore(ConnectionMultiplexer.Connect(uri.Redis.Clone(), TextWriter.Null), uri, prefix);
-        }
-        catch (RedisException e)
-        {
-            throw Unavailable(uri, e);
-        }
-    }
-
-    private static WatchlistUnavailableException Unavailable(WatchlistUri uri, RedisException e) =>
-        new($"cannot connect to the watchlist at {uri.Safe}: {e.Message.Replace(uri.Redis!.Password ?? "\0", "***", StringComparison.Ordinal)}", e);
+    public static RedisWatchlistStore Connect(WatchlistUri uri, string prefix = DefaultPrefix) => new(uri.ConnectRedis(), uri, prefix);
 
     public Task<IdentityRecord> CreateIdentityAsync(string name, IReadOnlyDictionary<string, string>? metadata = null, string? id = null, CancellationToken cancel = default) => Guard(async () =>
     {

@@ -88,17 +88,13 @@ public sealed record WatchlistUri
         return new WatchlistUri(false, UrlCredentials.Redact(text), options);
     }
 
-    /// <summary>A Redis connection (for other users of the same Redis, such as the event stream); keeps retrying in the background when down.</summary>
+    /// <summary>A Redis connection (the watchlist store, the event stream, the cluster); keeps retrying in the background when down.</summary>
     public async Task<IConnectionMultiplexer> ConnectRedisAsync()
     {
-        if (Redis is null)
-        {
-            throw new ArgumentException($"{Safe} is not a Redis address");
-        }
-
+        var options = RedisOptions();
         try
         {
-            return await ConnectionMultiplexer.ConnectAsync(Redis.Clone(), TextWriter.Null);
+            return await ConnectionMultiplexer.ConnectAsync(options, TextWriter.Null);
         }
         catch (RedisException e)
         {
@@ -109,20 +105,18 @@ public sealed record WatchlistUri
     /// <summary><see cref="ConnectRedisAsync"/> for a dependency-injection factory, which cannot await (see <see cref="RedisWatchlistStore.Connect"/>).</summary>
     public IConnectionMultiplexer ConnectRedis()
     {
-        if (Redis is null)
-        {
-            throw new ArgumentException($"{Safe} is not a Redis address");
-        }
-
+        var options = RedisOptions();
         try
         {
-            return ConnectionMultiplexer.Connect(Redis.Clone(), TextWriter.Null);
+            return ConnectionMultiplexer.Connect(options, TextWriter.Null);
         }
         catch (RedisException e)
         {
             throw Unavailable(e);
         }
     }
+
+    private ConfigurationOptions RedisOptions() => Redis?.Clone() ?? throw new ArgumentException($"{Safe} is not a Redis address");
 
     private WatchlistUnavailableException Unavailable(RedisException e) => new($"cannot connect to {Safe}: {RedisFailure.Describe(e)}", e);
 
