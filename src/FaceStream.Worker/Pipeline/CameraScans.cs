@@ -1,5 +1,6 @@
 using FaceStream.Core.Detection.Adaptive;
 using FaceStream.Core.Faces;
+using FaceStream.Core.Geometry;
 using FaceStream.Core.Imaging;
 using FaceStream.Inference.Detection;
 using FaceStream.Worker.Configuration;
@@ -31,6 +32,9 @@ internal sealed class CameraScans(DetectorOptions options, IFaceDetector detecto
     private readonly MotionOptions _motion = options.Adaptive.ToMotion();
     private readonly ScanOptions _scan = options.Adaptive.ToScan();
     private LiveTracks _live = LiveTracks.None;
+
+    // Reused for every frame: the planner reads the predictions during its call and keeps none of them.
+    private readonly List<BoxF> _predicted = [];
     private int _started;
 
     /// <summary>Called after each frame is scanned (the <c>watch --annotate</c> overlay); null when nobody looks.</summary>
@@ -83,8 +87,13 @@ internal sealed class CameraScans(DetectorOptions options, IFaceDetector detecto
             state.Scan.Restart();
         }
 
-        var predicted = _live.Of(frame.Camera).Select(t => t.Predict(frame.Timestamp)).ToList();
-        return (state.Scan.Plan(frame.Image, frame.Timestamp, predicted), state.Scan.LastMotion);
+        _predicted.Clear();
+        foreach (var track in _live.Of(frame.Camera))
+        {
+            _predicted.Add(track.Predict(frame.Timestamp));
+        }
+
+        return (state.Scan.Plan(frame.Image, frame.Timestamp, _predicted), state.Scan.LastMotion);
     }
 
     /// <summary>One of <see cref="FaceStream.Worker.Metrics.CameraMetrics.FullScanReasons"/> for an adaptive whole-frame pass; null otherwise.</summary>
