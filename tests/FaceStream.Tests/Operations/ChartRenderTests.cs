@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using FaceStream.Worker.Configuration;
 using k8s;
@@ -75,18 +74,8 @@ public sealed class ChartRenderTests
     {
         string helm = Path.Combine(Repository.Root, "tools", "helm", "helm");
         Assert.True(File.Exists(helm), $"{helm} missing: scripts/setup.sh --test (scripts/ops-tools.sh) installs it");
-        var psi = new ProcessStartInfo(helm) { WorkingDirectory = Repository.Root, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "template", "facestream", "charts/facestream" }.Concat(args))
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await p.WaitForExitAsync(limit.Token);
-        Assert.True(p.ExitCode == 0, $"helm template failed: {await stderr}");
-        return await stdout;
+        var (exit, stdout, stderr) = await Repository.RunAsync(helm, TimeSpan.FromMinutes(2), ["template", "facestream", "charts/facestream", .. args]);
+        Assert.True(exit == 0, $"helm template failed: {stderr}");
+        return stdout;
     }
 }

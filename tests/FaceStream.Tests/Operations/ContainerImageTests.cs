@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FaceStream.Tests.Support;
 using Xunit;
 
@@ -16,26 +15,9 @@ public sealed class ContainerImageTests
     [ImageToolsFact]
     public async Task The_image_becomes_ready_raises_the_demo_alert_and_exits_0_on_sigterm()
     {
-        var psi = new ProcessStartInfo("bash") { WorkingDirectory = Repository.Root, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(Repository.Root, "scripts", "image.sh"));
-        psi.ArgumentList.Add("--smoke");
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
         // A first build downloads the Debian root filesystem and publishes the worker self-contained: minutes.
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(25));
-        try
-        {
-            await p.WaitForExitAsync(limit.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        var output = await stdout;
-        Assert.True(p.ExitCode == 0, $"scripts/image.sh --smoke failed (exit {p.ExitCode}):\n{output}\n{await stderr}");
+        var (exit, output, stderr) = await Repository.RunAsync("bash", TimeSpan.FromMinutes(25), Path.Combine(Repository.Root, "scripts", "image.sh"), "--smoke");
+        Assert.True(exit == 0, $"scripts/image.sh --smoke failed (exit {exit}):\n{output}\n{stderr}");
         Assert.Contains("SIGTERM → exit 0", output);
         Assert.Contains("alert for ", output);
     }

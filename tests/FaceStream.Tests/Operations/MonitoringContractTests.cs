@@ -105,14 +105,8 @@ public class MonitoringContractTests
     public async Task The_dashboard_the_rules_and_the_chart_pass_their_offline_checks()
     {
         // promtool check/test rules, the @grafana/schema type-check, promtool on every dashboard expr, helm lint/template.
-        var psi = new ProcessStartInfo("bash") { WorkingDirectory = Repository.Root, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(Repository.Root, "scripts", "check-charts.sh"));
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await p.WaitForExitAsync(limit.Token);
-        Assert.True(p.ExitCode == 0, $"scripts/check-charts.sh failed (exit {p.ExitCode}):\n{await stdout}\n{await stderr}");
+        var (exit, stdout, stderr) = await Repository.RunAsync("bash", TimeSpan.FromMinutes(3), Path.Combine(Repository.Root, "scripts", "check-charts.sh"));
+        Assert.True(exit == 0, $"scripts/check-charts.sh failed (exit {exit}):\n{stdout}\n{stderr}");
     }
 
     /// <summary>Metric families declared on /metrics (a family with no series yet, such as a sink's losses, still has its # TYPE line).</summary>
@@ -297,6 +291,32 @@ internal static class Repository
     /// <summary>&lt;Version&gt; in Directory.Build.props.</summary>
     public static string ProductVersion { get; } =
         Regex.Match(File.ReadAllText(Path.Combine(Root, "Directory.Build.props")), "<Version>([^<]+)</Version>").Groups[1].Value;
+
+    /// <summary>Runs a tool (a script, helm) in the repository root; killed, with its process tree, after <paramref name="limit"/>.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string file, TimeSpan limit, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { WorkingDirectory = Root, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(limit);
+        try
+        {
+            await p.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within {limit}");
+        }
+
+        return (p.ExitCode, await stdout, await stderr);
+    }
 
     private static string Find()
     {
