@@ -92,10 +92,10 @@ fi
 ctx="$WORK/context"
 rm -rf "$ctx"
 mkdir -p "$ctx/app/models/onnx"
-step "dotnet publish src/FaceStream.Worker (self-contained, linux-x64)"
+step "dotnet publish src/FaceStream.Worker.Host (self-contained, linux-x64)"
 # Its own artifacts path: a self-contained build must not replace the framework-dependent one in src/*/bin that the
 # CLI and the tests run from (the smoke test runs inside the test suite).
-dotnet publish src/FaceStream.Worker/FaceStream.Worker.csproj -c Release -r linux-x64 -p:SelfContained=true \
+dotnet publish src/FaceStream.Worker.Host/FaceStream.Worker.Host.csproj -c Release -r linux-x64 -p:SelfContained=true \
   --artifacts-path "$WORK/artifacts" -nologo -v quiet -clp:ErrorsOnly -o "$ctx/app"
 rm -f "$ctx/app"/*.pdb
 

@@ -14,7 +14,7 @@ public class AssemblyLoadTests
         var loaded = LoadedAssemblies("detect", TestAssets.Sample(1), "--json");
         // The hook saw the command's own work, so an empty or partial list cannot pass.
         Assert.Contains("FaceStream.Inference", loaded);
-        Assert.Contains("facestream-worker", loaded);
+        Assert.Contains("FaceStream.Worker", loaded);
         Assert.DoesNotContain(loaded, a => a.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
     }
 
