@@ -151,7 +151,7 @@ public sealed class CliContext
         }
     }
 
-    internal static string? FindDefaultConfig() => Worker.Hosting.WorkerHost.FindDefaultConfig();
+    internal static string? FindDefaultConfig() => Worker.Hosting.ConfigFile.FindDefault();
 
     public ModelStore Store() => ModelStore.Locate(string.IsNullOrWhiteSpace(Inference.ModelsDirectory) ? null : Inference.ModelsDirectory);
 

@@ -3,19 +3,14 @@ using FaceStream.Inference.Models;
 using FaceStream.Inference.Runtime;
 using FaceStream.Media.Video;
 using FaceStream.Media.Video.Interop;
-using FaceStream.Watchlist.Cache;
 using FaceStream.Watchlist.Store;
 using FaceStream.Worker.Configuration;
-using FaceStream.Worker.Metrics;
-using FaceStream.Worker.Pipeline;
 using FaceStream.Worker.Review;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Primitives;
 using Prometheus;
 
 namespace FaceStream.Worker.Hosting;
@@ -27,8 +22,6 @@ namespace FaceStream.Worker.Hosting;
 /// </summary>
 public static class WorkerHost
 {
-    public const string Usage = "facestream run [--config FILE]   (facestream-worker [--config FILE] as a service)";
-
     /// <summary>Runs until Ctrl+C / SIGTERM (or until every source ends, with Pipeline:StopWhenSourcesEnd). Exit codes: 0, 1 runtime failure, 2 configuration.</summary>
     public static async Task<int> RunAsync(string[] args, Action<WorkerApp>? started = null, CancellationToken cancel = default)
     {
@@ -104,55 +97,19 @@ public static class WorkerHost
     /// <summary>Builds the host (configuration validated, models loaded, watchlist store opened); the watchlist loads and the cameras open at start.</summary>
     public static async Task<WorkerApp> BuildAsync(string[] args, CollectorRegistry? registry = null, CancellationToken cancel = default)
     {
-        string? configPath = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            if (args[i] == "--config" && i + 1 < args.Length)
-            {
-                configPath = args[++i];
-            }
-            else
-            {
-                throw new WorkerConfigurationException($"unknown argument '{args[i]}'. Usage: {Usage}");
-            }
-        }
-
-        configPath ??= FindDefaultConfig() ?? throw new WorkerConfigurationException("no config/facestream.json found upward from here; pass --config FILE");
-        if (!File.Exists(configPath))
-        {
-            throw new WorkerConfigurationException($"--config {configPath}: file not found");
-        }
-
-        if (ConfigKeys.SyntaxError(configPath) is { } syntax)
-        {
-            throw new WorkerConfigurationException(syntax);
-        }
-
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Path.GetDirectoryName(Path.GetFullPath(configPath)) });
+        var file = ConfigFile.FromArguments(args);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Path.GetDirectoryName(file.Path) });
         builder.Configuration.Sources.Clear();
-        // A broken file written while running must not reach the cameras: ReloadAsync checks it first and says why it is
-        // rejected; the provider's own exception (thrown on the file watcher's thread, unseen) is ignored.
-        var loadFailed = new System.Runtime.CompilerServices.StrongBox<bool>();
-        builder.Configuration.AddJsonFile(source =>
-        {
-            source.Path = Path.GetFileName(configPath);
-            source.FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(Path.GetDirectoryName(Path.GetFullPath(configPath))!);
-            source.Optional = false;
-            source.ReloadOnChange = true;
-            source.OnLoadException = context =>
-            {
-                context.Ignore = true;
-                Volatile.Write(ref loadFailed.Value, true);
-            };
-        });
+        file.AddTo(builder.Configuration);
         // Secret files (FACESTREAM_SECRETS_DIR, or the chart's /run/secrets/facestream), then FACESTREAM__ variables, over the file.
         builder.Configuration.AddSecretsAndEnvironment(reloadOnChange: true);
         ConsoleLogging.Configure(builder.Logging, builder.Configuration);
         // Start-up failures are reported by RunAsync in one line; the host would add a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
 
-        // The composition root, then what only the worker adds: the HTTP endpoints' listener and systemd's notifications.
-        builder.Services.AddFaceStream(builder.Configuration, new FaceStreamOverrides { ConfigPath = configPath, Registry = registry });
+        // The composition root, then what only the worker adds: camera reload, the HTTP endpoints' listener, systemd's notifications.
+        builder.Services.AddFaceStream(builder.Configuration, new FaceStreamOverrides { ConfigPath = file.Path, Registry = registry });
+        CameraReload.Register(builder.Services, builder.Configuration, file);
         builder.Services.AddOptions<KestrelServerOptions>().Configure<WorkerSettings>((k, settings) =>
         {
             var m = settings.Metrics;
@@ -176,20 +133,8 @@ public static class WorkerHost
             var log = web.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FaceStream.Worker");
             log.LogInformation("FFmpeg: {Versions}", FfmpegLibrary.EnsureLoaded());
             WorkerEndpoints.Map(web);
-            var pipeline = web.Services.GetRequiredService<FramePipeline>();
-            string fullConfigPath = Path.GetFullPath(configPath);
-            // The file watcher calls back synchronously; reloads run one after another, each reading the file as it is then.
-            var reloading = Task.CompletedTask;
-            var reloadOrder = new Lock();
-            IConfiguration configuration = builder.Configuration;
-            ChangeToken.OnChange(configuration.GetReloadToken, () =>
-            {
-                bool failed = Interlocked.Exchange(ref loadFailed.Value, false);
-                lock (reloadOrder)
-                {
-                    reloading = reloading.ContinueWith(_ => ReloadAsync(configuration, fullConfigPath, failed, pipeline, log), TaskScheduler.Default).Unwrap();
-                }
-            });
+            // Camera edits from now on (IOptionsMonitor<CamerasOptions> over the reloading configuration).
+            web.Services.GetRequiredService<CameraReload>();
             return new WorkerApp(web);
         }
         catch
@@ -197,100 +142,5 @@ public static class WorkerHost
             await web.DisposeAsync();
             throw;
         }
-    }
-
-    /// <summary>Applies camera changes from an edited config; anything invalid is rejected and the running cameras stay as they are.</summary>
-    private static async Task ReloadAsync(IConfiguration config, string path, bool loadFailed, FramePipeline pipeline, ILogger log)
-    {
-        try
-        {
-            // An empty, truncated or half-written file: its (empty) data must not stop every camera.
-            if (ConfigKeys.SyntaxError(path) is { } syntax)
-            {
-                throw new WorkerConfigurationException(syntax);
-            }
-
-            if (loadFailed)
-            {
-                throw new WorkerConfigurationException($"{path} could not be read as JSON (it changed since; the next change is read again)");
-            }
-
-            var next = WorkerSettings.Load(config);
-            if (next.Cluster.Enabled)
-            {
-                log.LogInformation("configuration reloaded; in cluster mode the cameras come from Redis (the camera API), Cameras changes in the file do not apply");
-                return;
-            }
-
-            await pipeline.SyncCamerasAsync(next.Cameras);
-            log.LogInformation("configuration reloaded: {Count} cameras enabled (only Cameras changes apply without a restart)", next.Cameras.Count(c => c.Enabled));
-        }
-        catch (WorkerConfigurationException e)
-        {
-            log.LogError("configuration change rejected, cameras unchanged: {Reason}", e.Message);
-        }
-        catch (Exception e)
-        {
-            // Anything the validation did not foresee: still said, never swallowed by the file watcher.
-            log.LogError(e, "configuration change rejected, cameras unchanged: {Reason}", e.Message);
-        }
-    }
-
-    /// <summary>config/facestream.json in the working directory or the nearest parent that has one.</summary>
-    public static string? FindDefaultConfig()
-    {
-        for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d is not null; d = d.Parent)
-        {
-            string p = Path.Combine(d.FullName, "config", "facestream.json");
-            if (File.Exists(p))
-            {
-                return p;
-            }
-        }
-
-        return null;
-    }
-}
-
-/// <summary>A built worker: the web host (metrics, health, API) and the services of <see cref="FaceStreamServiceCollectionExtensions.AddFaceStream"/>.</summary>
-public sealed class WorkerApp(WebApplication web) : IAsyncDisposable
-{
-    /// <summary>The settings the worker was built with (the cameras it starts with).</summary>
-    internal WorkerSettings Settings => web.Services.GetRequiredService<WorkerSettings>();
-
-    /// <summary>Why the pipeline stopped the worker, or null while it runs or when it stopped normally.</summary>
-    public Exception? Failure => web.Services.GetRequiredService<PipelineService>().Failure;
-
-    /// <summary>The watchlist cache (loaded once the worker has started).</summary>
-    public WatchlistCache Watchlist => web.Services.GetRequiredService<WatchlistCache>();
-
-    internal ILogger Log => web.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FaceStream.Worker");
-
-    public FramePipeline Pipeline => web.Services.GetRequiredService<FramePipeline>();
-
-    public PipelineMetrics Metrics => web.Services.GetRequiredService<PipelineMetrics>();
-
-    /// <summary>Completes when the pipeline has stopped (sources ended or failed, events flushed); the host may serve on (Pipeline:ServeAfterSourcesEnd).</summary>
-    public Task PipelineEnded => web.Services.GetRequiredService<PipelineService>().Ended;
-
-    /// <summary>The host's services (tests read the endpoints from them).</summary>
-    internal IServiceProvider Services => web.Services;
-
-    /// <summary>The address /metrics, /healthz and /readyz answer on (after start).</summary>
-    public Uri? BaseAddress => web.Urls.Select(u => new Uri(u)).FirstOrDefault();
-
-    public Task StartAsync(CancellationToken cancel) => web.StartAsync(cancel);
-
-    public Task WaitForShutdownAsync(CancellationToken cancel) => web.WaitForShutdownAsync(cancel);
-
-    public Task StopAsync() => web.StopAsync();
-
-    public async ValueTask DisposeAsync()
-    {
-        // Disposing a host does not stop its hosted services: without this, a worker disposed unstopped (a test that
-        // failed before its StopAsync) disposed the engine under a running pipeline, and ONNX Runtime crashed the process.
-        // The container then disposes what it built in reverse order: pipeline, cache, sinks, store, engine.
-        await web.StopAsync();
-        await web.DisposeAsync();
     }
 }
