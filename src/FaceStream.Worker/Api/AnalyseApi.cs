@@ -6,6 +6,7 @@ using FaceStream.Inference.Attributes;
 using FaceStream.Media.Images;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
 namespace FaceStream.Worker.Api;
@@ -21,7 +22,7 @@ public static class AnalyseApi
     {
         var gate = new UploadGate(options.MaxConcurrentUploads, options.UploadQueueTimeout);
         var limits = ImageLimits.Default with { MaxPixels = options.MaxImagePixels };
-        WatchlistApi.Group(app, options).MapPost("/analyse", async (HttpRequest request, CancellationToken cancel) =>
+        WatchlistApi.Group(app, options).ProducesAccessProblems().MapPost("/analyse", async Task<Results<ContentHttpResult, ApiProblem>> (HttpRequest request, CancellationToken cancel) =>
         {
             var image = request.ContentLength > options.MaxUploadBytes ? null : await WatchlistApi.ReadUpload(request, options.MaxUploadBytes);
             if (image is null)
@@ -45,13 +46,16 @@ public static class AnalyseApi
             {
                 // CPU-bound: off the request thread.
                 string json = await Task.Run(() => Analyse(engine, StillImageDecoder.Decode(image, "upload", limits)), cancel);
-                return Results.Text(json, "application/json", Encoding.UTF8);
+                return TypedResults.Text(json, "application/json", Encoding.UTF8);
             }
             catch (ImageDecodeException e)
             {
                 return ApiProblems.Of(422, e.Message);
             }
-        });
+        })
+        // The body is written by the same code as `facestream attributes --json` (EventJson.WriteFace and the attributes).
+        .Produces(StatusCodes.Status200OK, contentType: "application/json")
+        .ProducesProblem(400).ProducesProblem(413).ProducesProblem(422).ProducesProblem(429);
     }
 
     private static string Analyse(FaceEngine engine, Core.Imaging.ImageFrame image)

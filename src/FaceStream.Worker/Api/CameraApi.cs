@@ -1,10 +1,12 @@
 using System.Text;
+using System.Text.Json.Serialization;
 using FaceStream.Core.Security;
 using FaceStream.Worker.Cluster;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using StackExchange.Redis;
@@ -23,22 +25,23 @@ public static class CameraApi
 
     public static void Map(IEndpointRouteBuilder app, CameraOwnership cluster, FramePipeline pipeline, ApiOptions options)
     {
-        var api = WatchlistApi.Group(app, options);
+        // Every call here talks to the cluster's Redis: unreachable is a 503 for each of them.
+        var api = WatchlistApi.Group(app, options).ProducesAccessProblems().AddEndpointFilter(RedisUnreachable);
         var registry = cluster.Registry;
-        api.MapGet("/cameras", () => Redis(async () =>
+        api.MapGet("/cameras", async Task<Ok<List<CameraAnswer>>> () =>
         {
             var cameras = await registry.ListAsync();
             var holders = await cluster.HoldersAsync(cameras.Select(c => c.Id).ToList());
             var local = pipeline.Cameras.ToDictionary(c => c.Id, StringComparer.Ordinal);
-            return Results.Json(cameras.Select(c => Answer(c, Held(holders, c.Id), local.GetValueOrDefault(c.Id))));
-        }));
+            return TypedResults.Ok(cameras.Select(c => CameraAnswer.Of(c, Held(holders, c.Id), local.GetValueOrDefault(c.Id))).ToList());
+        });
 
-        api.MapGet("/cameras/{id}", (string id) => Redis(async () =>
+        api.MapGet("/cameras/{id}", async Task<Results<Ok<CameraAnswer>, ApiProblem>> (string id) =>
             await registry.GetAsync(id) is { } camera
-                ? Results.Json(Answer(camera, Held(await cluster.HoldersAsync([id]), id), pipeline.Cameras.FirstOrDefault(c => c.Id == id)))
-                : ApiProblems.NotFound($"no camera '{id}'")));
+                ? TypedResults.Ok(CameraAnswer.Of(camera, Held(await cluster.HoldersAsync([id]), id), pipeline.Cameras.FirstOrDefault(c => c.Id == id)))
+                : ApiProblems.NotFound($"no camera '{id}'")).ProducesProblem(404);
 
-        api.MapPost("/cameras", (HttpRequest request) => Redis(async () =>
+        api.MapPost("/cameras", async Task<Results<Created<CameraAnswer>, ApiProblem>> (HttpRequest request) =>
         {
             var (camera, refusal) = await ReadCameraAsync(request, null);
             if (camera is null)
@@ -52,10 +55,10 @@ public static class CameraApi
             }
 
             await registry.PutAsync(camera);
-            return Results.Json(Answer(camera, null, null), statusCode: 201);
-        }));
+            return TypedResults.Created((string?)null, CameraAnswer.Of(camera, null, null));
+        }).ProducesProblem(400).ProducesProblem(409).ProducesProblem(413);
 
-        api.MapPut("/cameras/{id}", (string id, HttpRequest request) => Redis(async () =>
+        api.MapPut("/cameras/{id}", async Task<Results<Ok<CameraAnswer>, Created<CameraAnswer>, ApiProblem>> (string id, HttpRequest request) =>
         {
             var (camera, refusal) = await ReadCameraAsync(request, id);
             if (camera is null)
@@ -64,15 +67,16 @@ public static class CameraApi
             }
 
             bool created = await registry.PutAsync(camera);
-            return Results.Json(Answer(camera, null, null), statusCode: created ? 201 : 200);
-        }));
+            var answer = CameraAnswer.Of(camera, null, null);
+            return created ? TypedResults.Created((string?)null, answer) : TypedResults.Ok(answer);
+        }).ProducesProblem(400).ProducesProblem(413);
 
-        api.MapDelete("/cameras/{id}", (string id) => Redis(async () =>
-            await registry.DeleteAsync(id) ? Results.NoContent() : ApiProblems.NotFound($"no camera '{id}'")));
+        api.MapDelete("/cameras/{id}", async Task<Results<NoContent, ApiProblem>> (string id) =>
+            await registry.DeleteAsync(id) ? TypedResults.NoContent() : ApiProblems.NotFound($"no camera '{id}'")).ProducesProblem(404);
     }
 
     /// <summary>A camera from a JSON body, checked key by key like the config's Cameras entries; else the 400 naming every bad key.</summary>
-    private static async Task<(CameraOptions? Camera, IResult? Refusal)> ReadCameraAsync(HttpRequest request, string? pathId)
+    private static async Task<(CameraOptions? Camera, ApiProblem? Refusal)> ReadCameraAsync(HttpRequest request, string? pathId)
     {
         if (request.ContentLength > MaxJsonBytes)
         {
@@ -139,28 +143,14 @@ public static class CameraApi
         return problems.Count == 0 ? (camera, null) : (null, ApiProblems.BadRequest("invalid camera: " + string.Join("; ", problems)));
     }
 
-    private static object Answer(CameraOptions c, (string Owner, long Epoch)? lease, CameraStatus? local) => new
-    {
-        id = c.Id,
-        url = UrlCredentials.Redact(c.Url),
-        enabled = c.Enabled,
-        owner = lease?.Owner,
-        lease_epoch = lease?.Epoch,
-        // Known only on the worker that runs the camera (ask the owner's /status otherwise).
-        state = local?.State.ToString().ToLowerInvariant(),
-        loop = c.Loop,
-        realtime = c.Realtime,
-        analysis_fps = c.AnalysisFps,
-    };
-
     private static (string Owner, long Epoch)? Held(IReadOnlyDictionary<string, (string Owner, long Epoch)> holders, string id) =>
         holders.TryGetValue(id, out var holder) ? holder : null;
 
-    private static async Task<IResult> Redis(Func<Task<IResult>> call)
+    private static async ValueTask<object?> RedisUnreachable(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         try
         {
-            return await call();
+            return await next(context);
         }
         // RedisTimeoutException is a TimeoutException, not a RedisException.
         catch (Exception e) when (e is RedisException or TimeoutException)
@@ -168,4 +158,22 @@ public static class CameraApi
             return ApiProblems.Of(503, $"the cluster's Redis is unreachable: {e.GetType().Name}", RetryAfterSeconds);
         }
     }
+}
+
+/// <summary>A camera of the cluster's list as /api/cameras answers it (its URL's password masked).</summary>
+public sealed record CameraAnswer(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("url")] string Url,
+    [property: JsonPropertyName("enabled")] bool Enabled,
+    [property: JsonPropertyName("owner")] string? Owner,
+    [property: JsonPropertyName("lease_epoch")] long? LeaseEpoch,
+    [property: JsonPropertyName("state")] string? State,
+    [property: JsonPropertyName("loop")] bool Loop,
+    [property: JsonPropertyName("realtime")] bool Realtime,
+    [property: JsonPropertyName("analysis_fps")] double AnalysisFps)
+{
+    public static CameraAnswer Of(CameraOptions c, (string Owner, long Epoch)? lease, CameraStatus? local) => new(
+        c.Id, UrlCredentials.Redact(c.Url), c.Enabled, lease?.Owner, lease?.Epoch,
+        // Known only on the worker that runs the camera (ask the owner's /status otherwise).
+        local?.State.ToString().ToLowerInvariant(), c.Loop, c.Realtime, c.AnalysisFps);
 }

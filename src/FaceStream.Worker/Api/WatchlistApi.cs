@@ -5,6 +5,7 @@ using FaceStream.Watchlist.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
 namespace FaceStream.Worker.Api;
@@ -24,15 +25,14 @@ public static class WatchlistApi
         var gate = new UploadGate(options.MaxConcurrentUploads, options.UploadQueueTimeout);
         var limits = ImageLimits.Default with { MaxPixels = options.MaxImagePixels };
         // Every successful change is written to the audit log (who, what, when).
-        var api = Group(app, options).AddEndpointFilter(Review.AuditLog.Filter);
-        api.MapGet("/identities", async () =>
+        var api = Group(app, options).ProducesAccessProblems().AddEndpointFilter(Review.AuditLog.Filter);
+        api.MapGet("/identities", async Task<Ok<IdentityAnswer[]>> () =>
         {
             var list = await store.ListIdentitiesAsync();
-            var counted = await Task.WhenAll(list.Select(async i => Identity(i, await store.ListTemplatesAsync(i.Id))));
-            return Results.Json(counted);
+            return TypedResults.Ok(await Task.WhenAll(list.Select(async i => IdentityAnswer.Of(i, await store.ListTemplatesAsync(i.Id)))));
         });
 
-        api.MapPost("/identities", async (HttpRequest request) =>
+        api.MapPost("/identities", async Task<Results<Created<IdentityAnswer>, ApiProblem>> (HttpRequest request) =>
         {
             if (request.ContentLength > MaxJsonBytes)
             {
@@ -64,25 +64,27 @@ public static class WatchlistApi
             try
             {
                 var created = await store.CreateIdentityAsync(body.Name!, body.Metadata, body.Id);
-                return Results.Json(Identity(created, []), statusCode: 201);
+                return TypedResults.Created((string?)null, IdentityAnswer.Of(created, []));
             }
             catch (ArgumentException e)
             {
                 return ApiProblems.Of(409, e.Message);
             }
-        });
+        }).ProducesProblem(400).ProducesProblem(409).ProducesProblem(413);
 
-        api.MapGet("/identities/{id}", async (string id) =>
+        api.MapGet("/identities/{id}", async Task<Results<Ok<IdentityAnswer>, ApiProblem>> (string id) =>
             await store.GetIdentityAsync(id) is { } identity
-                ? Results.Json(Identity(identity, await store.ListTemplatesAsync(id)))
-                : NotFound(id));
+                ? TypedResults.Ok(IdentityAnswer.Of(identity, await store.ListTemplatesAsync(id)))
+                : NotFound(id)).ProducesProblem(404);
 
-        api.MapDelete("/identities/{id}", async (string id) => await store.DeleteIdentityAsync(id) ? Results.NoContent() : NotFound(id));
+        api.MapDelete("/identities/{id}", async Task<Results<NoContent, ApiProblem>> (string id) =>
+            await store.DeleteIdentityAsync(id) ? TypedResults.NoContent() : NotFound(id)).ProducesProblem(404);
 
-        api.MapDelete("/identities/{id}/templates/{templateId}", async (string id, string templateId) =>
-            await store.DeleteTemplateAsync(id, templateId) ? Results.NoContent() : ApiProblems.NotFound($"no template '{templateId}' on identity '{id}'"));
+        api.MapDelete("/identities/{id}/templates/{templateId}", async Task<Results<NoContent, ApiProblem>> (string id, string templateId) =>
+            await store.DeleteTemplateAsync(id, templateId) ? TypedResults.NoContent() : ApiProblems.NotFound($"no template '{templateId}' on identity '{id}'"))
+            .ProducesProblem(404);
 
-        api.MapPost("/identities/{id}/faces", async (string id, HttpRequest request, CancellationToken cancel) =>
+        api.MapPost("/identities/{id}/faces", async Task<Results<Created<EnrolledAnswer>, ApiProblem>> (string id, HttpRequest request, CancellationToken cancel) =>
         {
             if (await store.GetIdentityAsync(id, cancel) is null)
             {
@@ -124,11 +126,11 @@ public static class WatchlistApi
 
             // Detection is CPU-bound: off the request thread, so Kestrel keeps answering the other calls meanwhile.
             var result = await Task.Run(() => enroller.EnrollAsync(id, image, "upload", pick, cancel, limits), cancel);
-            var faces = result.Faces.Select(f => new { face = f.Number, box = new[] { f.Box.X1, f.Box.Y1, f.Box.X2, f.Box.Y2 }.Select(v => Math.Round(v, 1)), score = Math.Round(f.Score, 4) }).ToList();
+            var faces = result.Faces.Select(FaceSeenAnswer.Of).ToList();
             return result.Accepted
-                ? Results.Json(new { template_id = result.TemplateId, quality = Math.Round(result.Quality, 3), face = result.Face, note = result.Note, faces }, statusCode: 201)
+                ? TypedResults.Created((string?)null, new EnrolledAnswer(result.TemplateId, Math.Round(result.Quality, 3), result.Face, result.Note, faces))
                 : ApiProblems.Of(422, result.Reason ?? "photo refused", extensions: new Dictionary<string, object?> { ["faces"] = faces });
-        });
+        }).ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(422).ProducesProblem(429);
     }
 
     /// <summary>The /api route group: every call needs a token (503 while none is configured, 401 for a wrong one, 403 for a viewer's change; <see cref="ApiRoles"/>), and the expected failures become problem answers.</summary>
@@ -154,7 +156,7 @@ public static class WatchlistApi
     /// Admits an uploaded image for analysis: refused at once when its header says it is over the pixel budget (no
     /// queueing for that), else a slot of the gate, or a 429 when none frees up in time.
     /// </summary>
-    internal static async Task<(IResult? Refusal, IDisposable? Slot)> Admit(byte[] image, ApiOptions options, UploadGate gate, CancellationToken cancel)
+    internal static async Task<(ApiProblem? Refusal, IDisposable? Slot)> Admit(byte[] image, ApiOptions options, UploadGate gate, CancellationToken cancel)
     {
         long? pixels = StillImageDecoder.PixelCount(image);
         if (pixels > options.MaxImagePixels)
@@ -179,19 +181,9 @@ public static class WatchlistApi
     /// <summary>Seconds a client is asked to wait when the watchlist store is unreachable (its cache resyncs on this order).</summary>
     private const int RetryAfterSeconds = 5;
 
-    private static object Identity(IdentityRecord i, IReadOnlyList<TemplateRecord> templates) => new
-    {
-        id = i.Id,
-        name = i.Name,
-        metadata = i.Metadata,
-        created = i.CreatedAt,
-        updated = i.UpdatedAt,
-        templates = templates.Select(t => new { id = t.Id, model_id = t.ModelId, dimension = t.Dimension, quality = Math.Round(t.Quality, 3), created = t.CreatedAt, has_crop = t.Crop is not null }),
-    };
+    private static ApiProblem NotFound(string id) => ApiProblems.NotFound($"no identity '{id}'");
 
-    private static IResult NotFound(string id) => ApiProblems.NotFound($"no identity '{id}'");
-
-    private static IResult TooLarge(ApiOptions o) => ApiProblems.Of(413, $"upload larger than {o.MaxUploadBytes} bytes");
+    private static ApiProblem TooLarge(ApiOptions o) => ApiProblems.Of(413, $"upload larger than {o.MaxUploadBytes} bytes");
 
     /// <summary>A form field of a multipart upload, else the query string's (a raw-image upload has no form).</summary>
     private static string? Field(HttpRequest request, string name)

@@ -42,11 +42,6 @@ public sealed class ClusterNode : IHostedService, IDisposable
     public Task StopAsync(CancellationToken cancellationToken) => Ownership?.StopAsync(cancellationToken) ?? Task.CompletedTask;
 
     public void Dispose() => Ownership?.Dispose();
-
-    /// <summary>/status in cluster mode: this worker's id, why it cannot take part (or null), its cameras and their lease epochs.</summary>
-    public object Status(IEnumerable<object> cameras) => Ownership is { } o
-        ? new { worker_id = o.WorkerId, problem = o.Problem, cameras, leases = o.Owned }
-        : cameras;
 }
 
 public static class ClusterHosting

@@ -9,6 +9,7 @@ using FaceStream.Worker.Pipeline;
 using FaceStream.Worker.Review;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.DependencyInjection;
 using Prometheus;
 
@@ -27,15 +28,11 @@ public static class WorkerEndpoints
         web.MapMetrics("/metrics", services.GetRequiredService<PipelineMetrics>().Registry);
         web.MapWorkerHealthChecks();
         var cluster = services.GetRequiredService<ClusterNode>();
-        web.MapGet("/status", () =>
+        // Single node: the camera list; cluster mode: {worker_id, problem, cameras, leases}.
+        web.MapGet("/status", Results<Ok<List<CameraStatusAnswer>>, Ok<ClusterStatusAnswer>> () =>
         {
-            var cameras = pipeline.Cameras.Select(c => (object)new
-            {
-                id = c.Id, url = c.Url, state = c.State.ToString().ToLowerInvariant(), codec = c.Info?.Codec, width = c.Info?.Width, height = c.Info?.Height,
-                frames_decoded = c.Stats.FramesDecoded, frames_delivered = c.Stats.FramesDelivered, reconnects = c.Stats.Reconnects, last_error = c.LastError,
-            }).ToList();
-            // Single node: the camera list, as before; cluster mode: {worker_id, problem, cameras, leases}.
-            return Results.Json(cluster.Status(cameras));
+            var cameras = pipeline.Cameras.Select(CameraStatusAnswer.Of).ToList();
+            return cluster.Ownership is { } o ? TypedResults.Ok(ClusterStatusAnswer.Of(o, cameras)) : TypedResults.Ok(cameras);
         });
 
         WatchlistApi.Map(web, services.GetRequiredService<IWatchlistStore>(), services.GetRequiredService<Enroller>(), settings.Api);
