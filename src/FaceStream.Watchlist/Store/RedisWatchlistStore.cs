@@ -10,7 +10,7 @@ namespace FaceStream.Watchlist.Store;
 /// <c>:identities</c> (set of ids), <c>:identity:{id}</c> (hash: name, metadata, created, updated),
 /// <c>:templates:{id}</c> (set of template ids), <c>:template:{tid}</c> (hash: identity, model, vector as float32
 /// little-endian, quality, created, crop JPEG). Every change is one MULTI/EXEC and is announced on the
-/// <c>:changes</c> channel with the new version.
+/// <c>:changes</c> channel as a <see cref="WatchlistChange"/> (new version, identity, kind).
 /// </summary>
 public sealed class RedisWatchlistStore : IWatchlistStore
 {
@@ -66,7 +66,7 @@ public sealed class RedisWatchlistStore : IWatchlistStore
             throw new ArgumentException($"identity '{record.Id}' already exists");
         }
 
-        await Announce(await version);
+        await Announce(await version, WatchlistChange.IdentityCreated, record.Id);
         return record;
     });
 
@@ -95,7 +95,7 @@ public sealed class RedisWatchlistStore : IWatchlistStore
             return false;
         }
 
-        await Announce(await version);
+        await Announce(await version, WatchlistChange.IdentityDeleted, id);
         return true;
     });
 
@@ -113,7 +113,7 @@ public sealed class RedisWatchlistStore : IWatchlistStore
             throw new KeyNotFoundException($"identity '{identityId}' does not exist");
         }
 
-        await Announce(await version);
+        await Announce(await version, WatchlistChange.TemplateAdded, identityId);
         return template;
     });
 
@@ -135,7 +135,7 @@ public sealed class RedisWatchlistStore : IWatchlistStore
             throw new KeyNotFoundException($"template '{template.Id}' does not exist");
         }
 
-        await Announce(await version);
+        await Announce(await version, WatchlistChange.TemplateReplaced, template.IdentityId);
         return true;
     });
 
@@ -151,7 +151,7 @@ public sealed class RedisWatchlistStore : IWatchlistStore
             return false;
         }
 
-        await Announce(await version);
+        await Announce(await version, WatchlistChange.TemplateDeleted, identityId);
         return true;
     });
 
@@ -164,33 +164,29 @@ public sealed class RedisWatchlistStore : IWatchlistStore
         var identities = await LoadIdentities();
         var db = Db;
         var templateSets = await Task.WhenAll(identities.Select(i => db.SetMembersAsync(TemplatesKey(i.Id))));
-        var ids = templateSets.SelectMany(s => s).Select(t => (string)t!).ToList();
-        RedisValue[] fields = ["identity", "model", "vector", "quality", "created"];
-        var batch = db.CreateBatch();
-        var pending = ids.Select(t => batch.HashGetAsync(TemplateKey(t), fields)).ToList();
-        batch.Execute();
-        var values = await Task.WhenAll(pending);
-        var templates = new List<TemplateRecord>(ids.Count);
-        for (int i = 0; i < ids.Count; i++)
-        {
-            if (!values[i][0].IsNull)
-            {
-                templates.Add(ToTemplate(ids[i], fields.Zip(values[i]).ToDictionary(p => p.First, p => p.Second), withCrop: false));
-            }
-        }
-
+        var templates = await LoadTemplates(templateSets.SelectMany(s => s));
         return new WatchlistSnapshot(version, identities, templates);
     });
 
-    public Task SubscribeAsync(Action<long> onChange, CancellationToken cancel = default) => Guard(async () =>
+    public Task<IdentitySnapshot> LoadIdentityAsync(string id, CancellationToken cancel = default) => Guard(async () =>
     {
-        await _redis.GetSubscriber().SubscribeAsync(Channel, (_, message) =>
+        var db = Db;
+        var fields = db.HashGetAllAsync(IdentityKey(id));
+        var templateIds = db.SetMembersAsync(TemplatesKey(id));
+        var identity = await fields;
+        if (identity.Length == 0)
         {
-            if (message.TryParse(out long version))
-            {
-                onChange(version);
-            }
-        });
+            return new IdentitySnapshot(id, null, []);
+        }
+
+        return new IdentitySnapshot(id, ToIdentity(id, identity), await LoadTemplates(await templateIds));
+    });
+
+    public Task SubscribeAsync(Action<WatchlistChange> onChange, CancellationToken cancel = default) => Guard(async () =>
+    {
+        // One queue for the channel: messages are handed over one at a time, in the order Redis sent them.
+        var queue = await _redis.GetSubscriber().SubscribeAsync(Channel);
+        queue.OnMessage(message => onChange(WatchlistChange.Parse(message.Message)));
         return true;
     });
 
@@ -216,7 +212,29 @@ public sealed class RedisWatchlistStore : IWatchlistStore
         return identities;
     }
 
-    private async Task Announce(long version) => await _redis.GetSubscriber().PublishAsync(Channel, version);
+    /// <summary>The templates (without crops) of the given ids; ids whose hash is gone (deleted meanwhile) are left out.</summary>
+    private async Task<List<TemplateRecord>> LoadTemplates(IEnumerable<RedisValue> templateIds)
+    {
+        var ids = templateIds.Select(t => (string)t!).ToList();
+        RedisValue[] fields = ["identity", "model", "vector", "quality", "created"];
+        var batch = Db.CreateBatch();
+        var pending = ids.Select(t => batch.HashGetAsync(TemplateKey(t), fields)).ToList();
+        batch.Execute();
+        var values = await Task.WhenAll(pending);
+        var templates = new List<TemplateRecord>(ids.Count);
+        for (int i = 0; i < ids.Count; i++)
+        {
+            if (!values[i][0].IsNull)
+            {
+                templates.Add(ToTemplate(ids[i], fields.Zip(values[i]).ToDictionary(p => p.First, p => p.Second), withCrop: false));
+            }
+        }
+
+        return templates;
+    }
+
+    private async Task Announce(long version, string kind, string identityId) =>
+        await _redis.GetSubscriber().PublishAsync(Channel, new WatchlistChange(version, identityId, kind).ToMessage());
 
     private async Task<T> Guard<T>(Func<Task<T>> operation)
     {
