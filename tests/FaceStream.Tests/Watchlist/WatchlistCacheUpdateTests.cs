@@ -6,6 +6,7 @@ using FaceStream.Watchlist.Store;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 using Xunit;
+using RedisServer = FaceStream.Tests.Support.RedisServer;
 
 namespace FaceStream.Tests.Watchlist;
 
