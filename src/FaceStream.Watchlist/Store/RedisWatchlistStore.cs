@@ -16,6 +16,9 @@ public sealed class RedisWatchlistStore : IWatchlistStore
 {
     public const string DefaultPrefix = "facestream:wl";
 
+    /// <summary>Commands pipelined at once by a load (see <see cref="Pipelined"/>).</summary>
+    private const int PipelineBatch = 4096;
+
     private readonly IConnectionMultiplexer _redis;
     private readonly string _prefix;
     private readonly WatchlistUri _uri;
@@ -194,22 +197,38 @@ public sealed class RedisWatchlistStore : IWatchlistStore
 
     private async Task<List<IdentityRecord>> LoadIdentities()
     {
-        var db = Db;
-        var ids = await db.SetMembersAsync(IdentitiesKey);
-        var batch = db.CreateBatch();
-        var pending = ids.Select(id => (Id: (string)id!, Fields: batch.HashGetAllAsync(IdentityKey(id!)))).ToList();
-        batch.Execute();
-        var identities = new List<IdentityRecord>(pending.Count);
-        foreach (var (id, fields) in pending)
+        var ids = (await Db.SetMembersAsync(IdentitiesKey)).Select(id => (string)id!).ToList();
+        var fields = await Pipelined(ids, (batch, id) => batch.HashGetAllAsync(IdentityKey(id)));
+        var identities = new List<IdentityRecord>(ids.Count);
+        for (int i = 0; i < ids.Count; i++)
         {
-            var f = await fields;
-            if (f.Length > 0)
+            if (fields[i].Length > 0)
             {
-                identities.Add(ToIdentity(id, f));
+                identities.Add(ToIdentity(ids[i], fields[i]));
             }
         }
 
         return identities;
+    }
+
+    /// <summary>
+    /// One command per item, pipelined in batches of <see cref="PipelineBatch"/> awaited one after another.
+    /// StackExchange.Redis times a command out from when it was written, so 100k commands written at once (a full
+    /// resync at 100k templates: ≈ 200 MB of replies) failed the 5 s timeout on a busy 2-core machine.
+    /// </summary>
+    private async Task<T[]> Pipelined<T>(List<string> items, Func<IBatch, string, Task<T>> command)
+    {
+        var results = new T[items.Count];
+        var db = Db;
+        for (int start = 0; start < items.Count; start += PipelineBatch)
+        {
+            var batch = db.CreateBatch();
+            var pending = items.Skip(start).Take(PipelineBatch).Select(item => command(batch, item)).ToList();
+            batch.Execute();
+            (await Task.WhenAll(pending)).CopyTo(results, start);
+        }
+
+        return results;
     }
 
     /// <summary>The templates (without crops) of the given ids; ids whose hash is gone (deleted meanwhile) are left out.</summary>
@@ -217,10 +236,7 @@ public sealed class RedisWatchlistStore : IWatchlistStore
     {
         var ids = templateIds.Select(t => (string)t!).ToList();
         RedisValue[] fields = ["identity", "model", "vector", "quality", "created"];
-        var batch = Db.CreateBatch();
-        var pending = ids.Select(t => batch.HashGetAsync(TemplateKey(t), fields)).ToList();
-        batch.Execute();
-        var values = await Task.WhenAll(pending);
+        var values = await Pipelined(ids, (batch, t) => batch.HashGetAsync(TemplateKey(t), fields));
         var templates = new List<TemplateRecord>(ids.Count);
         for (int i = 0; i < ids.Count; i++)
         {
