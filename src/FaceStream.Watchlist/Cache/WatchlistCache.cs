@@ -140,12 +140,13 @@ public sealed class WatchlistCache : IAsyncDisposable
         await _syncing.WaitAsync(cancel);
         try
         {
-            var (apply, reason) = Plan(Drain());
+            var received = Drain();
+            var (apply, reason) = Plan(received);
             if (reason is not null && reason.StartsWith("version gap", StringComparison.Ordinal))
             {
                 // Maybe the missing message is on its way: wait a moment before reloading everything.
                 await Task.Delay(GapGrace, cancel);
-                (apply, reason) = Plan([.. apply, .. Drain()]);
+                (apply, reason) = Plan([.. received, .. Drain()]);
             }
 
             try
