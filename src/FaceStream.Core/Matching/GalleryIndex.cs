@@ -149,6 +149,12 @@ public sealed class GalleryIndex
             changed[changes[c].Identity.Id] = c;
         }
 
+        // Removing identities it does not hold (a new identity without templates yet) leaves the index as it is.
+        if (changed.Values.All(c => changes[c].Templates.Count == 0) && !_identities.Any(i => changed.ContainsKey(i.Id)))
+        {
+            return this;
+        }
+
         // The new row order: every kept identity where it was (its rows one slice of the old matrix), changed ones
         // in place with their new rows, new identities at the end.
         var identities = new List<Identity>(_identities.Length + changes.Count);

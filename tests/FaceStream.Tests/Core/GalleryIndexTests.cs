@@ -125,6 +125,7 @@ public class GalleryIndexTests
             (new Identity("nobody", "never enrolled"), []),
             (new Identity("new-b", "new b"), [Unit(random, dimension), Unit(random, dimension)]),
         };
+        Assert.Same(index, index.With([(new Identity("nobody", "no templates yet"), [])]));
         var changed = index.With(changes);
         foreach (var (identity, templates) in changes)
         {
