@@ -9,7 +9,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FaceStream.Cli.Commands;
 
-/// <summary>facestream bench watchlist: top-5 search time over N 512-d templates on one core (exhaustive and bound scan), and cache resync time from Redis.</summary>
+/// <summary>facestream bench watchlist: top-5 search time over N 512-d templates on one core (exhaustive and bound scan),
+/// cache resync time from Redis, and change-to-searchable latency of enrollments (incremental and full updates).</summary>
 public static class WatchlistBenchCommand
 {
     private const int Dimension = 512;
@@ -23,11 +24,14 @@ public static class WatchlistBenchCommand
 
     private static readonly Option<int> Resync = CliOptions.Int("--resync", 1, 10_000_000, 100_000, "N", "With --redis: templates written, then loaded by the resync");
 
+    private static readonly Option<int> Changes = CliOptions.Int("--changes", 0, 10_000, 0, "N",
+        "With --redis: then time N enrollments from another connection until a following cache finds them, with incremental and with full updates");
+
     public static Command Create()
     {
         var command = new Command("watchlist", "Top-5 search time over N 512-d templates (exhaustive and bound scan) and cache resync time")
         {
-            Sizes, Queries, Redis, Resync, CliOptions.Markdown,
+            Sizes, Queries, Redis, Resync, Changes, CliOptions.Markdown,
         };
         command.SetAction((parse, cancel) => RunAsync(parse, cancel));
         return command;
@@ -112,6 +116,20 @@ public static class WatchlistBenchCommand
             lines.Add(string.Create(CultureInfo.InvariantCulture,
                 $"Cache resync from Redis ({WatchlistUri.Parse(redisUri).Safe}, local): {cache.Index.Templates:N0} templates of {cache.Index.Identities:N0} identities loaded and indexed in {resync.Elapsed.TotalSeconds:0.00} s (writing them took {load.Elapsed.TotalSeconds:0.0} s)."));
             Console.Error.WriteLine(lines[^1]);
+            if (args.GetValue(Changes) is > 0 and int changes)
+            {
+                lines.Add("");
+                lines.Add($"Change-to-searchable latency: an enrollment (create identity + add template, two changes) written on one connection until a cache on another connection, following {cache.Index.Templates:N0} templates, finds the new template as its top-1; {changes} enrollments, one at a time:");
+                lines.Add("");
+                lines.Add("| cache updates | p50 | p95 | max | full resyncs | incremental updates |");
+                lines.Add("|---|---|---|---|---|---|");
+                foreach (bool incremental in new[] { true, false })
+                {
+                    lines.Add(await ChangeLatency(redisUri, prefix, incremental, changes, random, identities));
+                    Console.Error.WriteLine(lines[^1]);
+                }
+            }
+
             foreach (var identity in identities)
             {
                 await store.DeleteIdentityAsync(identity.Id);
@@ -129,6 +147,45 @@ public static class WatchlistBenchCommand
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// Enrolls <paramref name="changes"/> identities through one store connection, one at a time, and times each until
+    /// a started cache on another connection (as a worker's) answers its template's search with the new identity.
+    /// </summary>
+    private static async Task<string> ChangeLatency(string redisUri, string prefix, bool incremental, int changes, Random random, List<IdentityRecord> enrolled)
+    {
+        await using var writer = await RedisWatchlistStore.ConnectAsync(WatchlistUri.Parse(redisUri), prefix);
+        await using var reader = await RedisWatchlistStore.ConnectAsync(WatchlistUri.Parse(redisUri), prefix);
+        await using var cache = new WatchlistCache(reader, "bench", Dimension, TimeSpan.FromMinutes(10), NullLogger.Instance, incremental);
+        await cache.StartAsync();
+        long full = cache.FullResyncs, updates = cache.IncrementalUpdates;
+        var times = new List<double>();
+        for (int i = 0; i < changes; i++)
+        {
+            var vector = RandomUnit(random);
+            var id = $"change-{(incremental ? "inc" : "full")}-{i}";
+            var found = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            void Check(GalleryIndex index)
+            {
+                if (index.Search(vector, 1) is [{ } hit] && hit.Identity.Id == id)
+                {
+                    found.TrySetResult();
+                }
+            }
+
+            cache.Changed += Check;
+            long t0 = Stopwatch.GetTimestamp();
+            enrolled.Add(await writer.CreateIdentityAsync($"person {id}", id: id));
+            await writer.AddTemplateAsync(id, "bench", vector, 1, null);
+            await found.Task.WaitAsync(TimeSpan.FromMinutes(2));
+            times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            cache.Changed -= Check;
+        }
+
+        times.Sort();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"| {(incremental ? "incremental" : "full (every change reloads all)")} | {times[times.Count / 2]:0} ms | {times[Math.Min(times.Count - 1, (int)(times.Count * 0.95))]:0} ms | {times[^1]:0} ms | {cache.FullResyncs - full} | {cache.IncrementalUpdates - updates} |");
     }
 
     /// <summary>Mean and p95 of top-5 searches in ms, after 20 warm-up queries.</summary>

@@ -33,33 +33,48 @@ internal sealed class ByteCodes
     }
 
     /// <param name="norms">The rows' norms as <see cref="NibbleCodes.Norms"/> keeps them.</param>
-    public static ByteCodes Encode(ReadOnlySpan<float> matrix, int dimension, float[] norms)
+    public static ByteCodes Encode(ReadOnlySpan<float> matrix, int dimension, float[] norms) => Encode(matrix, dimension, norms, null, []);
+
+    /// <summary>As <see cref="NibbleCodes.Encode(ReadOnlySpan{float}, int, NibbleCodes?, IReadOnlyList{RowCopy}, bool?)"/>:
+    /// the rows <paramref name="keep"/> take <paramref name="old"/>'s codes, the others are encoded.</summary>
+    public static ByteCodes Encode(ReadOnlySpan<float> matrix, int dimension, float[] norms, ByteCodes? old, IReadOnlyList<RowCopy> keep)
     {
         int rows = matrix.Length / dimension;
         var codes = new ByteCodes(rows, dimension, norms);
         var level = new float[dimension];
         var error = new float[dimension];
-        for (int r = 0; r < rows; r++)
+        foreach (var copy in keep)
         {
-            var x = matrix.Slice(r * dimension, dimension);
-            float max = TensorPrimitives.MaxMagnitude(x);
-            float scale = max / sbyte.MaxValue;
-            codes._scale[r] = scale;
-            if (max == 0)
-            {
-                continue;
-            }
+            Array.Copy(old!._codes, copy.From * codes._stride, codes._codes, copy.To * codes._stride, copy.Count * codes._stride);
+            Array.Copy(old._scale, copy.From, codes._scale, copy.To, copy.Count);
+            Array.Copy(old._errorNorm, copy.From, codes._errorNorm, copy.To, copy.Count);
+        }
 
-            float squaredError = NibbleCodes.Quantise(x, scale, 0, -sbyte.MaxValue, sbyte.MaxValue, level, error);
-            codes._errorNorm[r] = MathF.Sqrt(squaredError) * (1 + NibbleCodes.RoundingSlack);
-            var row = codes._codes.AsSpan(r * codes._stride, dimension);
-            for (int i = 0; i < row.Length; i++)
-            {
-                row[i] = (sbyte)level[i];
-            }
+        foreach (int r in RowCopy.Uncovered(rows, keep))
+        {
+            codes.EncodeRow(r, matrix.Slice(r * dimension, dimension), level, error);
         }
 
         return codes;
+    }
+
+    private void EncodeRow(int r, ReadOnlySpan<float> x, Span<float> level, Span<float> error)
+    {
+        float max = TensorPrimitives.MaxMagnitude(x);
+        float scale = max / sbyte.MaxValue;
+        _scale[r] = scale;
+        if (max == 0)
+        {
+            return;
+        }
+
+        float squaredError = NibbleCodes.Quantise(x, scale, 0, -sbyte.MaxValue, sbyte.MaxValue, level, error);
+        _errorNorm[r] = MathF.Sqrt(squaredError) * (1 + NibbleCodes.RoundingSlack);
+        var row = _codes.AsSpan(r * _stride, x.Length);
+        for (int i = 0; i < row.Length; i++)
+        {
+            row[i] = (sbyte)level[i];
+        }
     }
 
     /// <summary>An upper bound of the template's true dot product with the query (always ≥ the exact value).</summary>

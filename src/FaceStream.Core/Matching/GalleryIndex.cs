@@ -34,12 +34,14 @@ public sealed class GalleryIndex
     private readonly Identity[] _identities;
     private readonly NibbleCodes? _codes;
     private readonly ByteCodes? _fineCodes;
+    private readonly bool _prefilter;
 
     /// <param name="prefilter">Build the 4-bit codes for large galleries (the answer is the same either way; off for comparisons).</param>
     public GalleryIndex(string modelId, int dimension, IReadOnlyList<(Identity Identity, float[] Template)> templates, bool prefilter = true)
     {
         ModelId = modelId;
         Dimension = dimension;
+        _prefilter = prefilter;
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);
         var identities = new List<Identity>();
         var owners = new int[templates.Count];
@@ -82,10 +84,33 @@ public sealed class GalleryIndex
             templates[i].Template.CopyTo(_matrix, row * dimension);
         }
 
-        if (prefilter && templates.Count >= PrefilterFromTemplates && NibbleCodes.IsSupported)
+        if (UsesCodes(prefilter, templates.Count))
         {
             _codes = NibbleCodes.Encode(_matrix, dimension);
             _fineCodes = ByteCodes.Encode(_matrix, dimension, _codes.Norms);
+        }
+    }
+
+    private GalleryIndex(GalleryIndex from, Identity[] identities, int[] start, float[] matrix, IReadOnlyList<RowCopy> copies)
+    {
+        ModelId = from.ModelId;
+        Dimension = from.Dimension;
+        _prefilter = from._prefilter;
+        _identities = identities;
+        _start = start;
+        _matrix = matrix;
+        _owner = new int[start[^1]];
+        for (int o = 0; o < identities.Length; o++)
+        {
+            _owner.AsSpan(start[o], start[o + 1] - start[o]).Fill(o);
+        }
+
+        if (UsesCodes(_prefilter, _owner.Length))
+        {
+            // Rows kept from the old index keep their codes (encoding is most of a build); only new rows are encoded.
+            var keep = from._codes is null ? [] : copies;
+            _codes = NibbleCodes.Encode(_matrix, Dimension, from._codes, keep);
+            _fineCodes = ByteCodes.Encode(_matrix, Dimension, _codes.Norms, from._fineCodes, keep);
         }
     }
 
@@ -101,6 +126,98 @@ public sealed class GalleryIndex
 
     /// <summary>Whether searches use the 4-bit bound scan (large galleries on x64 with AVX2).</summary>
     public bool Prefiltered => _codes is not null;
+
+    /// <summary>
+    /// A new index with the given identities' templates replaced (an empty list removes the identity; an identity not
+    /// in this index is added at the end). This index is unchanged, so searches running on it are unaffected; swap the
+    /// reference to publish. Unchanged rows are copied with their 4-bit and int8 codes; only the new rows are encoded.
+    /// </summary>
+    public GalleryIndex With(IReadOnlyList<(Identity Identity, IReadOnlyList<float[]> Templates)> changes)
+    {
+        var changed = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int c = 0; c < changes.Count; c++)
+        {
+            foreach (var template in changes[c].Templates)
+            {
+                if (template.Length != Dimension)
+                {
+                    throw new ArgumentException($"a template of '{changes[c].Identity.Id}' has dimension {template.Length}, the index {Dimension}");
+                }
+            }
+
+            // The last change of an identity wins.
+            changed[changes[c].Identity.Id] = c;
+        }
+
+        // Removing identities it does not hold (a new identity without templates yet) leaves the index as it is.
+        if (changed.Values.All(c => changes[c].Templates.Count == 0) && !_identities.Any(i => changed.ContainsKey(i.Id)))
+        {
+            return this;
+        }
+
+        // The new row order: every kept identity where it was (its rows one slice of the old matrix), changed ones
+        // in place with their new rows, new identities at the end.
+        var identities = new List<Identity>(_identities.Length + changes.Count);
+        var sources = new List<(int OldIdentity, IReadOnlyList<float[]>? Templates)>(_identities.Length + changes.Count);
+        for (int o = 0; o < _identities.Length; o++)
+        {
+            if (!changed.Remove(_identities[o].Id, out int c))
+            {
+                identities.Add(_identities[o]);
+                sources.Add((o, null));
+            }
+            else if (changes[c].Templates.Count > 0)
+            {
+                identities.Add(changes[c].Identity);
+                sources.Add((-1, changes[c].Templates));
+            }
+        }
+
+        foreach (int c in changed.Values.Order())
+        {
+            if (changes[c].Templates.Count > 0)
+            {
+                identities.Add(changes[c].Identity);
+                sources.Add((-1, changes[c].Templates));
+            }
+        }
+
+        var start = new int[identities.Count + 1];
+        for (int o = 0; o < sources.Count; o++)
+        {
+            var (old, templates) = sources[o];
+            start[o + 1] = start[o] + (templates?.Count ?? (_start[old + 1] - _start[old]));
+        }
+
+        var matrix = GC.AllocateUninitializedArray<float>(start[^1] * Dimension);
+        var copies = new List<RowCopy>();
+        for (int o = 0; o < sources.Count; o++)
+        {
+            var (old, templates) = sources[o];
+            if (templates is not null)
+            {
+                for (int t = 0; t < templates.Count; t++)
+                {
+                    templates[t].CopyTo(matrix, (start[o] + t) * Dimension);
+                }
+            }
+            else if (copies.Count > 0 && copies[^1].To + copies[^1].Count == start[o] && copies[^1].From + copies[^1].Count == _start[old])
+            {
+                copies[^1] = copies[^1] with { Count = copies[^1].Count + (_start[old + 1] - _start[old]) };
+            }
+            else
+            {
+                copies.Add(new RowCopy(_start[old], start[o], _start[old + 1] - _start[old]));
+            }
+        }
+
+        foreach (var copy in copies)
+        {
+            Array.Copy(_matrix, copy.From * Dimension, matrix, copy.To * Dimension, copy.Count * Dimension);
+        }
+
+        return new GalleryIndex(this, identities.ToArray(), start, matrix, copies);
+    }
 
     /// <summary>The best <paramref name="k"/> identities, best first, each scored over its templates by <paramref name="aggregation"/>.</summary>
     public IReadOnlyList<SearchHit> Search(ReadOnlySpan<float> query, int k, Aggregation aggregation = Aggregation.Max)
@@ -225,6 +342,8 @@ public sealed class GalleryIndex
         }
     }
 
+    private static bool UsesCodes(bool prefilter, int templates) => prefilter && templates >= PrefilterFromTemplates && NibbleCodes.IsSupported;
+
     private float ExactMax(ReadOnlySpan<float> query, int identity)
     {
         float best = float.NegativeInfinity;
@@ -285,6 +404,30 @@ public sealed class GalleryIndex
         }
 
         return filled;
+    }
+}
+
+/// <summary><paramref name="Count"/> rows that move from row <paramref name="From"/> of an old index to row <paramref name="To"/> of a new one.</summary>
+internal readonly record struct RowCopy(int From, int To, int Count)
+{
+    /// <summary>The rows of a <paramref name="rows"/>-row index that no copy fills (copies in increasing order of <see cref="To"/>).</summary>
+    public static IEnumerable<int> Uncovered(int rows, IReadOnlyList<RowCopy> copies)
+    {
+        int next = 0;
+        foreach (var copy in copies)
+        {
+            for (; next < copy.To; next++)
+            {
+                yield return next;
+            }
+
+            next = copy.To + copy.Count;
+        }
+
+        for (; next < rows; next++)
+        {
+            yield return next;
+        }
     }
 }
 

@@ -67,14 +67,27 @@ internal sealed class NibbleCodes
 
     /// <summary>Encodes every row of a row-major matrix.</summary>
     /// <param name="wide">Scan with AVX-512BW (the default where present); tests turn it off to check the AVX2 path.</param>
-    public static NibbleCodes Encode(ReadOnlySpan<float> matrix, int dimension, bool? wide = null)
+    public static NibbleCodes Encode(ReadOnlySpan<float> matrix, int dimension, bool? wide = null) => Encode(matrix, dimension, null, [], wide);
+
+    /// <summary>Encodes a matrix whose rows <paramref name="keep"/> are rows of <paramref name="old"/>'s matrix: those
+    /// rows' codes are copied (the same row gives the same code), the others encoded.</summary>
+    /// <param name="keep">Copied row ranges in increasing order of their new row.</param>
+    public static NibbleCodes Encode(ReadOnlySpan<float> matrix, int dimension, NibbleCodes? old, IReadOnlyList<RowCopy> keep, bool? wide = null)
     {
         int rows = matrix.Length / dimension;
         var codes = new NibbleCodes(rows, dimension, wide ?? Avx512BW.IsSupported);
         var scratch = new float[codes.Blocks * BlockDims];
         // Padded to whole blocks; the padding stays 0 (the query's padding is 0 too).
         var best = new float[codes.Blocks * BlockDims];
-        for (int r = 0; r < rows; r++)
+        foreach (var copy in keep)
+        {
+            Array.Copy(old!._codes, copy.From * codes._stride, codes._codes, copy.To * codes._stride, copy.Count * codes._stride);
+            Array.Copy(old._scale, copy.From, codes._scale, copy.To, copy.Count);
+            Array.Copy(old._errorNorm, copy.From, codes._errorNorm, copy.To, copy.Count);
+            Array.Copy(old._norm, copy.From, codes._norm, copy.To, copy.Count);
+        }
+
+        foreach (int r in RowCopy.Uncovered(rows, keep))
         {
             codes.EncodeRow(r, matrix.Slice(r * dimension, dimension), scratch, best);
         }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using FaceStream.Core.Matching;
 using FaceStream.Watchlist.Store;
 using Microsoft.Extensions.Logging;
@@ -6,8 +7,11 @@ namespace FaceStream.Watchlist.Cache;
 
 /// <summary>
 /// This process's copy of the watchlist as a search index for the running embedder. Kept current by the store's
-/// change messages (Redis pub/sub) and, in case a message was missed, by comparing versions every
-/// <c>resyncInterval</c>. When the store is unreachable the last index keeps serving and <see cref="Reachable"/> says so.
+/// change messages (Redis pub/sub): a message whose version follows the cache's reloads just the identity it names
+/// and swaps a new index in (<see cref="GalleryIndex.With"/>: unchanged rows keep their codes); a version gap, a bare
+/// version from an older writer or an unreadable message reloads everything, logged with the reason. In case a
+/// message was missed, versions are also compared every <c>resyncInterval</c>. When the store is unreachable the last
+/// index keeps serving and <see cref="Reachable"/> says so.
 /// </summary>
 public sealed class WatchlistCache : IAsyncDisposable
 {
@@ -16,16 +20,24 @@ public sealed class WatchlistCache : IAsyncDisposable
     private readonly int _dimension;
     private readonly TimeSpan _resyncInterval;
     private readonly ILogger _log;
+    private readonly bool _incremental;
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private readonly SemaphoreSlim _syncing = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly HashSet<string> _warnedModels = [];
+    private readonly ConcurrentQueue<WatchlistChange> _changes = new();
+    private readonly Dictionary<string, int> _skipped = new(StringComparer.Ordinal);
     private Task? _loop;
+    private long _fullResyncs;
+    private long _incrementalUpdates;
     private volatile GalleryIndex _index;
     private long _version = -1;
 
-    public WatchlistCache(IWatchlistStore store, string modelId, int dimension, TimeSpan resyncInterval, ILogger log)
+    /// <param name="incremental">Apply change messages by reloading only the identities they name (off: every change
+    /// reloads everything, as before; for comparisons).</param>
+    public WatchlistCache(IWatchlistStore store, string modelId, int dimension, TimeSpan resyncInterval, ILogger log, bool incremental = true)
     {
+        _incremental = incremental;
         _store = store;
         _modelId = modelId;
         _dimension = dimension;
@@ -48,6 +60,16 @@ public sealed class WatchlistCache : IAsyncDisposable
     /// <summary>Templates left out because another model (or dimension) made them: never compared silently.</summary>
     public int SkippedTemplates { get; private set; }
 
+    /// <summary>Times the whole watchlist was loaded (the first load included).</summary>
+    public long FullResyncs => Interlocked.Read(ref _fullResyncs);
+
+    /// <summary>Index swaps that applied change messages by reloading only the identities they named.</summary>
+    public long IncrementalUpdates => Interlocked.Read(ref _incrementalUpdates);
+
+    /// <summary>How long an out-of-order message waits for the ones before it (writers announce after their own
+    /// transaction, so two close changes can arrive swapped) before the gap counts as missed.</summary>
+    public static TimeSpan GapGrace { get; } = TimeSpan.FromMilliseconds(100);
+
     public string Store => _store.Describe;
 
     /// <summary>Raised after every rebuild with the new index.</summary>
@@ -56,13 +78,13 @@ public sealed class WatchlistCache : IAsyncDisposable
     /// <summary>After every check of the store, answered or not (<see cref="Reachable"/>, <see cref="Version"/> are current).</summary>
     public event Action? Checked;
 
-    /// <summary>Loads once (an unreachable store is logged, not thrown) and starts following changes.</summary>
+    /// <summary>Follows changes and loads once (an unreachable store is logged, not thrown).</summary>
     public async Task StartAsync(CancellationToken cancel = default)
     {
-        await SyncAsync(force: true, cancel);
+        // Subscribed before the load: a change made during it is then either in the load or in the queue.
         try
         {
-            await _store.SubscribeAsync(_ => SignalChange(), cancel);
+            await _store.SubscribeAsync(OnChange, cancel);
         }
         catch (WatchlistUnavailableException e)
         {
@@ -70,6 +92,7 @@ public sealed class WatchlistCache : IAsyncDisposable
             _log.LogWarning("watchlist {Store}: change notifications not subscribed ({Reason}); relying on version checks every {Interval}", _store.Describe, e.Message, _resyncInterval);
         }
 
+        await SyncAsync(force: true, cancel);
         _loop = Task.Run(() => FollowAsync(_stop.Token), CancellationToken.None);
     }
 
@@ -101,23 +124,154 @@ public sealed class WatchlistCache : IAsyncDisposable
                 return false;
             }
 
-            var snapshot = await _store.LoadAllAsync(cancel);
-            Build(snapshot);
-            MarkReachable();
+            await ResyncAsync(force ? "requested" : $"store at version {version}, cache at {Version} with no change message to apply", cancel);
             return true;
         }
         catch (WatchlistUnavailableException e)
         {
-            if (Reachable || LastError is null)
-            {
-                _log.LogError("watchlist {Store} unreachable; still serving the last known watchlist (version {Version}, {Identities} identities): {Reason}",
-                    _store.Describe, Version, _index.Identities, e.Message);
-            }
-
-            Reachable = false;
-            LastError = e.Message;
+            Unreachable(e);
             return false;
         }
+    }
+
+    /// <summary>Applies the queued change messages: incrementally when their versions follow the cache's, else a full resync.</summary>
+    private async Task ApplyChangesAsync(CancellationToken cancel)
+    {
+        await _syncing.WaitAsync(cancel);
+        try
+        {
+            var received = Drain();
+            var (apply, reason) = Plan(received);
+            if (reason is not null && reason.StartsWith("version gap", StringComparison.Ordinal))
+            {
+                // Maybe the missing message is on its way: wait a moment before reloading everything.
+                await Task.Delay(GapGrace, cancel);
+                (apply, reason) = Plan([.. received, .. Drain()]);
+            }
+
+            try
+            {
+                if (reason is not null)
+                {
+                    await ResyncAsync(reason, cancel);
+                }
+                else if (apply.Count > 0)
+                {
+                    await UpdateAsync(apply, cancel);
+                }
+            }
+            catch (WatchlistUnavailableException e)
+            {
+                // The version did not move: the next message (a gap then) or version check reloads everything.
+                Unreachable(e);
+            }
+
+            Checked?.Invoke();
+        }
+        finally
+        {
+            _syncing.Release();
+        }
+    }
+
+    private List<WatchlistChange> Drain()
+    {
+        var changes = new List<WatchlistChange>();
+        while (_changes.TryDequeue(out var change))
+        {
+            changes.Add(change);
+        }
+
+        return changes;
+    }
+
+    /// <summary>The changes to apply in order, or why they cannot be (then everything is reloaded); older versions are dropped.</summary>
+    private (List<WatchlistChange> Apply, string? FullReason) Plan(List<WatchlistChange> changes)
+    {
+        long current = Version;
+        var apply = new List<WatchlistChange>();
+        foreach (var change in changes.OrderBy(c => c.Version))
+        {
+            if (!_incremental && change.Version > current)
+            {
+                return (apply, "incremental updates off");
+            }
+
+            if (change.Kind == WatchlistChange.Unreadable)
+            {
+                return (apply, "a change message that could not be read");
+            }
+
+            if (change.Version <= current)
+            {
+                continue;
+            }
+
+            if (!change.NamesIdentity)
+            {
+                return (apply, $"version {change.Version} announced without the identity it changed (kind '{change.Kind}', an older writer?)");
+            }
+
+            if (change.Version != current + 1)
+            {
+                return (apply, $"version gap: cache at {current}, next message for {change.Version}");
+            }
+
+            apply.Add(change);
+            current = change.Version;
+        }
+
+        return (apply, null);
+    }
+
+    /// <summary>Reloads the identities the changes name and swaps in an index with just their rows replaced.</summary>
+    private async Task UpdateAsync(List<WatchlistChange> changes, CancellationToken cancel)
+    {
+        var ids = changes.Select(c => c.IdentityId!).Distinct(StringComparer.Ordinal).ToList();
+        var loaded = await Task.WhenAll(ids.Select(id => _store.LoadIdentityAsync(id, cancel)));
+        var updates = new List<(Identity, IReadOnlyList<float[]>)>(loaded.Length);
+        foreach (var snapshot in loaded)
+        {
+            int skipped = 0;
+            IReadOnlyList<float[]> templates = snapshot.Identity is null ? [] : Usable(snapshot.Templates, out skipped);
+            _skipped.Remove(snapshot.Id);
+            if (snapshot.Identity is not null && skipped > 0)
+            {
+                _skipped[snapshot.Id] = skipped;
+            }
+
+            updates.Add((new Identity(snapshot.Id, snapshot.Identity?.Name ?? snapshot.Id), templates));
+        }
+
+        var index = _index.With(updates);
+        SkippedTemplates = _skipped.Values.Sum();
+        _index = index;
+        long version = changes[^1].Version;
+        Interlocked.Exchange(ref _version, version);
+        Interlocked.Increment(ref _incrementalUpdates);
+        MarkReachable();
+        _log.LogDebug("watchlist {Store}: version {Version} applied incrementally ({Changes}), {Identities} identities, {Templates} templates",
+            _store.Describe, version, string.Join(", ", changes.Select(c => $"{c.Kind} {c.IdentityId}")), index.Identities, index.Templates);
+        Changed?.Invoke(index);
+    }
+
+    private async Task ResyncAsync(string reason, CancellationToken cancel)
+    {
+        var snapshot = await _store.LoadAllAsync(cancel);
+        Build(snapshot, reason);
+        MarkReachable();
+    }
+
+    private void Unreachable(WatchlistUnavailableException e)
+    {
+        if (Reachable || LastError is null)
+        {
+            _log.LogError("watchlist {Store} unreachable; still serving the last known watchlist (version {Version}, {Identities} identities): {Reason}",
+                _store.Describe, Version, _index.Identities, e.Message);
+        }
+
+        Reachable = false;
+        LastError = e.Message;
     }
 
     public async ValueTask DisposeAsync()
@@ -131,8 +285,9 @@ public sealed class WatchlistCache : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private void SignalChange()
+    private void OnChange(WatchlistChange change)
     {
+        _changes.Enqueue(change);
         if (_wake.CurrentCount == 0)
         {
             _wake.Release();
@@ -145,8 +300,14 @@ public sealed class WatchlistCache : IAsyncDisposable
         {
             try
             {
-                await _wake.WaitAsync(_resyncInterval, cancel);
-                await SyncAsync(force: false, cancel);
+                if (await _wake.WaitAsync(_resyncInterval, cancel) || !_changes.IsEmpty)
+                {
+                    await ApplyChangesAsync(cancel);
+                }
+                else
+                {
+                    await SyncAsync(force: false, cancel);
+                }
             }
             catch (OperationCanceledException)
             {
@@ -166,18 +327,39 @@ public sealed class WatchlistCache : IAsyncDisposable
         LastError = null;
     }
 
-    private void Build(WatchlistSnapshot snapshot)
+    private void Build(WatchlistSnapshot snapshot, string reason)
     {
         var names = snapshot.Identities.ToDictionary(i => i.Id, i => new Identity(i.Id, i.Name), StringComparer.Ordinal);
         var usable = new List<(Identity, float[])>(snapshot.Templates.Count);
-        int skipped = 0;
-        foreach (var t in snapshot.Templates)
+        _skipped.Clear();
+        foreach (var group in snapshot.Templates.Where(t => names.ContainsKey(t.IdentityId)).GroupBy(t => t.IdentityId, StringComparer.Ordinal))
         {
-            if (!names.TryGetValue(t.IdentityId, out var identity))
+            var identity = names[group.Key];
+            usable.AddRange(Usable(group, out int skipped).Select(v => (identity, v)));
+            if (skipped > 0)
             {
-                continue;
+                _skipped[group.Key] = skipped;
             }
+        }
 
+        var index = new GalleryIndex(_modelId, _dimension, usable);
+        int skippedTotal = _skipped.Values.Sum();
+        SkippedTemplates = skippedTotal;
+        _index = index;
+        Interlocked.Exchange(ref _version, snapshot.Version);
+        Interlocked.Increment(ref _fullResyncs);
+        _log.LogInformation("watchlist {Store}: full resync ({Reason}): version {Version}, {Identities} identities, {Templates} templates{Skipped}",
+            _store.Describe, reason, snapshot.Version, index.Identities, index.Templates, skippedTotal > 0 ? $", {skippedTotal} of other models skipped" : "");
+        Changed?.Invoke(index);
+    }
+
+    /// <summary>The vectors this cache can compare (made by its model); the others are counted and warned about once per model.</summary>
+    private List<float[]> Usable(IEnumerable<TemplateRecord> templates, out int skipped)
+    {
+        var usable = new List<float[]>();
+        skipped = 0;
+        foreach (var t in templates)
+        {
             if (t.ModelId != _modelId || t.Dimension != _dimension)
             {
                 skipped++;
@@ -190,15 +372,9 @@ public sealed class WatchlistCache : IAsyncDisposable
                 continue;
             }
 
-            usable.Add((identity, t.Vector));
+            usable.Add(t.Vector);
         }
 
-        var index = new GalleryIndex(_modelId, _dimension, usable);
-        SkippedTemplates = skipped;
-        _index = index;
-        Interlocked.Exchange(ref _version, snapshot.Version);
-        _log.LogInformation("watchlist {Store}: version {Version}, {Identities} identities, {Templates} templates{Skipped}",
-            _store.Describe, snapshot.Version, index.Identities, index.Templates, skipped > 0 ? $", {skipped} of other models skipped" : "");
-        Changed?.Invoke(index);
+        return usable;
     }
 }

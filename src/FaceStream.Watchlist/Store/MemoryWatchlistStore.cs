@@ -6,7 +6,7 @@ public sealed class MemoryWatchlistStore : IWatchlistStore
     private readonly object _lock = new();
     private readonly Dictionary<string, IdentityRecord> _identities = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<TemplateRecord>> _templates = new(StringComparer.Ordinal);
-    private readonly List<Action<long>> _subscribers = [];
+    private readonly List<Action<WatchlistChange>> _subscribers = [];
     private long _version;
 
     public string Describe => "memory:";
@@ -25,7 +25,7 @@ public sealed class MemoryWatchlistStore : IWatchlistStore
             _templates[record.Id] = [];
         }
 
-        Changed();
+        Changed(WatchlistChange.IdentityCreated, record.Id);
         return Task.FromResult(record);
     }
 
@@ -56,7 +56,7 @@ public sealed class MemoryWatchlistStore : IWatchlistStore
 
         if (removed)
         {
-            Changed();
+            Changed(WatchlistChange.IdentityDeleted, id);
         }
 
         return Task.FromResult(removed);
@@ -76,7 +76,7 @@ public sealed class MemoryWatchlistStore : IWatchlistStore
             _identities[identityId] = _identities[identityId] with { UpdatedAt = template.CreatedAt };
         }
 
-        Changed();
+        Changed(WatchlistChange.TemplateAdded, identityId);
         return Task.FromResult(template);
     }
 
@@ -102,7 +102,7 @@ public sealed class MemoryWatchlistStore : IWatchlistStore
             list[i] = template;
         }
 
-        Changed();
+        Changed(WatchlistChange.TemplateReplaced, template.IdentityId);
         return Task.CompletedTask;
     }
 
@@ -116,7 +116,7 @@ public sealed class MemoryWatchlistStore : IWatchlistStore
 
         if (removed)
         {
-            Changed();
+            Changed(WatchlistChange.TemplateDeleted, identityId);
         }
 
         return Task.FromResult(removed);
@@ -132,7 +132,15 @@ public sealed class MemoryWatchlistStore : IWatchlistStore
         }
     }
 
-    public Task SubscribeAsync(Action<long> onChange, CancellationToken cancel = default)
+    public Task<IdentitySnapshot> LoadIdentityAsync(string id, CancellationToken cancel = default)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(new IdentitySnapshot(id, _identities.GetValueOrDefault(id), _templates.TryGetValue(id, out var list) ? list.ToList() : []));
+        }
+    }
+
+    public Task SubscribeAsync(Action<WatchlistChange> onChange, CancellationToken cancel = default)
     {
         lock (_lock)
         {
@@ -144,18 +152,19 @@ public sealed class MemoryWatchlistStore : IWatchlistStore
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private void Changed()
+    private void Changed(string kind, string identityId)
     {
         long version = Interlocked.Increment(ref _version);
-        Action<long>[] subscribers;
+        Action<WatchlistChange>[] subscribers;
         lock (_lock)
         {
             subscribers = _subscribers.ToArray();
         }
 
+        var change = new WatchlistChange(version, identityId, kind);
         foreach (var s in subscribers)
         {
-            s(version);
+            s(change);
         }
     }
 }

@@ -10,11 +10,14 @@ namespace FaceStream.Watchlist.Store;
 /// <c>:identities</c> (set of ids), <c>:identity:{id}</c> (hash: name, metadata, created, updated),
 /// <c>:templates:{id}</c> (set of template ids), <c>:template:{tid}</c> (hash: identity, model, vector as float32
 /// little-endian, quality, created, crop JPEG). Every change is one MULTI/EXEC and is announced on the
-/// <c>:changes</c> channel with the new version.
+/// <c>:changes</c> channel as a <see cref="WatchlistChange"/> (new version, identity, kind).
 /// </summary>
 public sealed class RedisWatchlistStore : IWatchlistStore
 {
     public const string DefaultPrefix = "facestream:wl";
+
+    /// <summary>Commands pipelined at once by a load (see <see cref="Pipelined"/>).</summary>
+    private const int PipelineBatch = 4096;
 
     private readonly IConnectionMultiplexer _redis;
     private readonly string _prefix;
@@ -66,7 +69,7 @@ public sealed class RedisWatchlistStore : IWatchlistStore
             throw new ArgumentException($"identity '{record.Id}' already exists");
         }
 
-        await Announce(await version);
+        await Announce(await version, WatchlistChange.IdentityCreated, record.Id);
         return record;
     });
 
@@ -95,7 +98,7 @@ public sealed class RedisWatchlistStore : IWatchlistStore
             return false;
         }
 
-        await Announce(await version);
+        await Announce(await version, WatchlistChange.IdentityDeleted, id);
         return true;
     });
 
@@ -113,7 +116,7 @@ public sealed class RedisWatchlistStore : IWatchlistStore
             throw new KeyNotFoundException($"identity '{identityId}' does not exist");
         }
 
-        await Announce(await version);
+        await Announce(await version, WatchlistChange.TemplateAdded, identityId);
         return template;
     });
 
@@ -135,7 +138,7 @@ public sealed class RedisWatchlistStore : IWatchlistStore
             throw new KeyNotFoundException($"template '{template.Id}' does not exist");
         }
 
-        await Announce(await version);
+        await Announce(await version, WatchlistChange.TemplateReplaced, template.IdentityId);
         return true;
     });
 
@@ -151,7 +154,7 @@ public sealed class RedisWatchlistStore : IWatchlistStore
             return false;
         }
 
-        await Announce(await version);
+        await Announce(await version, WatchlistChange.TemplateDeleted, identityId);
         return true;
     });
 
@@ -164,12 +167,76 @@ public sealed class RedisWatchlistStore : IWatchlistStore
         var identities = await LoadIdentities();
         var db = Db;
         var templateSets = await Task.WhenAll(identities.Select(i => db.SetMembersAsync(TemplatesKey(i.Id))));
-        var ids = templateSets.SelectMany(s => s).Select(t => (string)t!).ToList();
+        var templates = await LoadTemplates(templateSets.SelectMany(s => s));
+        return new WatchlistSnapshot(version, identities, templates);
+    });
+
+    public Task<IdentitySnapshot> LoadIdentityAsync(string id, CancellationToken cancel = default) => Guard(async () =>
+    {
+        var db = Db;
+        var fields = db.HashGetAllAsync(IdentityKey(id));
+        var templateIds = db.SetMembersAsync(TemplatesKey(id));
+        var identity = await fields;
+        if (identity.Length == 0)
+        {
+            return new IdentitySnapshot(id, null, []);
+        }
+
+        return new IdentitySnapshot(id, ToIdentity(id, identity), await LoadTemplates(await templateIds));
+    });
+
+    public Task SubscribeAsync(Action<WatchlistChange> onChange, CancellationToken cancel = default) => Guard(async () =>
+    {
+        // One queue for the channel: messages are handed over one at a time, in the order Redis sent them.
+        var queue = await _redis.GetSubscriber().SubscribeAsync(Channel);
+        queue.OnMessage(message => onChange(WatchlistChange.Parse(message.Message)));
+        return true;
+    });
+
+    public async ValueTask DisposeAsync() => await _redis.DisposeAsync();
+
+    private async Task<List<IdentityRecord>> LoadIdentities()
+    {
+        var ids = (await Db.SetMembersAsync(IdentitiesKey)).Select(id => (string)id!).ToList();
+        var fields = await Pipelined(ids, (batch, id) => batch.HashGetAllAsync(IdentityKey(id)));
+        var identities = new List<IdentityRecord>(ids.Count);
+        for (int i = 0; i < ids.Count; i++)
+        {
+            if (fields[i].Length > 0)
+            {
+                identities.Add(ToIdentity(ids[i], fields[i]));
+            }
+        }
+
+        return identities;
+    }
+
+    /// <summary>
+    /// One command per item, pipelined in batches of <see cref="PipelineBatch"/> awaited one after another.
+    /// StackExchange.Redis times a command out from when it was written, so 100k commands written at once (a full
+    /// resync at 100k templates: ≈ 200 MB of replies) failed the 5 s timeout on a busy 2-core machine.
+    /// </summary>
+    private async Task<T[]> Pipelined<T>(List<string> items, Func<IBatch, string, Task<T>> command)
+    {
+        var results = new T[items.Count];
+        var db = Db;
+        for (int start = 0; start < items.Count; start += PipelineBatch)
+        {
+            var batch = db.CreateBatch();
+            var pending = items.Skip(start).Take(PipelineBatch).Select(item => command(batch, item)).ToList();
+            batch.Execute();
+            (await Task.WhenAll(pending)).CopyTo(results, start);
+        }
+
+        return results;
+    }
+
+    /// <summary>The templates (without crops) of the given ids; ids whose hash is gone (deleted meanwhile) are left out.</summary>
+    private async Task<List<TemplateRecord>> LoadTemplates(IEnumerable<RedisValue> templateIds)
+    {
+        var ids = templateIds.Select(t => (string)t!).ToList();
         RedisValue[] fields = ["identity", "model", "vector", "quality", "created"];
-        var batch = db.CreateBatch();
-        var pending = ids.Select(t => batch.HashGetAsync(TemplateKey(t), fields)).ToList();
-        batch.Execute();
-        var values = await Task.WhenAll(pending);
+        var values = await Pipelined(ids, (batch, t) => batch.HashGetAsync(TemplateKey(t), fields));
         var templates = new List<TemplateRecord>(ids.Count);
         for (int i = 0; i < ids.Count; i++)
         {
@@ -179,44 +246,11 @@ public sealed class RedisWatchlistStore : IWatchlistStore
             }
         }
 
-        return new WatchlistSnapshot(version, identities, templates);
-    });
-
-    public Task SubscribeAsync(Action<long> onChange, CancellationToken cancel = default) => Guard(async () =>
-    {
-        await _redis.GetSubscriber().SubscribeAsync(Channel, (_, message) =>
-        {
-            if (message.TryParse(out long version))
-            {
-                onChange(version);
-            }
-        });
-        return true;
-    });
-
-    public async ValueTask DisposeAsync() => await _redis.DisposeAsync();
-
-    private async Task<List<IdentityRecord>> LoadIdentities()
-    {
-        var db = Db;
-        var ids = await db.SetMembersAsync(IdentitiesKey);
-        var batch = db.CreateBatch();
-        var pending = ids.Select(id => (Id: (string)id!, Fields: batch.HashGetAllAsync(IdentityKey(id!)))).ToList();
-        batch.Execute();
-        var identities = new List<IdentityRecord>(pending.Count);
-        foreach (var (id, fields) in pending)
-        {
-            var f = await fields;
-            if (f.Length > 0)
-            {
-                identities.Add(ToIdentity(id, f));
-            }
-        }
-
-        return identities;
+        return templates;
     }
 
-    private async Task Announce(long version) => await _redis.GetSubscriber().PublishAsync(Channel, version);
+    private async Task Announce(long version, string kind, string identityId) =>
+        await _redis.GetSubscriber().PublishAsync(Channel, new WatchlistChange(version, identityId, kind).ToMessage());
 
     private async Task<T> Guard<T>(Func<Task<T>> operation)
     {

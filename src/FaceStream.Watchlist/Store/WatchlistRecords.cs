@@ -58,6 +58,9 @@ public interface IWatchlistStore : IAsyncDisposable
 
     Task<WatchlistSnapshot> LoadAllAsync(CancellationToken cancel = default);
 
-    /// <summary>Calls <paramref name="onChange"/> with the new version after every change by any writer (Redis pub/sub).</summary>
-    Task SubscribeAsync(Action<long> onChange, CancellationToken cancel = default);
+    /// <summary>One identity and its templates (without crops) as they are now: what a cache reloads for one change.</summary>
+    Task<IdentitySnapshot> LoadIdentityAsync(string id, CancellationToken cancel = default);
+
+    /// <summary>Calls <paramref name="onChange"/> after every change by any writer (Redis pub/sub), in the order received.</summary>
+    Task SubscribeAsync(Action<WatchlistChange> onChange, CancellationToken cancel = default);
 }

@@ -55,10 +55,13 @@ public sealed class WatchlistService(IServiceProvider services, FaceStreamOverri
     // The cache is disposed with the container (after the pipeline has stopped).
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>The watchlist cache's last check as gauges (facestream_watchlist_reachable, facestream_watchlist_version).</summary>
+    /// <summary>The watchlist cache's last check as gauges (facestream_watchlist_reachable, facestream_watchlist_version)
+    /// and its resyncs by kind (facestream_watchlist_resyncs_total).</summary>
     private void State(WatchlistCache cache)
     {
         metrics.WatchlistReachable.Set(cache.Reachable ? 1 : 0);
         metrics.WatchlistVersion.Set(cache.Version);
+        metrics.WatchlistResyncs.WithLabels("full").IncTo(cache.FullResyncs);
+        metrics.WatchlistResyncs.WithLabels("incremental").IncTo(cache.IncrementalUpdates);
     }
 }

@@ -46,6 +46,7 @@ public sealed class PipelineMetrics
         GalleryTemplates = f.CreateGauge("facestream_watchlist_templates", "Templates in the watchlist the worker searches.");
         WatchlistReachable = f.CreateGauge("facestream_watchlist_reachable", "1 when the watchlist store answered the last check, 0 while it is unreachable (the worker searches its last copy).");
         WatchlistVersion = f.CreateGauge("facestream_watchlist_version", "The store's watchlist version the worker searches (moves on every change).");
+        WatchlistResyncs = f.CreateCounter("facestream_watchlist_resyncs_total", "Watchlist cache updates by kind: full (the whole watchlist reloaded: start, version gap, missed or older-format message) or incremental (only the changed identities reloaded).", "kind");
     }
 
     public CollectorRegistry Registry { get; }
@@ -81,6 +82,7 @@ public sealed class PipelineMetrics
     public Gauge GalleryTemplates { get; }
     public Gauge WatchlistReachable { get; }
     public Gauge WatchlistVersion { get; }
+    public Counter WatchlistResyncs { get; }
 }
 
 /// <summary>One camera's metric series, looked up once when the camera starts so the per-frame path does no label lookups.</summary>

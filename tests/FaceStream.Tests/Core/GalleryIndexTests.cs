@@ -99,6 +99,68 @@ public class GalleryIndexTests
         }
     }
 
+    [Theory]
+    [InlineData(512, 4200)]
+    [InlineData(128, GalleryIndex.PrefilterFromTemplates - 60)]
+    public void An_index_changed_in_place_answers_exactly_as_one_built_from_scratch(int dimension, int n)
+    {
+        // Before and after: every identity, changed, kept or new, must be found as a fresh exhaustive scan finds it;
+        // new rows whose codes were wrong (or missing) would be pruned by the bound scan and answer differently.
+        var random = new Random(n);
+        var content = new Dictionary<string, List<float[]>>(StringComparer.Ordinal);
+        for (int i = 0; i < n; i++)
+        {
+            content.TryAdd($"p{i % (n / 3)}", []);
+            content[$"p{i % (n / 3)}"].Add(Unit(random, dimension));
+        }
+
+        var index = new GalleryIndex("m", dimension, Rows(content, renamed: false));
+        var changes = new List<(Identity, IReadOnlyList<float[]>)>
+        {
+            (new Identity("p0", "renamed"), [Unit(random, dimension), Unit(random, dimension), Unit(random, dimension), Unit(random, dimension)]),
+            (new Identity("p1", "person 1"), []),
+            (new Identity("p7", "person 7"), [content["p7"][0]]),
+            (new Identity("new-a", "new a"), Enumerable.Range(0, 80).Select(_ => Unit(random, dimension)).ToList()),
+            (new Identity("new-b", "new b"), [Unit(random, dimension)]),
+            (new Identity("nobody", "never enrolled"), []),
+            (new Identity("new-b", "new b"), [Unit(random, dimension), Unit(random, dimension)]),
+        };
+        Assert.Same(index, index.With([(new Identity("nobody", "no templates yet"), [])]));
+        var changed = index.With(changes);
+        foreach (var (identity, templates) in changes)
+        {
+            if (templates.Count == 0)
+            {
+                content.Remove(identity.Id);
+            }
+            else
+            {
+                content[identity.Id] = [.. templates];
+            }
+        }
+
+        var fresh = new GalleryIndex("m", dimension, Rows(content, renamed: true), prefilter: false);
+        Assert.Equal(fresh.Templates, changed.Templates);
+        Assert.Equal(fresh.Identities, changed.Identities);
+        Assert.Equal(NibbleCodes.IsSupported && changed.Templates >= GalleryIndex.PrefilterFromTemplates, changed.Prefiltered);
+        Assert.Equal(n, index.Templates);
+        Assert.Equal("renamed", changed.Search(content["p0"][2], 1)[0].Identity.Name);
+        var everyRow = content.Values.SelectMany(t => t).ToList();
+        for (int q = 0; q < 80; q++)
+        {
+            var query = (q % 3) switch
+            {
+                0 => Unit(random, dimension),
+                1 => Near(random, everyRow[random.Next(everyRow.Count)], 0.3f),
+                _ => q % 2 == 0 ? content["new-a"][q % 80] : everyRow[random.Next(everyRow.Count)],
+            };
+            Assert.Equal(fresh.Search(query, 5).Select(h => (h.Identity.Id, h.Similarity)), changed.Search(query, 5).Select(h => (h.Identity.Id, h.Similarity)));
+        }
+
+        static List<(Identity, float[])> Rows(Dictionary<string, List<float[]>> content, bool renamed) =>
+            content.SelectMany(p => p.Value.Select(t => (new Identity(p.Key, renamed && p.Key == "p0" ? "renamed" : p.Key), t))).ToList();
+    }
+
     [Fact]
     public void Asking_for_more_identities_than_there_are_returns_all_of_them_ranked()
     {

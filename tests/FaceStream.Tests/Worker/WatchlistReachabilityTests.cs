@@ -25,6 +25,8 @@ public class WatchlistReachabilityTests
 
         Assert.Equal(1, await Gauge(http, "facestream_watchlist_reachable"));
         Assert.Equal(app.Watchlist.Version, await Gauge(http, "facestream_watchlist_version"));
+        Assert.Equal(1, await Gauge(http, "facestream_watchlist_resyncs_total{kind=\"full\"}"));
+        Assert.Equal(0, await Gauge(http, "facestream_watchlist_resyncs_total{kind=\"incremental\"}"));
 
         redis.Kill();
         await Wait.Until(() => Gauge(http, "facestream_watchlist_reachable").GetAwaiter().GetResult() == 0, "reachable 0 after Redis stopped");
