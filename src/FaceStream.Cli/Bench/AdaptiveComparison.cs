@@ -61,64 +61,46 @@ public static class AdaptiveComparison
 
         for (int loop = 0; loop < loops; loop++)
         {
-            var channel = Channel.CreateBounded<VideoFrame>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
-            var producer = Task.Run(async () =>
+            var loopStart = clock + TimeSpan.FromSeconds(1 / fps);
+            await PlayAsync(source, frame =>
             {
-                try
+                var image = frame.Image;
+                (width, height) = (image.Width, image.Height);
+                clock = loopStart + frame.MediaTime;
+                var at = origin + clock;
+                frames++;
+
+                process.Refresh();
+                var cpu0 = process.TotalProcessorTime;
+                var full = detector.Detect(image);
+                process.Refresh();
+                var cpu1 = process.TotalProcessorTime;
+                var predicted = adaptiveTracker.Active.Select(t => t.Predict(at)).ToList();
+                var plan = cameraScan.Plan(image, at, predicted);
+                var adaptive = WindowedDetection.Detect(detector, [image], [plan])[0];
+                process.Refresh();
+                var cpu2 = process.TotalProcessorTime;
+                fullCpu += cpu1 - cpu0;
+                adaptiveCpu += cpu2 - cpu1;
+                fullScans += plan.Full ? 1 : 0;
+                if (trace is not null)
                 {
-                    await source.RunAsync(channel.Writer, cancel);
+                    trace.WriteLine($"{clock.TotalSeconds:0.0}s {plan.Reason} motion {cameraScan.LastMotion.MovingShare:P0} regions {cameraScan.LastMotion.Regions.Count} windows {plan.Windows.Count} scanned {plan.ScannedShare(image.Width, image.Height):P0} full {full.Count} adaptive {adaptive.Count}");
                 }
-                finally
+
+                scanned += plan.ScannedShare(image.Width, image.Height);
+
+                adaptiveTracker.Update(adaptive, at);
+                var update = fullTracker.Update(full, at);
+                foreach (var (face, track, _) in update.Assigned)
                 {
-                    channel.Writer.TryComplete();
+                    bool found = adaptive.Any(a => a.Box.IoU(face.Box) >= 0.5f);
+                    fullFaces++;
+                    alsoFound += found ? 1 : 0;
+                    var t = tracks.GetValueOrDefault(track.Id, (0, clock, null));
+                    tracks[track.Id] = (t.Seen + 1, t.First, t.Found ?? (found ? clock : null));
                 }
             }, cancel);
-
-            var loopStart = clock + TimeSpan.FromSeconds(1 / fps);
-            await foreach (var frame in channel.Reader.ReadAllAsync(cancel))
-            {
-                using (frame)
-                {
-                    var image = frame.Image;
-                    (width, height) = (image.Width, image.Height);
-                    clock = loopStart + frame.MediaTime;
-                    var at = origin + clock;
-                    frames++;
-
-                    process.Refresh();
-                    var cpu0 = process.TotalProcessorTime;
-                    var full = detector.Detect(image);
-                    process.Refresh();
-                    var cpu1 = process.TotalProcessorTime;
-                    var predicted = adaptiveTracker.Active.Select(t => t.Predict(at)).ToList();
-                    var plan = cameraScan.Plan(image, at, predicted);
-                    var adaptive = WindowedDetection.Detect(detector, [image], [plan])[0];
-                    process.Refresh();
-                    var cpu2 = process.TotalProcessorTime;
-                    fullCpu += cpu1 - cpu0;
-                    adaptiveCpu += cpu2 - cpu1;
-                    fullScans += plan.Full ? 1 : 0;
-                    if (trace is not null)
-                    {
-                        trace.WriteLine($"{clock.TotalSeconds:0.0}s {plan.Reason} motion {cameraScan.LastMotion.MovingShare:P0} regions {cameraScan.LastMotion.Regions.Count} windows {plan.Windows.Count} scanned {plan.ScannedShare(image.Width, image.Height):P0} full {full.Count} adaptive {adaptive.Count}");
-                    }
-
-                    scanned += plan.ScannedShare(image.Width, image.Height);
-
-                    adaptiveTracker.Update(adaptive, at);
-                    var update = fullTracker.Update(full, at);
-                    foreach (var (face, track, _) in update.Assigned)
-                    {
-                        bool found = adaptive.Any(a => a.Box.IoU(face.Box) >= 0.5f);
-                        fullFaces++;
-                        alsoFound += found ? 1 : 0;
-                        var t = tracks.GetValueOrDefault(track.Id, (0, clock, null));
-                        tracks[track.Id] = (t.Seen + 1, t.First, t.Found ?? (found ? clock : null));
-                    }
-                }
-            }
-
-            await producer;
             // The clip starts again: to the adaptive mode this is a scene cut, as a looping test camera makes it.
             cameraScan.Restart();
         }
@@ -129,5 +111,32 @@ public static class AdaptiveComparison
             real.Count, delays.Count, delays.Count(d => d > 0), delays.Count == 0 ? 0 : delays.Max(), fullScans,
             frames == 0 ? 0 : scanned / frames,
             frames == 0 ? 0 : fullCpu.TotalMilliseconds / frames, frames == 0 ? 0 : adaptiveCpu.TotalMilliseconds / frames);
+    }
+
+    /// <summary>Runs the source to its end, handing each frame to <paramref name="onFrame"/> (which must not keep it).</summary>
+    internal static async Task PlayAsync(VideoSource source, Action<VideoFrame> onFrame, CancellationToken cancel)
+    {
+        var channel = Channel.CreateBounded<VideoFrame>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
+        var producer = Task.Run(async () =>
+        {
+            try
+            {
+                await source.RunAsync(channel.Writer, cancel);
+            }
+            finally
+            {
+                channel.Writer.TryComplete();
+            }
+        }, cancel);
+
+        await foreach (var frame in channel.Reader.ReadAllAsync(cancel))
+        {
+            using (frame)
+            {
+                onFrame(frame);
+            }
+        }
+
+        await producer;
     }
 }

@@ -18,11 +18,16 @@ public static class AdaptiveBenchCommand
 
     private static readonly Option<bool> Trace = new("--trace") { Description = "One line per frame on stderr: the scan plan, motion share, windows and faces" };
 
+    private static readonly Option<bool> Batched = new("--batched")
+    {
+        Description = "Instead: play clip i as camera i and time each batch (frame t of every clip) searched whole, window by window, and in one call",
+    };
+
     public static Command Create()
     {
         var command = new Command("adaptive", "Full-frame against scene-adaptive detection on the same frames: faces and tracks also found, how late, pixels scanned, CPU")
         {
-            Clips, Fps, Loops, Trace, CliOptions.Markdown,
+            Clips, Fps, Loops, Trace, Batched, CliOptions.Markdown,
         };
         command.SetAction(RunAsync);
         return command;
@@ -43,6 +48,17 @@ public static class AdaptiveBenchCommand
             "| clip | frames | faces (full) | also found (adaptive) | tracks (full, ≥ 2 views) | also found | found late | latest (s) | full scans | pixels scanned | CPU ms/frame full | adaptive | ratio |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         };
+        if (args.GetValue(Batched))
+        {
+            var b = await AdaptiveBatchComparison.RunAsync(engine.Detector, clips, fps, ctx.Mtcnn.MinFaceSize, cancel);
+            lines[1] += " --batched";
+            lines[3] = "| cameras | batches | CPU ms per batch: full | adaptive, window by window | adaptive, one call | windows per frame | pixels scanned | whole-frame passes |";
+            lines[4] = "|---|---|---|---|---|---|---|---|";
+            lines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"| {b.Cameras} | {b.Batches} | {b.FullCpuMs:0} | {b.WindowByWindowCpuMs:0} | {b.BatchedCpuMs:0} | {b.MeanWindows:0.0} | {b.MeanScannedShare:P0} | {b.FullPassShare:P0} |"));
+            clips = [];
+        }
+
         foreach (var clip in clips)
         {
             var r = await AdaptiveComparison.RunAsync(engine.Detector, clip, fps, loops, new MotionOptions(), new ScanOptions(),

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
+using FaceStream.Core.Faces;
 using FaceStream.Media.Video;
 using FaceStream.Media.Video.Interop;
 
@@ -19,9 +20,25 @@ public static class DecodeBenchCommand
 
     private static readonly Option<int> Runs = CliOptions.Int("--runs", 1, 100, 3, "N", "Runs of each case; the median is reported");
 
+    private static readonly Option<bool> Faces = new("--faces")
+    {
+        Description = "Also detect faces on each case's analysed frames (one more, untimed run) and report the share of the first 5 fps case's faces (IoU ≥ 0.5) each finds",
+    };
+
+    /// <summary>One way of decoding the clip.</summary>
+    private sealed record Case(int Threads, double AnalysisFps, bool SkipNonReference, bool SkipLoopFilter)
+    {
+        public string Name => $"{Threads}{(SkipNonReference ? " + SkipNonReferenceFrames" : "")}{(SkipLoopFilter ? " + SkipLoopFilter" : "")}";
+
+        public VideoSourceOptions Options(string clip) => new()
+        {
+            Id = "bench", Url = clip, DecoderThreads = Threads, AnalysisFps = AnalysisFps, SkipNonReferenceFrames = SkipNonReference, SkipLoopFilter = SkipLoopFilter,
+        };
+    }
+
     public static Command Create()
     {
-        var command = new Command("decode", "FFmpeg decode + conversion fps and CPU per camera") { Clip, Runs, CliOptions.Markdown };
+        var command = new Command("decode", "FFmpeg decode + conversion fps and CPU per camera") { Clip, Runs, Faces, CliOptions.Markdown };
         command.SetAction(RunAsync);
         return command;
     }
@@ -32,22 +49,29 @@ public static class DecodeBenchCommand
         var versions = FfmpegLibrary.EnsureLoaded();
         string clip = args.GetValue(Clip) ?? MakeCameraClip();
         var probe = VideoProbe.Probe(new VideoSourceOptions { Id = "bench", Url = clip });
+        bool faces = args.GetValue(Faces);
         var lines = new List<string>
         {
             $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, {versions}",
-            $"Command: facestream bench decode --runs {runs}{(args.GetValue(Clip) is { } c ? " --clip " + c : "")} " +
+            $"Command: facestream bench decode --runs {runs}{(faces ? " --faces" : "")}{(args.GetValue(Clip) is { } c ? " --clip " + c : "")} " +
             $"(clip: {probe.Codec} {probe.Width}x{probe.Height} @ {probe.Fps:0.##} fps{(args.GetValue(Clip) is null ? $", made with ffmpeg {ClipRecipe}" : "")}); median of {runs} runs",
             "",
-            "| decoder threads | converted to BGRA | decode fps (wall) | CPU ms per frame | CPU per camera at 25 fps (% of one core) | bytes allocated per frame |",
-            "|---|---|---|---|---|---|",
+            $"| decoder threads | converted to BGRA | decode fps (wall) | frames decoded | CPU ms per frame of the clip | CPU per camera at {probe.Fps:0.##} fps (% of one core) | bytes allocated per frame |{(faces ? " faces (also found) |" : "")}",
+            $"|---|---|---|---|---|---|---|{(faces ? "---|" : "")}",
         };
-        var cases = new List<(int Threads, double AnalysisFps, bool SkipLoopFilter)> { (1, 0, false), (1, 5, false), (2, 0, false), (2, 5, false), (1, 5, true) };
-        foreach (var (threads, analysisFps, skipLoopFilter) in cases)
+        Case[] cases =
+        [
+            new(1, 0, false, false), new(1, 5, false, false), new(2, 0, false, false), new(2, 5, false, false), new(1, 5, false, true),
+            new(1, 5, true, false), new(2, 5, true, false), new(1, 5, true, true),
+        ];
+        using var engine = faces ? CliContext.Create(args).Engine() : null;
+        IReadOnlyList<IReadOnlyList<DetectedFace>>? reference = null;
+        foreach (var benchCase in cases)
         {
             var results = new List<Result>();
             for (int run = 0; run <= runs; run++)
             {
-                results.Add(await MeasureAsync(clip, threads, analysisFps, skipLoopFilter, cancel));
+                results.Add(await MeasureAsync(benchCase.Options(clip), null, cancel));
             }
 
             // The first run warms up (caches, JIT) and is not counted.
@@ -55,8 +79,21 @@ public static class DecodeBenchCommand
             var m = results[results.Count / 2];
             double cpuPerFrameMs = m.CpuSeconds * 1000 / m.Frames;
             double cameraCpu = cpuPerFrameMs * probe.Fps / 10;
+            string agreement = "";
+            if (engine is not null && benchCase.AnalysisFps > 0)
+            {
+                var found = new List<IReadOnlyList<DetectedFace>>();
+                await MeasureAsync(benchCase.Options(clip), f => found.Add(engine.Detector.Detect(f.Image)), cancel);
+                reference ??= found;
+                agreement = $" {found.Sum(l => l.Count)} ({FaceAgreement(reference, found):P1}) |";
+            }
+            else if (engine is not null)
+            {
+                agreement = " |";
+            }
+
             lines.Add(string.Create(CultureInfo.InvariantCulture,
-                $"| {threads}{(skipLoopFilter ? " + SkipLoopFilter" : "")} | {(analysisFps == 0 ? "every frame" : $"{analysisFps:0} fps (1 in {probe.Fps / analysisFps:0})")} | {m.Fps:0} | {cpuPerFrameMs:0.00} | {cameraCpu:0.0} % | {m.AllocatedPerFrame:0} |"));
+                $"| {benchCase.Name} | {(benchCase.AnalysisFps == 0 ? "every frame" : $"{benchCase.AnalysisFps:0} fps (1 in {probe.Fps / benchCase.AnalysisFps:0})")} | {m.Fps:0} | {m.Decoded} of {m.Frames} | {cpuPerFrameMs:0.00} | {cameraCpu:0.0} % | {m.AllocatedPerFrame:0} |{agreement}"));
             Console.Error.WriteLine(lines[^1]);
         }
 
@@ -73,12 +110,28 @@ public static class DecodeBenchCommand
         return 0;
     }
 
-    private sealed record Result(double Fps, double CpuSeconds, long Frames, double AllocatedPerFrame);
+    private sealed record Result(double Fps, double CpuSeconds, long Frames, long Decoded, double AllocatedPerFrame);
 
-    private static async Task<Result> MeasureAsync(string clip, int threads, double analysisFps, bool skipLoopFilter, CancellationToken cancel)
+    /// <summary>Share of the reference's faces that the same frame of the other run also has (IoU ≥ 0.5).</summary>
+    private static double FaceAgreement(IReadOnlyList<IReadOnlyList<DetectedFace>> reference, IReadOnlyList<IReadOnlyList<DetectedFace>> other)
+    {
+        int total = 0, found = 0;
+        for (int i = 0; i < reference.Count; i++)
+        {
+            foreach (var face in reference[i])
+            {
+                total++;
+                found += i < other.Count && other[i].Any(f => f.Box.IoU(face.Box) >= 0.5f) ? 1 : 0;
+            }
+        }
+
+        return total == 0 ? 1 : (double)found / total;
+    }
+
+    private static async Task<Result> MeasureAsync(VideoSourceOptions options, Action<VideoFrame>? inspect, CancellationToken cancel)
     {
         using var pool = new VideoFramePool();
-        var source = new VideoSource(new VideoSourceOptions { Id = "bench", Url = clip, DecoderThreads = threads, AnalysisFps = analysisFps, SkipLoopFilter = skipLoopFilter }, pool);
+        var source = new VideoSource(options, pool);
         var channel = Channel.CreateBounded<VideoFrame>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
         var process = Process.GetCurrentProcess();
         var cpu0 = process.TotalProcessorTime;
@@ -88,7 +141,10 @@ public static class DecodeBenchCommand
         {
             await foreach (var frame in channel.Reader.ReadAllAsync())
             {
-                frame.Dispose();
+                using (frame)
+                {
+                    inspect?.Invoke(frame);
+                }
             }
         });
         await source.RunAsync(channel.Writer, cancel);
@@ -98,8 +154,9 @@ public static class DecodeBenchCommand
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
         process.Refresh();
         var cpu = (process.TotalProcessorTime - cpu0).TotalSeconds;
-        long frames = source.Stats.FramesDecoded;
-        return new Result(frames / clock.Elapsed.TotalSeconds, cpu, frames, (double)allocated / frames);
+        // Frames of the clip: those decoded and those left out undecoded.
+        long frames = source.Stats.FramesDecoded + source.Stats.FramesLeftOut;
+        return new Result(frames / clock.Elapsed.TotalSeconds, cpu, frames, source.Stats.FramesDecoded, (double)allocated / frames);
     }
 
     private static string MakeCameraClip()

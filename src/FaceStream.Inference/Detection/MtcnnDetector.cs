@@ -58,6 +58,12 @@ public sealed class MtcnnDetector : IFaceDetector
     public IReadOnlyList<IReadOnlyList<DetectedFace>> DetectBatch(IReadOnlyList<ImageFrame> frames) =>
         DetectBatch(frames, [.. Enumerable.Repeat(FaceSizeRange.Any, frames.Count)]);
 
+    /// <remarks>
+    /// P-Net runs once per pyramid level of each group of same-size images with the same size range (one tensor for
+    /// the group), all groups' levels in one parallel loop; R-Net and O-Net then run once over the candidates of every
+    /// image, so many small windows cost a few network runs, not a cascade each. NMS never mixes images, so each
+    /// image gets the faces it would get alone.
+    /// </remarks>
     public IReadOnlyList<IReadOnlyList<DetectedFace>> DetectBatch(IReadOnlyList<ImageFrame> frames, IReadOnlyList<FaceSizeRange> sizes)
     {
         if (sizes.Count != frames.Count)
@@ -65,42 +71,33 @@ public sealed class MtcnnDetector : IFaceDetector
             throw new ArgumentException($"{sizes.Count} size ranges for {frames.Count} images");
         }
 
-        var results = new IReadOnlyList<DetectedFace>[frames.Count];
-        foreach (var group in Enumerable.Range(0, frames.Count).GroupBy(i => (frames[i].Width, frames[i].Height, sizes[i])))
-        {
-            int[] idx = group.ToArray();
-            var faces = DetectSameSize(idx.Select(i => frames[i]).ToArray(), group.Key.Item3);
-            for (int k = 0; k < idx.Length; k++)
-            {
-                results[idx[k]] = faces[k];
-            }
-        }
-
-        return results;
-    }
-
-    private IReadOnlyList<DetectedFace>[] DetectSameSize(ImageFrame[] frames, FaceSizeRange size)
-    {
-        int n = frames.Length, w = frames[0].Width, h = frames[0].Height;
+        int n = frames.Count;
         foreach (var f in frames)
         {
             f.Validate();
+            if (Math.Max(f.Width, f.Height) > _o.MaxImageSide)
+            {
+                throw new ArgumentException($"image {f.Width}x{f.Height} exceeds Detector:Mtcnn:MaxImageSide ({_o.MaxImageSide})");
+            }
         }
 
-        if (Math.Max(w, h) > _o.MaxImageSide)
+        var levels = new List<PNetLevel>();
+        foreach (var group in Enumerable.Range(0, n).GroupBy(i => (frames[i].Width, frames[i].Height, sizes[i])))
         {
-            throw new ArgumentException($"image {w}x{h} exceeds Detector:Mtcnn:MaxImageSide ({_o.MaxImageSide})");
+            var (w, h, size) = group.Key;
+            var scales = _o.Scales(Math.Min(w, h), MathF.Max(_o.EffectiveMinFace(w, h), size.Min));
+            if (size.Max < float.MaxValue)
+            {
+                // P-Net at scale s finds faces of about 12 / s px; box regression stretches that by up to ~30 %.
+                scales = [.. scales.Where(s => MtcnnOptions.PNetWindow / s <= size.Max * 1.3f)];
+            }
+
+            int[] images = [.. group];
+            levels.AddRange(scales.Select(s => new PNetLevel(images, w, h, s)));
         }
 
         var empty = Enumerable.Range(0, n).Select(_ => (IReadOnlyList<DetectedFace>)Array.Empty<DetectedFace>()).ToArray();
-        var scales = _o.Scales(Math.Min(w, h), MathF.Max(_o.EffectiveMinFace(w, h), size.Min));
-        if (size.Max < float.MaxValue)
-        {
-            // P-Net at scale s finds faces of about 12 / s px; box regression stretches that by up to ~30 %.
-            scales = [.. scales.Where(s => MtcnnOptions.PNetWindow / s <= size.Max * 1.3f)];
-        }
-
-        if (scales.Count == 0)
+        if (levels.Count == 0)
         {
             return empty;
         }
@@ -109,7 +106,7 @@ public sealed class MtcnnDetector : IFaceDetector
         var pyramids = new SkiaPyramid[n];
         try
         {
-            for (int k = 0; k < n; k++)
+            foreach (int k in levels.SelectMany(l => l.Images).Distinct())
             {
                 var f = frames[k];
                 ReadOnlyMemory<byte> bgra = f.Pixels;
@@ -119,13 +116,13 @@ public sealed class MtcnnDetector : IFaceDetector
                     converted[k] = LargeBufferPool.Rent(PixelConversion.BgraSize(f));
                     PixelConversion.ToBgra(f, converted[k]);
                     bgra = converted[k];
-                    stride = w * 4;
+                    stride = f.Width * 4;
                 }
 
-                pyramids[k] = new SkiaPyramid(bgra, w, h, stride, MtcnnOptions.PNetWindow);
+                pyramids[k] = new SkiaPyramid(bgra, f.Width, f.Height, stride, MtcnnOptions.PNetWindow);
             }
 
-            var windows = RunPNet(pyramids, w, h, scales);
+            var windows = RunPNet(pyramids, levels);
             if (windows.Count == 0)
             {
                 return empty;
@@ -228,28 +225,36 @@ public sealed class MtcnnDetector : IFaceDetector
         }
     }
 
-    /// <summary>P-Net over every pyramid scale (in parallel, largest first), NMS within each scale.</summary>
-    private List<Candidate> RunPNet(SkiaPyramid[] pyramids, int w, int h, IReadOnlyList<float> scales)
+    /// <summary>One P-Net run: a pyramid level of a group of same-size images.</summary>
+    private sealed record PNetLevel(int[] Images, int Width, int Height, float Scale)
     {
-        int n = pyramids.Length;
-        var perScale = new List<Candidate>[scales.Count];
-        var order = Partitioner.Create(Enumerable.Range(0, scales.Count), EnumerablePartitionerOptions.NoBuffering);
-        Parallel.ForEach(order, _parallel, s =>
+        public int LevelWidth => (int)Math.Ceiling(Width * Scale);
+
+        public int LevelHeight => (int)Math.Ceiling(Height * Scale);
+    }
+
+    /// <summary>P-Net over every level (in parallel, largest first), NMS within each level.</summary>
+    private List<Candidate> RunPNet(SkiaPyramid[] pyramids, List<PNetLevel> levels)
+    {
+        var perLevel = new List<Candidate>[levels.Count];
+        var largestFirst = Enumerable.Range(0, levels.Count).OrderByDescending(i => (long)levels[i].LevelWidth * levels[i].LevelHeight * levels[i].Images.Length);
+        var order = Partitioner.Create(largestFirst, EnumerablePartitionerOptions.NoBuffering);
+        Parallel.ForEach(order, _parallel, l =>
         {
-            float scale = scales[s];
-            int hs = (int)Math.Ceiling(h * scale), ws = (int)Math.Ceiling(w * scale);
+            var level = levels[l];
+            int n = level.Images.Length, hs = level.LevelHeight, ws = level.LevelWidth;
             int levelBytes = hs * ws * 4;
             byte[] buffer = LargeBufferPool.Rent(n * levelBytes);
             try
             {
                 for (int k = 0; k < n; k++)
                 {
-                    pyramids[k].DrawScaled(buffer.AsSpan(k * levelBytes, levelBytes), ws, hs);
+                    pyramids[level.Images[k]].DrawScaled(buffer.AsSpan(k * levelBytes, levelBytes), ws, hs);
                 }
 
                 using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffer.AsMemory(0, n * levelBytes), [n, hs, ws, 4]);
                 using var outs = _pnet.Run(_run, [OnnxImagePrefix.ImageInput], [input], [_pProb, _pReg]);
-                perScale[s] = Windows(outs[0], outs[1], n, scale);
+                perLevel[l] = Windows(outs[0], outs[1], level.Images, level.Scale);
             }
             finally
             {
@@ -257,8 +262,8 @@ public sealed class MtcnnDetector : IFaceDetector
             }
         });
 
-        var all = new List<Candidate>(perScale.Sum(l => l.Count));
-        foreach (var l in perScale)
+        var all = new List<Candidate>(perLevel.Sum(l => l.Count));
+        foreach (var l in perLevel)
         {
             all.AddRange(l);
         }
@@ -267,7 +272,7 @@ public sealed class MtcnnDetector : IFaceDetector
     }
 
     /// <summary>Windows whose face probability passes the P-Net threshold, mapped back to frame pixels.</summary>
-    private List<Candidate> Windows(OrtValue probValue, OrtValue regValue, int n, float scale)
+    private List<Candidate> Windows(OrtValue probValue, OrtValue regValue, int[] images, float scale)
     {
         var shape = probValue.GetTensorTypeAndShape().Shape;
         int mh = (int)shape[2], mw = (int)shape[3];
@@ -275,7 +280,7 @@ public sealed class MtcnnDetector : IFaceDetector
         var reg = regValue.GetTensorDataAsSpan<float>();
         var list = new List<Candidate>();
         int plane = mh * mw;
-        for (int f = 0; f < n; f++)
+        for (int f = 0; f < images.Length; f++)
         {
             var faceProb = prob.Slice(((f * 2) + 1) * plane, plane);
             int regBase = f * 4 * plane;
@@ -298,7 +303,7 @@ public sealed class MtcnnDetector : IFaceDetector
                     Dy1 = reg[regBase + plane + i],
                     Dx2 = reg[regBase + (2 * plane) + i],
                     Dy2 = reg[regBase + (3 * plane) + i],
-                    Frame = f,
+                    Frame = images[f],
                 });
             }
         }

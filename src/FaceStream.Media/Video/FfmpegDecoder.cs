@@ -29,6 +29,8 @@ internal sealed unsafe class FfmpegDecoder : IDisposable
     private int _streamIndex;
     private double _timeBase;
     private bool _draining;
+    private int _skipFrame = AvDiscardDefault;
+    private readonly List<long> _mayBeLeftOut = [];
 
     private FfmpegDecoder(SourceUrl url)
     {
@@ -44,6 +46,24 @@ internal sealed unsafe class FfmpegDecoder : IDisposable
 
     /// <summary>Decode errors skipped so far (a damaged packet costs a frame, not the stream).</summary>
     public long DecodeErrors { get; private set; }
+
+    /// <summary>
+    /// Stream time (seconds, the packets' own clock) before which no frame is wanted: a packet stamped earlier is
+    /// decoded only if another frame refers to it (H.264/HEVC reference pictures); non-reference frames (most encoders'
+    /// B-frames) are dropped by the decoder unseen. NaN (default) = decode every frame.
+    /// </summary>
+    /// <remarks>
+    /// A packet stamped more than <see cref="SkipJumpGuard"/> before it is taken for a clock that jumped back (a camera
+    /// restarted, a file looped) and decoded. The frames that are decoded come out bit-identical, since nothing
+    /// refers to the frames left out.
+    /// </remarks>
+    public double SkipNonReferenceBefore { get; set; } = double.NaN;
+
+    /// <summary>Frames the decoder left out because of <see cref="SkipNonReferenceBefore"/> (counted once a later frame is out).</summary>
+    public long FramesLeftOut { get; private set; }
+
+    /// <summary>See <see cref="SkipNonReferenceBefore"/>.</summary>
+    public double SkipJumpGuard { get; set; } = 1;
 
     /// <summary>Makes any FFmpeg call in progress on another thread return at once; safe from any thread.</summary>
     public void Abort() => Volatile.Write(ref _interrupt->Abort, 1);
@@ -165,6 +185,7 @@ internal sealed unsafe class FfmpegDecoder : IDisposable
             if (received == 0)
             {
                 var pts = *(long*)((byte*)_frame + layout.FramePts);
+                CountLeftOut(pts);
                 frame = new DecodedFrame(
                     *(int*)((byte*)_frame + layout.FrameWidth),
                     *(int*)((byte*)_frame + layout.FrameHeight),
@@ -175,6 +196,8 @@ internal sealed unsafe class FfmpegDecoder : IDisposable
 
             if (received == AvErrorEof)
             {
+                FramesLeftOut += _mayBeLeftOut.Count;
+                _mayBeLeftOut.Clear();
                 frame = default;
                 return false;
             }
@@ -210,6 +233,14 @@ internal sealed unsafe class FfmpegDecoder : IDisposable
 
             if (*(int*)((byte*)_packet + layout.PacketStreamIndex) == _streamIndex)
             {
+                var packetPts = *(long*)((byte*)_packet + layout.PacketPts);
+                var unwanted = UnwantedPacket(packetPts);
+                SetSkipFrame(unwanted ? AvDiscardNonRef : AvDiscardDefault);
+                if (unwanted)
+                {
+                    _mayBeLeftOut.Add(packetPts);
+                }
+
                 var sent = avcodec_send_packet(_codec, _packet);
                 if (sent < 0 && sent != AvErrorEagain)
                 {
@@ -218,6 +249,44 @@ internal sealed unsafe class FfmpegDecoder : IDisposable
             }
 
             av_packet_unref(_packet);
+        }
+    }
+
+    /// <summary>Frames come out in presentation order, so an unwanted packet stamped before this frame that has not come out never will.</summary>
+    private void CountLeftOut(long pts)
+    {
+        if (_mayBeLeftOut.Count == 0 || pts == AvNoPtsValue)
+        {
+            return;
+        }
+
+        FramesLeftOut += _mayBeLeftOut.RemoveAll(p => p < pts);
+        _mayBeLeftOut.Remove(pts);
+    }
+
+    private bool UnwantedPacket(long pts)
+    {
+        if (pts == AvNoPtsValue || double.IsNaN(SkipNonReferenceBefore))
+        {
+            return false;
+        }
+
+        var seconds = pts * _timeBase;
+        return seconds < SkipNonReferenceBefore && seconds >= SkipNonReferenceBefore - SkipJumpGuard;
+    }
+
+    /// <summary>AVCodecContext.skip_frame is read per packet by the H.264/HEVC decoders (and copied to frame threads), so it can change between packets.</summary>
+    private void SetSkipFrame(int discard)
+    {
+        if (discard == _skipFrame)
+        {
+            return;
+        }
+
+        using var name = new Utf8("skip_frame");
+        if (av_opt_set_int(_codec, name.Pointer, discard, 0) >= 0)
+        {
+            _skipFrame = discard;
         }
     }
 

@@ -30,6 +30,7 @@ public sealed record SourceStateChange(string CameraId, SourceState From, Source
 public sealed class VideoSourceStats
 {
     private long _decoded;
+    private long _leftOut;
     private long _delivered;
     private long _dropped;
     private long _reconnects;
@@ -38,6 +39,9 @@ public sealed class VideoSourceStats
 
     /// <summary>Frames decoded (all of them, analysed or not).</summary>
     public long FramesDecoded => Volatile.Read(ref _decoded);
+
+    /// <summary>Frames not decoded at all: not due for analysis, and no other frame refers to them (<see cref="VideoSourceOptions.SkipNonReferenceFrames"/>).</summary>
+    public long FramesLeftOut => Volatile.Read(ref _leftOut);
 
     /// <summary>Frames converted and handed on.</summary>
     public long FramesDelivered => Volatile.Read(ref _delivered);
@@ -66,6 +70,8 @@ public sealed class VideoSourceStats
         Interlocked.Increment(ref _decoded);
         Volatile.Write(ref _lastFrameTicks, at.UtcTicks);
     }
+
+    internal void LeftOut(long count) => Interlocked.Add(ref _leftOut, count);
 
     internal void Delivered() => Interlocked.Increment(ref _delivered);
 

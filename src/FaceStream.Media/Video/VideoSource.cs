@@ -188,12 +188,14 @@ public sealed class VideoSource
         var anchorWall = default(DateTimeOffset);
         var fileOpenedAt = _time.GetUtcNow();
         var loopOffset = _loopOffset;
+        long leftOut = 0;
 
         while (true)
         {
             cancel.ThrowIfCancellationRequested();
             if (!decoder.TryReadFrame(_options.ReadTimeout, out var frame))
             {
+                Stats.LeftOut(decoder.FramesLeftOut - leftOut);
                 if (!IsLive && !double.IsNaN(lastMedia))
                 {
                     // A looping file continues where this pass ended, so timestamps stay monotonic.
@@ -205,7 +207,9 @@ public sealed class VideoSource
 
             var now = _time.GetUtcNow();
             Stats.Decoded(now);
-            _decodedIndex++;
+            Stats.LeftOut(decoder.FramesLeftOut - leftOut);
+            _decodedIndex += 1 + decoder.FramesLeftOut - leftOut;
+            leftOut = decoder.FramesLeftOut;
             if (firstInSession)
             {
                 firstInSession = false;
@@ -261,6 +265,13 @@ public sealed class VideoSource
                 }
 
                 nextDue = double.IsNaN(nextDue) || jumpedBack || media - nextDue > interval ? media + interval : nextDue + interval;
+                if (_options.SkipNonReferenceFrames && !double.IsNaN(frame.PtsSeconds))
+                {
+                    // The same test as above, on the packets' clock: frames stamped before the next due time are never
+                    // delivered, so those that no other frame refers to need not be decoded at all.
+                    decoder.SkipNonReferenceBefore = nextDue - (interval * 0.01) - (media - frame.PtsSeconds);
+                    decoder.SkipJumpGuard = 4 * interval;
+                }
             }
 
             if (!IsLive && _options.Realtime)

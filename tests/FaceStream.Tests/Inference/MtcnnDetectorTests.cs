@@ -134,6 +134,55 @@ public class MtcnnDetectorTests(EngineFixture fixture) : IClassFixture<EngineFix
     }
 
     [Fact]
+    public void Windows_of_several_frames_searched_in_one_call_find_what_each_window_finds_alone()
+    {
+        // Each window has its own size and size range, so each is its own P-Net group; R-Net and O-Net run once over
+        // all of them (and over a whole frame in the same call). Every image must still get exactly its own faces.
+        var detector = fixture.Engine.Detector;
+        var images = new List<FaceStream.Core.Imaging.ImageFrame>();
+        var sizes = new List<FaceSizeRange>();
+        foreach (int sample in new[] { 1, 3, 5 })
+        {
+            var image = StillImageDecoder.DecodeFile(TestAssets.Sample(sample));
+            foreach (var face in detector.Detect(image))
+            {
+                int size = (int)face.Size;
+                int x1 = (int)Math.Max(0, face.Box.X1 - size), y1 = (int)Math.Max(0, face.Box.Y1 - size);
+                int x2 = (int)Math.Min(image.Width, face.Box.X2 + size), y2 = (int)Math.Min(image.Height, face.Box.Y2 + size);
+                images.Add(image.Crop(x1, y1, x2 - x1, y2 - y1));
+                sizes.Add(new FaceSizeRange(size / 1.6f, size * 1.6f));
+            }
+        }
+
+        var whole = StillImageDecoder.DecodeFile(TestAssets.Sample(6));
+        images.Add(whole);
+        sizes.Add(FaceSizeRange.Any);
+        // A window looking only for faces far smaller than the one it holds: its answer must stay empty in the batch.
+        images.Add(images[0]);
+        sizes.Add(new FaceSizeRange(12, 14));
+
+        var batch = detector.DetectBatch(images, sizes);
+
+        Assert.Equal(images.Count, batch.Count);
+        Assert.True(images.Count >= 12, $"{images.Count} images");
+        for (int i = 0; i < images.Count; i++)
+        {
+            // R-Net and O-Net see other batch sizes here, which moves boxes by float rounding (≈ 0.1 px), not more.
+            var alone = detector.DetectBatch([images[i]], [sizes[i]])[0];
+            Assert.Equal(alone.Count, batch[i].Count);
+            for (int k = 0; k < alone.Count; k++)
+            {
+                Assert.True(alone[k].Box.IoU(batch[i][k].Box) > 0.99f, $"image {i}: box {batch[i][k].Box} vs {alone[k].Box} alone");
+                Assert.Equal(alone[k].Score, batch[i][k].Score, 3);
+            }
+        }
+
+        Assert.All(batch.Take(images.Count - 2), faces => Assert.NotEmpty(faces));
+        Assert.Equal(LabelledFaces[6].Length, batch[^2].Count);
+        Assert.Empty(batch[^1]);
+    }
+
+    [Fact]
     public void A_window_searched_only_for_much_smaller_faces_does_not_report_the_face_it_holds()
     {
         var image = StillImageDecoder.DecodeFile(TestAssets.Sample(1));

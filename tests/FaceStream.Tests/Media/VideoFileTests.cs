@@ -101,16 +101,53 @@ public sealed class VideoFileTests
     [Fact]
     public async Task Analysis_rate_converts_one_frame_in_five_at_evenly_spaced_times()
     {
-        var (frames, source, _) = await ReadAll(new VideoSourceOptions { Id = "f", Url = Clips.H264_720, AnalysisFps = 5 });
+        var (frames, source, _) = await ReadAll(new VideoSourceOptions { Id = "f", Url = Clips.H264_720, AnalysisFps = 5, SkipNonReferenceFrames = false });
 
         Assert.Equal(20, frames.Count);
         Assert.Equal(100, source.Stats.FramesDecoded);
+        Assert.Equal(0, source.Stats.FramesLeftOut);
         Assert.Equal(20, source.Stats.FramesDelivered);
         for (int i = 1; i < frames.Count; i++)
         {
             Assert.Equal(0.2, (frames[i].Media - frames[i - 1].Media).TotalSeconds, 3);
             Assert.Equal(5, frames[i].Decoded - frames[i - 1].Decoded);
         }
+    }
+
+    [Fact]
+    public async Task Frames_not_due_that_no_frame_refers_to_are_left_out_and_the_analysed_frames_are_unchanged()
+    {
+        // The 720p clip has B-frames (some of which nothing refers to); the same 20 frames must come out, to the byte.
+        var all = new List<byte[]>();
+        var (expected, full, _) = await ReadAll(
+            new VideoSourceOptions { Id = "f", Url = Clips.H264_720, AnalysisFps = 5, SkipNonReferenceFrames = false, PixelFormat = PixelFormat.Bgr24 },
+            f => all.Add(f.Pixels.ToArray()));
+        var some = new List<byte[]>();
+        var (frames, skipping, pool) = await ReadAll(
+            new VideoSourceOptions { Id = "f", Url = Clips.H264_720, AnalysisFps = 5, PixelFormat = PixelFormat.Bgr24 },
+            f => some.Add(f.Pixels.ToArray()));
+
+        Assert.Equal(100, full.Stats.FramesDecoded);
+        Assert.InRange(skipping.Stats.FramesLeftOut, 20, 60);
+        Assert.Equal(100, skipping.Stats.FramesDecoded + skipping.Stats.FramesLeftOut);
+        Assert.Equal(expected.Select(f => (f.Seq, f.Decoded, f.Media)), frames.Select(f => (f.Seq, f.Decoded, f.Media)));
+        Assert.Equal(20, some.Count);
+        for (int i = 0; i < some.Count; i++)
+        {
+            Assert.True(all[i].AsSpan().SequenceEqual(some[i]), $"analysed frame {i} differs");
+        }
+
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task A_clip_without_b_frames_has_no_frame_to_leave_out()
+    {
+        var (frames, source, _) = await ReadAll(new VideoSourceOptions { Id = "f", Url = Clips.H264_1080, AnalysisFps = 5 });
+
+        Assert.Equal(10, frames.Count);
+        Assert.Equal(50, source.Stats.FramesDecoded);
+        Assert.Equal(0, source.Stats.FramesLeftOut);
     }
 
     [Fact]

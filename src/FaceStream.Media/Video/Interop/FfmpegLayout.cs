@@ -13,6 +13,7 @@ internal sealed record FfmpegLayout(
     int StreamCodecpar,
     int CodecparWidth,
     int CodecparHeight,
+    int PacketPts,
     int PacketStreamIndex,
     int FrameData,
     int FrameLinesize,
@@ -22,7 +23,7 @@ internal sealed record FfmpegLayout(
     int FramePts)
 {
     /// <summary>FFmpeg 5.x (libavformat 59, libavcodec 59, libavutil 57, libswscale 6), checked with offsetof against Debian 12's headers.</summary>
-    public static readonly FfmpegLayout Ffmpeg5 = new("5.x", 44, 48, 16, 208, 56, 60, 36, 0, 64, 104, 108, 116, 136);
+    public static readonly FfmpegLayout Ffmpeg5 = new("5.x", 44, 48, 16, 208, 56, 60, 8, 36, 0, 64, 104, 108, 116, 136);
 
     // AVFormatContext.interrupt_callback is not an AVOption but sits between two that are, in every 4.x-7.x header.
     internal const string OptionAfterInterrupt = "fdebug";

@@ -14,6 +14,9 @@ internal static unsafe class FfmpegNative
     internal const int AvMediaTypeVideo = 0;
     internal const int AvLogQuiet = -8;
     internal const long AvNoPtsValue = long.MinValue;
+    // enum AVDiscard (libavcodec/defs.h): which frames a decoder may skip.
+    internal const int AvDiscardDefault = 0;
+    internal const int AvDiscardNonRef = 8;
     internal const int AvErrorEof = -541478725;
     internal const int AvErrorEagain = -11;
     internal const int AvErrorExit = -1414092869;
@@ -59,6 +62,7 @@ internal static unsafe class FfmpegNative
     [DllImport(AvUtil)] internal static extern int av_dict_set(void** pm, byte* key, byte* value, int flags);
     [DllImport(AvUtil)] internal static extern void av_dict_free(void** m);
     [DllImport(AvUtil)] internal static extern int av_strerror(int errnum, byte* errbuf, nuint errbufSize);
+    [DllImport(AvUtil)] internal static extern int av_opt_set_int(void* obj, byte* name, long value, int searchFlags);
     [DllImport(AvUtil)] internal static extern void* av_opt_ptr(void* avclass, void* obj, byte* name);
     [DllImport(AvUtil)] internal static extern void av_log_set_level(int level);
     [DllImport(AvUtil)] internal static extern int av_get_pix_fmt(byte* name);
