@@ -50,7 +50,7 @@ internal static class ApiProblems
             409 => "Conflict",
             413 => "Too large",
             422 => "Photo refused",
-            429 => "Too many uploads",
+            429 => "Too many requests",
             503 => "Service unavailable",
             _ => "Error",
         };
