@@ -3,7 +3,8 @@
 
 Starts a private redis-server and N `facestream run` workers sharing C looping file cameras (320x180, real time),
 then, per run: waits until every camera streams on exactly one worker, SIGKILLs one worker, and times how long until
-every camera streams again on the survivors (each on exactly one, polled on /status every 100 ms); a fresh worker
+every camera streams again on the survivors (each on exactly one, polled on /status every 100 ms), next to what the
+survivors' facestream_cluster_takeover_seconds observed (per camera, from the lease's last renewal); a fresh worker
 replaces the killed one before the next run. Before the first kill it counts Redis commands over a steady window
 (INFO commandstats) to give the lease traffic per camera per second.
 
@@ -26,6 +27,17 @@ def streaming(port):
 def each_once(workers, cameras):
     seen = [c for w in workers for c in streaming(w["port"])]
     return sorted(seen) == sorted(cameras)
+
+
+def takeovers(port):
+    """(count, sum) of the worker's facestream_cluster_takeover_seconds histogram; (0, 0) when it does not answer."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+    except Exception:
+        return 0, 0.0
+    values = {line.split()[0]: float(line.split()[1]) for line in text.splitlines() if line.startswith("facestream_cluster_takeover_seconds_")}
+    return int(values.get("facestream_cluster_takeover_seconds_count", 0)), values.get("facestream_cluster_takeover_seconds_sum", 0.0)
 
 
 def wait(condition, limit, what):
@@ -98,12 +110,19 @@ def main():
         for run in range(a.runs):
             victim = workers[run % len(workers)]
             survivors = [w for w in workers if w is not victim]
+            moved = len(streaming(victim["port"]))
+            metric_before = [takeovers(w["port"]) for w in survivors]
             killed = time.monotonic()
             victim["proc"].send_signal(signal.SIGKILL)
             victim["proc"].wait()
             wait(lambda: each_once(survivors, cameras), 300, "cameras back after the kill")
             times.append(time.monotonic() - killed)
-            print(f"run {run + 1}: SIGKILL {victim['id']} -> all {a.cameras} cameras streaming again after {times[-1]:.2f} s", flush=True)
+            time.sleep(1)  # the observation follows the first frame
+            metric_after = [takeovers(w["port"]) for w in survivors]
+            count = sum(m[0] for m in metric_after) - sum(m[0] for m in metric_before)
+            total = sum(m[1] for m in metric_after) - sum(m[1] for m in metric_before)
+            print(f"run {run + 1}: SIGKILL {victim['id']} -> all {a.cameras} cameras streaming again after {times[-1]:.2f} s; "
+                  f"facestream_cluster_takeover_seconds: {count} observations for {moved} cameras moved, mean {total / max(count, 1):.2f} s", flush=True)
             workers = survivors + [start(victim["slot"])]
             wait(lambda: each_once(workers, cameras) and all(streaming(w["port"]) for w in workers), 300, "the replacement takes a share")
             time.sleep(a.ttl)

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using FaceStream.Media.Video;
-using FaceStream.Media.Video.Interop;
 
 namespace FaceStream.Cli.Commands;
 
@@ -38,54 +37,29 @@ public static class ProbeCommand
             throw new UsageException(string.Join("; ", problems));
         }
 
-        bool json = args.GetValue(CliOptions.Json);
-        var safeUrl = SourceUrl.Redact(options.Url);
-        try
+        var outcome = VideoProbe.TryProbe(options);
+        if (args.GetValue(CliOptions.Json))
         {
-            var r = VideoProbe.Probe(options);
-            if (json)
+            Console.Out.WriteLine(Json.Line(w =>
             {
-                Console.Out.WriteLine(Json.Line(w =>
-                {
-                    w.WriteStartObject();
-                    w.WriteString("url", r.Url);
-                    w.WriteBoolean("ok", true);
-                    w.WriteBoolean("live", r.IsLive);
-                    w.WriteString("codec", r.Codec);
-                    w.WriteNumber("width", r.Width);
-                    w.WriteNumber("height", r.Height);
-                    w.WriteNumber("fps", Math.Round(r.Fps, 3));
-                    w.WriteString("pixel_format", r.SourcePixelFormat);
-                    w.WriteNumber("open_ms", Math.Round(r.TimeToOpen.TotalMilliseconds));
-                    w.WriteNumber("first_frame_ms", Math.Round(r.TimeToFirstFrame.TotalMilliseconds));
-                    w.WriteString("ffmpeg", r.FfmpegVersions);
-                    w.WriteEndObject();
-                }));
-            }
-            else
-            {
-                var c = CultureInfo.InvariantCulture;
-                Console.Out.WriteLine(string.Create(c, $"{r.Url}: {(r.IsLive ? "live" : "file")}, {r.Codec} {r.Width}x{r.Height} @ {r.Fps:0.##} fps ({r.SourcePixelFormat}), opened in {r.TimeToOpen.TotalMilliseconds:0} ms, first frame after {r.TimeToFirstFrame.TotalMilliseconds:0} ms"));
-            }
-
-            return 0;
+                w.WriteStartObject();
+                outcome.WriteMembers(w);
+                w.WriteEndObject();
+            }));
         }
-        catch (Exception e) when (e is VideoSourceException or FfmpegUnavailableException)
-        {
-            if (json)
-            {
-                Console.Out.WriteLine(Json.Line(w =>
-                {
-                    w.WriteStartObject();
-                    w.WriteString("url", safeUrl);
-                    w.WriteBoolean("ok", false);
-                    w.WriteString("error", e.Message);
-                    w.WriteEndObject();
-                }));
-            }
 
-            Console.Error.WriteLine($"error: {e.Message}");
+        if (outcome.Result is not { } r)
+        {
+            Console.Error.WriteLine($"error: {outcome.Error}");
             return 1;
         }
+
+        if (!args.GetValue(CliOptions.Json))
+        {
+            var c = CultureInfo.InvariantCulture;
+            Console.Out.WriteLine(string.Create(c, $"{r.Url}: {(r.IsLive ? "live" : "file")}, {r.Codec} {r.Width}x{r.Height} @ {r.Fps:0.##} fps ({r.SourcePixelFormat}), opened in {r.TimeToOpen.TotalMilliseconds:0} ms, first frame after {r.TimeToFirstFrame.TotalMilliseconds:0} ms"));
+        }
+
+        return 0;
     }
 }

@@ -90,7 +90,7 @@ public sealed class ApiProblem : IResult, IStatusCodeHttpResult, IValueHttpResul
         409 => "Conflict",
         413 => "Too large",
         422 => "Photo refused",
-        429 => "Too many uploads",
+        429 => "Too many requests",
         503 => "Service unavailable",
         _ => "Error",
     };

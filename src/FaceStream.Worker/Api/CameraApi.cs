@@ -1,6 +1,8 @@
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using FaceStream.Core.Security;
+using FaceStream.Media.Video;
 using FaceStream.Worker.Cluster;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Pipeline;
@@ -9,6 +11,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace FaceStream.Worker.Api;
@@ -16,7 +20,8 @@ namespace FaceStream.Worker.Api;
 /// <summary>
 /// The cluster's camera list over HTTP (cluster mode only, same bearer token as the watchlist API): /api/cameras[/{id}].
 /// A body holds one camera with the config's keys (Id, Url, Loop, AnalysisFps, …), validated as the config is; URLs are
-/// answered with their password masked. A change reaches its owner through the registry's change channel.
+/// answered with their password masked. A change reaches its owner through the registry's change channel. A probe
+/// (<c>POST /api/cameras/{id}/probe</c>) is run by the worker that received it, whoever owns the camera.
 /// </summary>
 public static class CameraApi
 {
@@ -73,6 +78,54 @@ public static class CameraApi
 
         api.MapDelete("/cameras/{id}", async Task<Results<NoContent, ApiProblem>> (string id) =>
             await registry.DeleteAsync(id) ? TypedResults.NoContent() : ApiProblems.NotFound($"no camera '{id}'")).ProducesProblem(404);
+
+        var prober = new CameraProber();
+        var log = app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("FaceStream.Api");
+        api.MapPost("/cameras/{id}/probe", async Task<Results<ContentHttpResult, ApiProblem>> (string id, double? timeout, HttpContext context) =>
+        {
+            var limit = TimeSpan.FromSeconds(timeout ?? CameraProber.DefaultTimeout.TotalSeconds);
+            if (!(limit >= TimeSpan.FromSeconds(0.1) && limit <= CameraProber.MaxTimeout))
+            {
+                return ApiProblems.BadRequest($"timeout = {timeout} must be between 0.1 and {CameraProber.MaxTimeout.TotalSeconds:0} seconds");
+            }
+
+            if (await registry.GetAsync(id) is not { } camera)
+            {
+                return ApiProblems.NotFound($"no camera '{id}'");
+            }
+
+            if (await prober.TryProbeAsync(camera, limit, context.RequestAborted) is not { } outcome)
+            {
+                return ApiProblems.Of(429, $"{CameraProber.Slots} probes are running on this worker; try again shortly", RetryAfterSeconds);
+            }
+
+            log.LogInformation("camera {Camera} probed for {Caller} by worker {Worker}: {Outcome}", id, ApiRoles.Caller(context).Who, cluster.WorkerId,
+                outcome.Result is { } r ? $"{r.Codec} {r.Width}x{r.Height}, first frame after {r.TimeToFirstFrame.TotalMilliseconds:0} ms" : outcome.Error);
+            return TypedResults.Text(ProbeJson(id, cluster.WorkerId, outcome), "application/json; charset=utf-8");
+        })
+        .ProducesProblem(400).ProducesProblem(404).ProducesProblem(429)
+        .WithSummary("Probe a camera: open its URL, decode one frame, report codec, size and fps")
+        .WithDescription("Runs `facestream probe` on the camera's URL (with its Transport) on the worker that received the call, not necessarily "
+            + "the camera's owner: `timeout` seconds (0.1 to 60, default 10) to open it and as many for the first frame. 200 with {camera_id, worker_id, "
+            + "url (password masked), ok: true, live, codec, width, height, fps, pixel_format, open_ms, first_frame_ms, ffmpeg} when a frame came, "
+            + "{camera_id, worker_id, url, ok: false, error} when none did; 404 unknown camera; 429 when two probes are running on this worker. "
+            + "Needs an operator or admin token: a probe makes the worker connect to the camera.");
+    }
+
+    /// <summary>The probe's members as <c>facestream probe --json</c> writes them, after the camera and the worker that probed it.</summary>
+    private static string ProbeJson(string camera, string worker, ProbeOutcome outcome)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("camera_id", camera);
+            w.WriteString("worker_id", worker);
+            outcome.WriteMembers(w);
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     /// <summary>A camera from a JSON body, checked key by key like the config's Cameras entries; else the 400 naming every bad key.</summary>

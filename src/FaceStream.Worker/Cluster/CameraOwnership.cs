@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using FaceStream.Media.Video;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
 using FaceStream.Worker.Pipeline;
@@ -11,10 +13,12 @@ namespace FaceStream.Worker.Cluster;
 /// <summary>
 /// Which cameras this worker runs, in a loop every quarter lease TTL (and at once on a registry change or a hand-over):
 /// heartbeat; renew the leases it holds (a lost one stops its camera); release extras above its fair share
-/// (cameras ÷ live workers, rounded up) or one camera when another worker is below the rounded-down share; claim
-/// orphaned cameras up to its share; then hand the pipeline the cameras it holds. On graceful stop it stops its
-/// cameras, then releases their leases and leaves, so the others take them over at once. When Redis stays
-/// unreachable until its leases may have expired, it stops its cameras (no split brain) and rejoins when Redis returns.
+/// (cameras × its capacity ÷ the live workers' total capacity, rounded up) or one camera when another worker is below
+/// its rounded-down share; claim orphaned cameras up to its share; then hand the pipeline the cameras it holds. On
+/// graceful stop it stops its cameras, then releases their leases and leaves, so the others take them over at once.
+/// When Redis stays unreachable until its leases may have expired, it stops its cameras (no split brain) and rejoins
+/// when Redis returns. A camera taken from a lease that expired unreleased is timed from that lease's last renewal to
+/// its first frame here (facestream_cluster_takeover_seconds).
 /// </summary>
 public sealed class CameraOwnership : BackgroundService
 {
@@ -30,6 +34,7 @@ public sealed class CameraOwnership : BackgroundService
     private readonly ConcurrentDictionary<string, long> _owned = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _lastEpoch = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTime> _releasedAt = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, PendingTakeover> _takeovers = new(StringComparer.Ordinal);
     private HashSet<string> _orphansSeen = new(StringComparer.Ordinal);
     private Dictionary<string, CameraOptions> _cameras = new(StringComparer.Ordinal);
     private long? _version;
@@ -49,7 +54,7 @@ public sealed class CameraOwnership : BackgroundService
         WorkerId = options.EffectiveWorkerId;
         Registry = new CameraRegistry(redis, options.LeaseTtl);
         _leases = new CameraLeases(redis.GetDatabase(), WorkerId, options.LeaseTtl);
-        _members = new ClusterMembership(redis.GetDatabase(), WorkerId, options.LeaseTtl);
+        _members = new ClusterMembership(redis.GetDatabase(), WorkerId, options.LeaseTtl, options.Capacity);
     }
 
     public string WorkerId { get; }
@@ -67,6 +72,15 @@ public sealed class CameraOwnership : BackgroundService
 
     /// <summary>What goes into a camera's events: this worker and the epoch of the last lease it held on the camera (stale once another took it).</summary>
     public EventOrigin Origin(string camera) => new(WorkerId, _lastEpoch.TryGetValue(camera, out var epoch) ? epoch : null);
+
+    /// <summary>The pipeline's camera state changes: a camera taken over streams its first frame here, which ends its take-over time.</summary>
+    public void OnCameraState(SourceStateChange change)
+    {
+        if (change.To == SourceState.Streaming)
+        {
+            ObserveTakeover(change.CameraId);
+        }
+    }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -170,10 +184,11 @@ public sealed class CameraOwnership : BackgroundService
         _metrics.WorkersLive.Set(live.Count);
         bool handedOver = await RenewAsync();
 
-        int cameras = _cameras.Count, workers = Math.Max(1, live.Count);
-        int ceiling = (cameras + workers - 1) / workers, floor = cameras / workers;
+        int cameras = _cameras.Count;
+        double total = live.Any(w => w.Id == WorkerId) ? live.Sum(w => w.Capacity) : _options.Capacity;
+        var (floor, ceiling) = FairShare.Of(cameras, _options.Capacity, total);
         var extras = _owned.Keys.OrderByDescending(id => id, StringComparer.Ordinal).Take(Math.Max(0, _owned.Count - ceiling)).ToList();
-        if (extras.Count == 0 && _owned.Count > floor && live.Any(w => w.Id != WorkerId && w.Cameras < floor) && MostLoaded(live))
+        if (extras.Count == 0 && live.Any(w => w.Id != WorkerId && w.Cameras < FairShare.Of(cameras, w.Capacity, total).Floor) && GivesNext(live, cameras, total))
         {
             // Everyone is within the rounded-up share but one worker (a newcomer) is below the rounded-down one: give it one.
             extras.Add(_owned.Keys.Max(StringComparer.Ordinal)!);
@@ -191,6 +206,12 @@ public sealed class CameraOwnership : BackgroundService
         }
 
         await ApplyAsync(cancel);
+        // A camera whose feed was still running when its lease came back (lost and retaken in one round) streams already.
+        foreach (var camera in _takeovers.Keys.Where(id => _pipeline.Cameras.Any(c => c.Id == id && c.State == SourceState.Streaming)))
+        {
+            ObserveTakeover(camera);
+        }
+
         if (handedOver)
         {
             await Registry.AnnounceAsync("hand-over by " + WorkerId);
@@ -298,12 +319,21 @@ public sealed class CameraOwnership : BackgroundService
                 continue;
             }
 
-            if (await _leases.TryAcquireAsync(camera) is { } epoch)
+            if (await _leases.TryTakeAsync(camera) is { } grant)
             {
-                _owned[camera] = epoch;
-                _lastEpoch[camera] = epoch;
+                _owned[camera] = grant.Epoch;
+                _lastEpoch[camera] = grant.Epoch;
                 _metrics.Acquisitions.Inc();
-                _log.LogInformation("cluster: took camera {Camera} (lease epoch {Epoch})", camera, epoch);
+                if (grant.SinceLastRenewal is { } since)
+                {
+                    _takeovers[camera] = new PendingTakeover(grant.Epoch, since, Stopwatch.GetTimestamp());
+                    _log.LogInformation("cluster: took camera {Camera} (lease epoch {Epoch}) over from an expired lease last renewed {Seconds:F1} s ago", camera, grant.Epoch, since.TotalSeconds);
+                }
+                else
+                {
+                    _takeovers.TryRemove(camera, out _);
+                    _log.LogInformation("cluster: took camera {Camera} (lease epoch {Epoch})", camera, grant.Epoch);
+                }
             }
         }
 
@@ -318,11 +348,28 @@ public sealed class CameraOwnership : BackgroundService
         _metrics.CamerasOwned.Set(_owned.Count);
     }
 
-    /// <summary>This worker owns the most cameras (ties: the smallest id), so only one gives a camera up per round.</summary>
-    private bool MostLoaded(IReadOnlyList<LiveWorker> live)
+    /// <summary>
+    /// Of the workers above their rounded-down share, this one owns the most cameras per unit of capacity (ties: the
+    /// smallest id), so that only one gives a camera up per round, and one that can.
+    /// </summary>
+    private bool GivesNext(IReadOnlyList<LiveWorker> live, int cameras, double total)
     {
-        var others = live.Where(w => w.Id != WorkerId).ToList();
-        return others.All(w => w.Cameras < _owned.Count || (w.Cameras == _owned.Count && string.CompareOrdinal(WorkerId, w.Id) < 0));
+        var donor = live.Select(w => w.Id == WorkerId ? w with { Cameras = _owned.Count } : w)
+            .Where(w => w.Cameras > FairShare.Of(cameras, w.Capacity, total).Floor)
+            .OrderByDescending(w => w.Cameras / w.Capacity).ThenBy(w => w.Id, StringComparer.Ordinal)
+            .FirstOrDefault();
+        return donor.Id == WorkerId;
+    }
+
+    /// <summary>Records the take-over time of <paramref name="camera"/> once, if it is pending and the lease it was taken with is still held.</summary>
+    private void ObserveTakeover(string camera)
+    {
+        if (_takeovers.TryRemove(camera, out var pending) && _owned.TryGetValue(camera, out var epoch) && epoch == pending.Epoch)
+        {
+            var seconds = (pending.SinceLastRenewal + Stopwatch.GetElapsedTime(pending.TakenAt)).TotalSeconds;
+            _metrics.TakeoverSeconds.Observe(seconds);
+            _log.LogInformation("cluster: camera {Camera} streams again {Seconds:F1} s after its previous lease's last renewal", camera, seconds);
+        }
     }
 
     /// <summary>Graceful stop: cameras stopped, leases released, membership left, the others told, all within a few seconds.</summary>
@@ -359,3 +406,6 @@ public sealed class CameraOwnership : BackgroundService
         }
     }
 }
+
+/// <summary>A camera taken from an expired lease, until its first frame here: the lease's epoch, the time from the old lease's last renewal to the grant, and when the grant came.</summary>
+internal readonly record struct PendingTakeover(long Epoch, TimeSpan SinceLastRenewal, long TakenAt);

@@ -88,6 +88,8 @@ public sealed class CameraRegistry(IConnectionMultiplexer redis, TimeSpan leaseT
         bool deleted = await Db.HashDeleteAsync(ClusterKeys.Cameras, id);
         if (deleted)
         {
+            // A camera added again later under this id must not count as taken over from its old owner's lease.
+            await Db.HashDeleteAsync(ClusterKeys.Renewals, id);
             await Db.StringIncrementAsync(ClusterKeys.CamerasVersion);
             await AnnounceAsync("camera " + id);
         }

@@ -33,6 +33,7 @@ public sealed class ClusterNode : IHostedService, IDisposable
         var ownership = new CameraOwnership(settings.Cluster, redis, pipeline, settings.Cameras.ToList(),
             new ClusterMetrics(services.GetRequiredService<PipelineMetrics>().Registry), services.GetRequiredService<ILoggerFactory>().CreateLogger("FaceStream.Cluster"));
         pipeline.EventOrigin = ownership.Origin;
+        pipeline.CameraStateChanged = ownership.OnCameraState;
         return new ClusterNode(ownership);
     }
 

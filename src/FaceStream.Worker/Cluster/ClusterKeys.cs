@@ -23,6 +23,12 @@ internal static class ClusterKeys
     /// <summary>Hash: worker id → cameras it owns (its last heartbeat).</summary>
     public const string WorkerLoad = Prefix + "workers:load";
 
+    /// <summary>Hash: worker id → its Cluster:Capacity (its last heartbeat).</summary>
+    public const string WorkerCapacity = Prefix + "workers:capacity";
+
+    /// <summary>Hash: camera id → when its lease was last granted or renewed (Redis server time, ms); deleted by a release.</summary>
+    public const string Renewals = Prefix + "lease-renewals";
+
     /// <summary>String "owner|epoch", with the lease TTL.</summary>
     public static string Lease(string camera) => Prefix + "lease:" + camera;
 

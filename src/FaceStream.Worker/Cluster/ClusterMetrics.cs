@@ -14,6 +14,9 @@ public sealed class ClusterMetrics
         Acquisitions = f.CreateCounter("facestream_cluster_lease_acquisitions_total", "Camera leases taken (each with a new fencing epoch).");
         Renewals = f.CreateCounter("facestream_cluster_lease_renewals_total", "Camera leases renewed.");
         Losses = f.CreateCounter("facestream_cluster_lease_losses_total", "Camera leases lost: found expired or taken over at renewal, or given up because Redis stayed unreachable.");
+        TakeoverSeconds = f.CreateHistogram("facestream_cluster_takeover_seconds",
+            "Cameras taken over from a lease that expired unreleased (its worker died, hung or lost Redis): seconds from that lease's last renewal to the first frame on this worker.",
+            new HistogramConfiguration { Buckets = [1, 2, 5, 10, 15, 20, 30, 45, 60, 120, 300] });
         HandOvers = f.CreateCounter("facestream_cluster_handovers_total", "Camera leases released for another worker, by reason (rebalance, shutdown, removed).", "reason");
         foreach (var reason in new[] { "rebalance", "shutdown", "removed" })
         {
@@ -34,4 +37,6 @@ public sealed class ClusterMetrics
     public Counter Losses { get; }
 
     public Counter HandOvers { get; }
+
+    public Histogram TakeoverSeconds { get; }
 }

@@ -11,6 +11,8 @@ public sealed partial class ClusterOptions
 {
     public const string Section = "Cluster";
 
+    private const double MaxCapacity = 1000;
+
     /// <summary><c>redis://[user[:password]@]host:port[/db]</c> (<c>rediss://</c> for TLS) holding the camera registry and the leases; empty = single node.</summary>
     public string Redis { get; set; } = "";
 
@@ -19,6 +21,9 @@ public sealed partial class ClusterOptions
 
     /// <summary>How long a lease outlives its last renewal (renewed every quarter of it): the longest a dead worker's cameras wait for a new owner.</summary>
     public TimeSpan LeaseTtl { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>This worker's weight in the fair share: it takes ⌈cameras × Capacity ÷ the live workers' total⌉ (2 = twice the cameras of a worker with 1).</summary>
+    public double Capacity { get; set; } = 1;
 
     public bool Enabled => Redis.Length > 0;
 
@@ -59,6 +64,12 @@ public sealed partial class ClusterOptions
         if (LeaseTtl < TimeSpan.FromSeconds(1) || LeaseTtl > TimeSpan.FromMinutes(5))
         {
             yield return $"{Section}:LeaseTtl = {LeaseTtl} must be between 00:00:01 and 00:05:00";
+        }
+
+        // Written as a negation so that NaN is refused too.
+        if (!(Capacity > 0 && Capacity <= MaxCapacity))
+        {
+            yield return $"{Section}:Capacity = {Capacity} must be above 0 and at most {MaxCapacity}";
         }
     }
 

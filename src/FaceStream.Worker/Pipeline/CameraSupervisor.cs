@@ -45,6 +45,9 @@ internal sealed class CameraSupervisor
     public IReadOnlyList<CameraStatus> Status =>
         _feeds.Select(c => new CameraStatus(c.Id, c.Source.Url.Safe, c.Source.State, c.Source.Info, c.Source.Stats, c.Source.LastError)).ToList();
 
+    /// <summary>Told of every state change of every camera, on the camera's thread (after the camera_state event is queued).</summary>
+    public Action<SourceStateChange>? StateObserver { get; set; }
+
     /// <summary>There are cameras and every one has ended with its queued frames taken (files done, with Pipeline:StopWhenSourcesEnd).</summary>
     public bool AllFinished
     {
@@ -111,6 +114,8 @@ internal sealed class CameraSupervisor
         {
             _events.Publish(new CameraStateEvent(Guid.NewGuid(), change.CameraId, change.At, change.To.ToString().ToLowerInvariant(), change.Reason));
         }
+
+        StateObserver?.Invoke(change);
     }
 
     private void UpdateCameraMetrics()

@@ -111,6 +111,12 @@ public sealed class FramePipeline : IAsyncDisposable
         set => _events.Origin = value;
     }
 
+    /// <summary>Cluster mode: told of every camera state change (a camera taken over ends its take-over time at its first frame).</summary>
+    public Action<SourceStateChange>? CameraStateChanged
+    {
+        set => _cameras.StateObserver = value;
+    }
+
     /// <summary>What the detect stage searches in each frame.</summary>
     internal CameraScans Scans { get; }
 

@@ -58,6 +58,41 @@ public class CameraLeaseTests
     }
 
     [Fact]
+    public async Task A_lease_taken_after_it_expired_says_how_long_ago_it_was_last_renewed_and_a_released_or_new_one_does_not()
+    {
+        using var server = new RedisServer();
+        await using var redis = await Connect(server);
+        var a = new CameraLeases(redis.GetDatabase(), "worker-a", TimeSpan.FromSeconds(1));
+        var b = new CameraLeases(redis.GetDatabase(), "worker-b", Ttl);
+
+        // New camera, the holder's own lease again, a released lease: nothing was taken over.
+        var first = Assert.NotNull(await a.TryTakeAsync("lobby"));
+        Assert.Null(first.SinceLastRenewal);
+        Assert.Equal(new LeaseGrant(first.Epoch, null), await a.TryTakeAsync("lobby"));
+        Assert.True(await a.ReleaseAsync("lobby", first.Epoch));
+        Assert.Null(Assert.NotNull(await b.TryTakeAsync("lobby")).SinceLastRenewal);
+        Assert.True(await b.ReleaseAsync("lobby", (await b.HolderAsync("lobby"))!.Value.Epoch));
+
+        // worker-a renews, then dies: worker-b takes the lease once it expired, at least one TTL after the last renewal.
+        var held = Assert.NotNull(await a.TryTakeAsync("lobby"));
+        await Task.Delay(300);
+        Assert.True(await a.RenewAsync("lobby", held.Epoch));
+        var renewed = DateTime.UtcNow;
+        LeaseGrant? taken = null;
+        await Wait.Until(() => (taken = b.TryTakeAsync("lobby").GetAwaiter().GetResult()) is not null, "the unrenewed lease expires", TimeSpan.FromSeconds(30));
+        var since = Assert.NotNull(taken!.Value.SinceLastRenewal);
+        Assert.InRange(since, TimeSpan.FromSeconds(1), DateTime.UtcNow - renewed + TimeSpan.FromSeconds(1));
+
+        // Deleting the camera from the registry forgets it: added again, it is a new camera, not a take-over.
+        var registry = new CameraRegistry(redis, Ttl);
+        await registry.PutAsync(Camera("gate"));
+        Assert.NotNull(await new CameraLeases(redis.GetDatabase(), "worker-c", TimeSpan.FromSeconds(1)).TryTakeAsync("gate"));
+        Assert.True(await registry.DeleteAsync("gate"));
+        await Task.Delay(1500);
+        Assert.Null(Assert.NotNull(await b.TryTakeAsync("gate")).SinceLastRenewal);
+    }
+
+    [Fact]
     public async Task Epochs_keep_growing_when_Redis_restarts_without_its_data()
     {
         using var server = new RedisServer();
@@ -115,16 +150,17 @@ public class CameraLeaseTests
     }
 
     [Fact]
-    public async Task Heartbeats_list_the_live_workers_with_their_load_and_a_leaving_worker_is_gone_at_once()
+    public async Task Heartbeats_list_the_live_workers_with_their_load_and_capacity_and_a_leaving_worker_is_gone_at_once()
     {
         using var server = new RedisServer();
         await using var redis = await Connect(server);
         var a = new ClusterMembership(redis.GetDatabase(), "worker-a", Ttl);
         var b = new ClusterMembership(redis.GetDatabase(), "worker-b", Ttl);
         var brief = new ClusterMembership(redis.GetDatabase(), "worker-c", TimeSpan.FromSeconds(1));
+        var big = new ClusterMembership(redis.GetDatabase(), "worker-b", Ttl, capacity: 2.5);
         await brief.HeartbeatAsync(5);
         await a.HeartbeatAsync(2);
-        Assert.Equal([new LiveWorker("worker-a", 2), new LiveWorker("worker-b", 0), new LiveWorker("worker-c", 5)], await b.HeartbeatAsync(0));
+        Assert.Equal([new LiveWorker("worker-a", 2, 1), new LiveWorker("worker-b", 0, 2.5), new LiveWorker("worker-c", 5, 1)], await big.HeartbeatAsync(0));
 
         // worker-c stops beating: it drops out once its heartbeat expires.
         await Wait.Until(() => a.HeartbeatAsync(3).GetAwaiter().GetResult().Count == 2, "the silent worker expires", TimeSpan.FromSeconds(30));
@@ -138,6 +174,9 @@ public class CameraLeaseTests
     [InlineData("""{ "Cluster": { "WorkerId": "a|b" } }""", "Cluster:WorkerId = 'a|b'")]
     [InlineData("""{ "Cluster": { "LeaseTtl": "00:00:00.500" } }""", "Cluster:LeaseTtl = 00:00:00.5000000 must be between")]
     [InlineData("""{ "Cluster": { "LeaseTl": "00:00:05" } }""", "Cluster:LeaseTl is not a setting")]
+    [InlineData("""{ "Cluster": { "Capacity": 0 } }""", "Cluster:Capacity = 0 must be above 0")]
+    [InlineData("""{ "Cluster": { "Capacity": -2 } }""", "Cluster:Capacity = -2 must be above 0")]
+    [InlineData("""{ "Cluster": { "Capacity": "NaN" } }""", "Cluster:Capacity = NaN must be above 0")]
     public void Bad_cluster_settings_are_refused_at_start_naming_the_key(string json, string expected)
     {
         var config = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))).Build();
@@ -151,6 +190,7 @@ public class CameraLeaseTests
         var options = new WorkerSettings().Cluster;
         Assert.False(options.Enabled);
         Assert.Equal(TimeSpan.FromSeconds(10), options.LeaseTtl);
+        Assert.Equal(1, options.Capacity);
         Assert.Equal($"{Environment.MachineName}-{Environment.ProcessId}", options.EffectiveWorkerId);
     }
 

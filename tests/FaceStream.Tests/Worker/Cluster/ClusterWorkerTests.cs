@@ -1,5 +1,8 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using FaceStream.Tests.Support;
 using Xunit;
 
@@ -7,7 +10,8 @@ namespace FaceStream.Tests.Worker.Cluster;
 
 /// <summary>
 /// Several real worker processes sharing one Redis and the cameras of one config (issue 15): each camera streams on
-/// exactly one worker, through a crash, a graceful stop, a newcomer, camera API changes, a pause and a Redis restart.
+/// exactly one worker, through a crash, a graceful stop, a newcomer, camera API changes, a pause and a Redis restart;
+/// shares weighed by capacity, probes through the API and the take-over time of a crashed worker's cameras.
 /// </summary>
 [Trait("Category", "Live")]
 public class ClusterWorkerTests
@@ -159,7 +163,112 @@ public class ClusterWorkerTests
         Assert.True((await w1.ReadinessAsync()).Ready || (await w2.ReadinessAsync()).Ready);
     }, minutes: 8);
 
+    [Fact]
+    public Task Workers_share_the_cameras_by_capacity_any_worker_probes_a_camera_and_a_killed_workers_cameras_record_their_takeover_time() => Bounded.Run(async () =>
+    {
+        using var cluster = new TestCluster(cameras: 6);
+        cluster.Capacities["w2"] = 2;
+        var nodes = await cluster.StartAsync("w1", "w2");
+        var (w1, w2) = (nodes[0], nodes[1]);
+        // Capacities 1 and 2 over six cameras: two and four.
+        var owners = await cluster.WaitEachOnceAsync([w1, w2], also: m => m.Values.Count(w => w[0] == "w1") == 2 && m.Values.Count(w => w[0] == "w2") == 4);
+        // However the cameras got to w2 (claimed new, or released by w1 to make room), none was a take-over.
+        Assert.Equal(0, Metric(await w2.Http.GetStringAsync("/metrics"), "facestream_cluster_takeover_seconds_count"));
+
+        // A probe runs on the worker that receives it, whoever owns the camera.
+        var ofW2 = owners.First(o => o.Value[0] == "w2").Key;
+        using (var probe = await ProbeAsync(w1.Http, $"/api/cameras/{ofW2}/probe"))
+        {
+            var j = probe.RootElement;
+            Assert.Equal(ofW2, j.GetProperty("camera_id").GetString());
+            Assert.Equal("w1", j.GetProperty("worker_id").GetString());
+            Assert.True(j.GetProperty("ok").GetBoolean());
+            Assert.False(j.GetProperty("live").GetBoolean());
+            Assert.Equal("h264", j.GetProperty("codec").GetString());
+            Assert.Equal(320, j.GetProperty("width").GetInt32());
+            Assert.Equal(180, j.GetProperty("height").GetInt32());
+        }
+
+        // An RTSP camera with a password (disabled: probed, not run): the answer masks it.
+        using var rtsp = new RtspServer(TestCluster.ClipFile);
+        var door = $$"""{ "Url": "rtsp://admin:hunter2secret@127.0.0.1:{{rtsp.Port}}/cam", "Enabled": false }""";
+        Assert.Equal(HttpStatusCode.Created, (await w2.Http.PutAsync("/api/cameras/door", Json(door))).StatusCode);
+        string doorAnswer;
+        using (var probe = await ProbeAsync(w2.Http, "/api/cameras/door/probe?timeout=20"))
+        {
+            var j = probe.RootElement;
+            doorAnswer = j.GetRawText();
+            Assert.True(j.GetProperty("ok").GetBoolean(), doorAnswer);
+            Assert.True(j.GetProperty("live").GetBoolean());
+            Assert.Equal($"rtsp://admin:***@127.0.0.1:{rtsp.Port}/cam", j.GetProperty("url").GetString());
+        }
+
+        // A camera that does not answer: ok false with the reason, within the timeout asked for.
+        var dead = """{ "Url": "rtsp://admin:hunter2secret@127.0.0.1:9/x", "Enabled": false }""";
+        Assert.Equal(HttpStatusCode.Created, (await w1.Http.PutAsync("/api/cameras/dead", Json(dead))).StatusCode);
+        string deadAnswer;
+        using (var probe = await ProbeAsync(w1.Http, "/api/cameras/dead/probe?timeout=3"))
+        {
+            var j = probe.RootElement;
+            deadAnswer = j.GetRawText();
+            Assert.False(j.GetProperty("ok").GetBoolean());
+            Assert.Contains("refused", j.GetProperty("error").GetString(), StringComparison.OrdinalIgnoreCase);
+            Assert.Equal("rtsp://admin:***@127.0.0.1:9/x", j.GetProperty("url").GetString());
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await w1.Http.PostAsync("/api/cameras/nope/probe", null)).StatusCode);
+        var tooLong = await w1.Http.PostAsync("/api/cameras/door/probe?timeout=600", null);
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        Assert.Contains("timeout = 600 must be between 0.1 and 60 seconds", await tooLong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // A probe makes the worker connect to the camera: viewers may not.
+        using var viewer = new HttpClient { BaseAddress = w1.Http.BaseAddress };
+        viewer.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestCluster.ViewerToken);
+        Assert.Equal(HttpStatusCode.OK, (await viewer.GetAsync("/api/cameras/door")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsync("/api/cameras/door/probe", null)).StatusCode);
+        // The OpenAPI document describes it.
+        var openapi = await w1.Http.GetStringAsync("/openapi/v1.json");
+        Assert.Contains("\"/api/cameras/{id}/probe\"", openapi, StringComparison.Ordinal);
+        Assert.Contains("Probe a camera", openapi, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NoContent, (await w1.Http.DeleteAsync("/api/cameras/door")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await w1.Http.DeleteAsync("/api/cameras/dead")).StatusCode);
+
+        // A crash: w2's four cameras stream on w1 once their leases expire, each recording one take-over of at least a
+        // lease TTL (from the lease's last renewal to the first frame on w1).
+        var before = await w1.Http.GetStringAsync("/metrics");
+        var taken = await w2.StreamingAsync();
+        w2.Process.Signal("KILL");
+        await cluster.WaitEachOnceAsync([w1]);
+        double Count(string m) => Metric(m, "facestream_cluster_takeover_seconds_count") - Metric(before, "facestream_cluster_takeover_seconds_count");
+        await Wait.Until(() => Count(w1.Http.GetStringAsync("/metrics").GetAwaiter().GetResult()) >= taken.Count, "w1 records the take-overs", TestCluster.Patience, () => w1.Process.Output);
+        var after = await w1.Http.GetStringAsync("/metrics");
+        Assert.Equal(taken.Count, Count(after));
+        double seconds = Metric(after, "facestream_cluster_takeover_seconds_sum") - Metric(before, "facestream_cluster_takeover_seconds_sum");
+        Assert.InRange(seconds / taken.Count, TestCluster.Ttl.TotalSeconds, TestCluster.Patience.TotalSeconds);
+
+        foreach (var text in new[] { doorAnswer, deadAnswer, w1.Process.Output, w2.Process.Output })
+        {
+            Assert.DoesNotContain("hunter2secret", text, StringComparison.Ordinal);
+        }
+    }, minutes: 8);
+
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    /// <summary>POST a probe: 200 and its JSON answer.</summary>
+    private static async Task<JsonDocument> ProbeAsync(HttpClient http, string path)
+    {
+        using var answer = await http.PostAsync(path, null);
+        var body = await answer.Content.ReadAsStringAsync();
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, $"{path}: {(int)answer.StatusCode} {body}");
+        return JsonDocument.Parse(body);
+    }
+
+    /// <summary>The value of an unlabelled series in Prometheus text.</summary>
+    private static double Metric(string metrics, string series)
+    {
+        var match = Regex.Match(metrics, $@"(?m)^{Regex.Escape(series)} (\S+)$");
+        Assert.True(match.Success, $"{series} missing from /metrics");
+        return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
 
     /// <summary>The lease epoch of the first "stopped" event of <paramref name="camera"/> that <paramref name="node"/> published after <paramref name="since"/>.</summary>
     private static long? StoppedEpoch(TestCluster.Node node, string camera, DateTimeOffset since) => node.Events()

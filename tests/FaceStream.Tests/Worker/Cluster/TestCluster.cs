@@ -14,6 +14,7 @@ namespace FaceStream.Tests.Worker.Cluster;
 internal sealed class TestCluster : IDisposable
 {
     public const string Token = "cluster-test-token-0123456789";
+    public const string ViewerToken = "cluster-viewer-token-0123456789";
     public static readonly TimeSpan Ttl = TimeSpan.FromSeconds(4);
 
     /// <summary>Generous for anything a loaded 2-core machine does while workers start, stop and take cameras over.</summary>
@@ -39,6 +40,12 @@ internal sealed class TestCluster : IDisposable
     public IReadOnlyList<string> CameraIds { get; }
 
     public IReadOnlyList<Node> Nodes => _nodes;
+
+    /// <summary>Cluster:Capacity of the workers started after it is set (worker id → capacity; absent = the default, 1).</summary>
+    public Dictionary<string, double> Capacities { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The cameras' clip: 4 s of 320×180 H.264 at 10 fps.</summary>
+    public static string ClipFile => Clip.Value;
 
     public static string CameraJson(string id, double fps = 1) =>
         $$"""{ "Id": "{{id}}", "Url": "{{Clip.Value}}", "Loop": true, "Realtime": true, "AnalysisFps": {{fps.ToString(CultureInfo.InvariantCulture)}} }""";
@@ -179,8 +186,8 @@ internal sealed class TestCluster : IDisposable
         var config = Path.Combine(_dir, $"{id}.json");
         File.WriteAllText(config, $$"""
             { "Detector": { "Mtcnn": { "MinFaceSize": 40 } }, "Metrics": { "Port": {{port}} },
-              "Events": { "Console": false, "JsonLinesFile": "{{events}}" }, "Api": { "Token": "{{Token}}" },
-              "Cluster": { "Redis": "{{Redis.Uri}}", "WorkerId": "{{id}}", "LeaseTtl": "{{Ttl}}" },
+              "Events": { "Console": false, "JsonLinesFile": "{{events}}" }, "Api": { "Token": "{{Token}}", "ViewerToken": "{{ViewerToken}}" },
+              "Cluster": { "Redis": "{{Redis.Uri}}", "WorkerId": "{{id}}", "LeaseTtl": "{{Ttl}}", "Capacity": {{Capacities.GetValueOrDefault(id, 1).ToString(CultureInfo.InvariantCulture)}} },
               "Cameras": [ {{string.Join(", ", CameraIds.Select(c => CameraJson(c)))}} ] }
             """);
         var node = new Node(id, WorkerProcess.Start(config), new Uri($"http://127.0.0.1:{port}"), events);
