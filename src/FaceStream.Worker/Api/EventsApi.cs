@@ -10,7 +10,8 @@ namespace FaceStream.Worker.Api;
 /// <summary>
 /// GET /api/events[?limit=&amp;camera=&amp;identity=&amp;kind=&amp;since=&amp;until=] (newest first), GET /api/events/{id} and
 /// GET /api/events/{id}/snapshot: the published events read back (this worker's recent ones, or the Redis Stream),
-/// each with a <c>snapshot_url</c> fetched with the same token, and its verdict once one was given.
+/// each with a <c>snapshot_url</c> fetched with the same token, and its verdict once one was given; and
+/// DELETE /api/identities/{id}/snapshots (operators): erases the snapshots of that identity's events.
 /// </summary>
 public static class EventsApi
 {
@@ -43,7 +44,22 @@ public static class EventsApi
 
             return e.Snapshot is { } reference && await review.SnapshotAsync(reference) is { } jpeg
                 ? Results.File(jpeg, "image/jpeg")
-                : ApiProblems.NotFound($"event '{id}' has no snapshot (Events:Snapshots off, or deleted after its retention)");
+                : ApiProblems.NotFound($"event '{id}' has no snapshot (Events:Snapshots off, erased, or deleted after its retention)");
+        });
+
+        // Erasure (a data-protection request): the snapshots of every event of this identity that the history still
+        // holds; the console calls it before deleting the identity when the operator asks for it. Audited.
+        api.MapDelete("/identities/{id}/snapshots", async (string id, HttpContext http) =>
+        {
+            var events = await review.History.ListAsync(new EventQuery(int.MaxValue, Identity: id));
+            int files = 0;
+            foreach (var e in events.Where(e => e.Snapshot is not null))
+            {
+                files += await review.EraseSnapshotAsync(e.Snapshot!);
+            }
+
+            await Review.AuditLog.RecordAsync(http, $"erased the snapshots of identity {id}: {files} snapshot files or keys of {events.Count} events");
+            return Results.Json(new { identity_id = id, events = events.Count, snapshots_deleted = files, searched = review.History.Describe });
         });
     }
 

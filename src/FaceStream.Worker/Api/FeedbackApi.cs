@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
+using FaceStream.Application.Enrollment;
+using FaceStream.Media.Images;
 using FaceStream.Worker.Review;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -9,7 +11,9 @@ namespace FaceStream.Worker.Api;
 
 /// <summary>
 /// POST /api/events/{id}/feedback {"verdict": "correct"|"wrong"} (operators): the verdict is stored with the event,
-/// counted in facestream_feedback_total{verdict} and written to the audit log; GET /api/audit reads that log.
+/// counted in facestream_feedback_total{verdict} and written to the audit log; POST /api/events/{id}/enroll (operators)
+/// adds a correct match's face snapshot to its identity as a new template, through the same checks as an upload;
+/// GET /api/audit reads that log.
 /// </summary>
 public static class FeedbackApi
 {
@@ -17,9 +21,11 @@ public static class FeedbackApi
 
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 
-    public static void Map(IEndpointRouteBuilder app, ReviewServices review, ApiOptions options)
+    public static void Map(IEndpointRouteBuilder app, ReviewServices review, Enroller enroller, ApiOptions options)
     {
         var api = WatchlistApi.Group(app, options);
+        var gate = new UploadGate(options.MaxConcurrentUploads, options.UploadQueueTimeout);
+        var limits = ImageLimits.Default with { MaxPixels = options.MaxImagePixels };
         api.MapPost("/events/{id}/feedback", async (string id, HttpContext http) =>
         {
             if (await EventsApi.Find(review, id) is not { } e)
@@ -50,6 +56,48 @@ public static class FeedbackApi
             review.FeedbackGiven.WithLabels(verdict).Inc();
             await AuditLog.RecordAsync(http, $"feedback {verdict} on {e.Kind} event {e.Id} ({e.IdentityId ?? "unknown"} on camera {e.CameraId})");
             return Results.Json(new { event_id = e.Id, verdict, who = caller.Who, at = feedback.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) });
+        });
+
+        // One click in the console: the face that decided a correct match becomes a template of that identity, if the
+        // enrollment checks (one face, quality, size) accept it; 409 when the alert is not a correct match, 422 with the reason when refused.
+        api.MapPost("/events/{id}/enroll", async (string id, HttpContext http, CancellationToken cancel) =>
+        {
+            if (await EventsApi.Find(review, id) is not { } e)
+            {
+                return EventsApi.NotFound(id);
+            }
+
+            if (e.Kind != "match" || e.IdentityId is not { } identity)
+            {
+                return ApiProblems.Of(409, $"event '{id}' is a {e.Kind} event: only a match alert's face can be added to its identity");
+            }
+
+            var verdicts = await review.Store.FeedbackAsync([e.Id]);
+            if (!verdicts.TryGetValue(e.Id, out var verdict) || verdict.Verdict != "correct")
+            {
+                return ApiProblems.Of(409, $"event '{id}' is not marked correct: mark the match correct before adding its face to {identity}");
+            }
+
+            if (e.Snapshot is not { } reference || await review.SnapshotAsync(reference) is not { } jpeg)
+            {
+                return ApiProblems.Of(409, $"event '{id}' has no snapshot left (Events:Snapshots off, erased, or deleted after its retention)");
+            }
+
+            var (refusal, slot) = await WatchlistApi.Admit(jpeg, options, gate, cancel);
+            using var held = slot;
+            if (refusal is not null)
+            {
+                return refusal;
+            }
+
+            var result = await Task.Run(() => enroller.EnrollAsync(identity, jpeg, $"alert {e.Id}", FacePick.Dominant, cancel, limits), cancel);
+            if (!result.Accepted)
+            {
+                return ApiProblems.Of(422, result.Reason ?? "snapshot refused");
+            }
+
+            await AuditLog.RecordAsync(http, $"added template {result.TemplateId} to {identity} from the snapshot of match event {e.Id} (camera {e.CameraId})");
+            return Results.Json(new { template_id = result.TemplateId, identity_id = identity, quality = Math.Round(result.Quality, 3), note = result.Note }, statusCode: 201);
         });
 
         api.MapGet("/audit", async (int? limit) =>

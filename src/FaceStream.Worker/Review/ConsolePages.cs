@@ -41,8 +41,10 @@ public static class ConsolePages
               <label>Search <input id="search" type="search" autocomplete="off"></label>
               <table id="people"><caption>Enrolled identities</caption>
               <thead><tr><th scope="col">Photo</th><th scope="col">Name</th><th scope="col">Id</th><th scope="col">Templates</th><th scope="col">Actions</th></tr></thead><tbody></tbody></table>
+              <p data-operator><label><input id="erase" type="checkbox"> Delete also erases the snapshots of the person's past alerts (a data-protection request)</label></p>
+              <p id="erased" role="status" aria-live="polite"></p>
             </section>
-            <section id="detail" aria-labelledby="detail-h" hidden><h2 id="detail-h">Identity</h2><div id="templates" class="templates"></div></section>
+            <section id="detail" aria-labelledby="detail-h" hidden><h2 id="detail-h">Identity</h2><p><a id="seen-link" href="/seen">Where was this person seen?</a></p><div id="templates" class="templates"></div></section>
             <section aria-labelledby="add-h" data-operator><h2 id="add-h">Add a person</h2>
               <form id="add" class="filters"><label>Name <input name="name" required></label><label>Id (optional) <input name="id"></label><button type="submit">Add</button></form>
             </section>
@@ -51,6 +53,14 @@ public static class ConsolePages
                 <label class="drop">Photos (choose or drop several) <input name="photos" type="file" accept="image/*" multiple required></label><button type="submit">Enroll</button></form>
               <ul id="enrolled" aria-live="polite"></ul>
             </section>
+            """),
+        new("/seen", "seen", "Where seen", """
+            <form id="seen-pick" class="filters" aria-label="Choose a person"><label>Person <select id="seen-identity" name="identity"></select></label><button type="submit">Show</button></form>
+            <p id="status" role="status" aria-live="polite"></p>
+            <table id="timeline" class="timeline"><caption>Where was this person seen? Their match alerts by camera over time, oldest left: <span id="seen-span"></span></caption>
+            <thead><tr><th scope="col">Camera</th><th scope="col">Alerts over time</th></tr></thead><tbody></tbody></table>
+            <h2>Newest first</h2>
+            <ol id="sightings" class="sightings" aria-label="Alerts of this person, newest first"></ol>
             """),
         new("/audit", "audit", "Audit log", """
             <p id="status" role="status" aria-live="polite"></p>

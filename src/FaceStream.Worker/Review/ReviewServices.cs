@@ -67,27 +67,76 @@ public sealed class ReviewServices : IAsyncDisposable
     /// </summary>
     public async Task<byte[]?> SnapshotAsync(string reference)
     {
-        if (reference.StartsWith("file:", StringComparison.Ordinal) && _snapshotRoot is not null && Uri.TryCreate(reference, UriKind.Absolute, out var uri) && uri.IsFile)
+        if (OurFile(reference) is { } path)
         {
-            var path = Path.GetFullPath(uri.LocalPath);
-            bool inside = path.StartsWith(_snapshotRoot.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
-            return inside && path.EndsWith(".jpg", StringComparison.Ordinal) && File.Exists(path) ? await File.ReadAllBytesAsync(path) : null;
+            return File.Exists(path) ? await File.ReadAllBytesAsync(path) : null;
         }
 
-        if (reference.StartsWith("redis:facestream:snap:", StringComparison.Ordinal) && _events is not null)
+        if (OurKey(reference) is { } key)
         {
-            try
-            {
-                var value = await _events.GetDatabase().StringGetAsync(reference["redis:".Length..]);
-                return value.HasValue ? (byte[]?)value : null;
-            }
-            catch (RedisException e)
-            {
-                throw new WatchlistUnavailableException($"snapshot store: {RedisFailure.Describe(e)}", e);
-            }
+            var value = await Redis(db => db.StringGetAsync(key));
+            return value.HasValue ? (byte[]?)value : null;
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Erases what an event's snapshot reference points to: the face and the frame of that event (the two files
+    /// EVENT-face.jpg and EVENT-frame.jpg side by side, or the two Redis keys facestream:snap:EVENT:face|frame), so
+    /// nothing of it is left. Only our own files and keys, as <see cref="SnapshotAsync"/>. Answers how many were deleted.
+    /// </summary>
+    public async Task<int> EraseSnapshotAsync(string reference)
+    {
+        if (OurFile(reference) is { } path)
+        {
+            string stem = path[..path.LastIndexOf('-')];
+            int deleted = 0;
+            foreach (var sibling in new[] { stem + "-face.jpg", stem + "-frame.jpg" }.Where(File.Exists))
+            {
+                File.Delete(sibling);
+                deleted++;
+            }
+
+            return deleted;
+        }
+
+        if (OurKey(reference) is { } key)
+        {
+            string stem = key[..key.LastIndexOf(':')];
+            return (int)await Redis(db => db.KeyDeleteAsync([stem + ":face", stem + ":frame"]));
+        }
+
+        return 0;
+    }
+
+    /// <summary>The full path of a file: reference under Events:Snapshots:Directory (EVENT-face.jpg or EVENT-frame.jpg), else null.</summary>
+    private string? OurFile(string reference)
+    {
+        if (!reference.StartsWith("file:", StringComparison.Ordinal) || _snapshotRoot is null || !Uri.TryCreate(reference, UriKind.Absolute, out var uri) || !uri.IsFile)
+        {
+            return null;
+        }
+
+        var path = Path.GetFullPath(uri.LocalPath);
+        bool inside = path.StartsWith(_snapshotRoot.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        return inside && (path.EndsWith("-face.jpg", StringComparison.Ordinal) || path.EndsWith("-frame.jpg", StringComparison.Ordinal)) ? path : null;
+    }
+
+    /// <summary>The key of a redis:facestream:snap:* reference when events go to Redis, else null.</summary>
+    private string? OurKey(string reference) =>
+        reference.StartsWith("redis:facestream:snap:", StringComparison.Ordinal) && _events is not null ? reference["redis:".Length..] : null;
+
+    private async Task<T> Redis<T>(Func<IDatabase, Task<T>> call)
+    {
+        try
+        {
+            return await call(_events!.GetDatabase());
+        }
+        catch (RedisException e)
+        {
+            throw new WatchlistUnavailableException($"snapshot store: {RedisFailure.Describe(e)}", e);
+        }
     }
 
     public async ValueTask DisposeAsync()

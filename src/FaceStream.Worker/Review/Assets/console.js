@@ -81,6 +81,7 @@
     const facts = a.kind === 'camera_state'
       ? [['State', a.camera_state], ['Reason', a.reason || '']]
       : [['Similarity', a.similarity.toFixed(3)], ['Margin', a.margin.toFixed(3)], ['Track', String(a.track_id)]];
+    if (a.attributes) facts.push(['Attributes', attributes(a.attributes)]);
     return el('li', { class: 'alert', 'data-event': a.event_id, 'data-kind': a.kind },
       el('figure', {}, seen, el('figcaption', {}, 'Seen')),
       el('figure', {}, enrolled, el('figcaption', {}, 'Enrolled')),
@@ -88,7 +89,47 @@
         el('h2', {}, name),
         el('p', {}, `${a.camera_id} · ${when(a.frame_timestamp)}`),
         el('dl', {}, facts.map(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])),
-        a.kind === 'camera_state' ? '' : el('div', { role: 'group', 'aria-label': `Verdict on ${name} at ${when(a.frame_timestamp)}` }, buttons, ' ', verdict)));
+        a.kind === 'camera_state' ? '' : el('div', { role: 'group', 'aria-label': `Verdict on ${name} at ${when(a.frame_timestamp)}` }, buttons, ' ', verdict),
+        a.kind === 'match' && a.snapshot_url ? addToWatchlist(a, name) : ''));
+  }
+
+  // The view's attributes in one line ("female · ~34 · yaw 12°"); the experimental ones (docs/attributes.md) marked.
+  function attributes(x) {
+    const experimental = new Set(x.experimental || []);
+    const parts = [];
+    if (x.gender) parts.push(['gender', x.gender]);
+    if (x.age !== undefined) parts.push(['age', `~${Math.round(x.age)}`]);
+    if (x.pose) parts.push(['pose', `yaw ${Math.round(x.pose.yaw)}°`]);
+    if (x.expression) parts.push(['expression', x.expression]);
+    if (x.eyes) parts.push(['eyes', `eyes ${x.eyes}`]);
+    const line = el('span', { class: 'attributes' });
+    parts.forEach(([key, text], i) => {
+      if (i > 0) line.append(' · ');
+      line.append(experimental.has(key) ? el('span', { class: 'experimental', title: `${key}: experimental, not shown to work` }, text + '*') : text);
+    });
+    if (parts.some(([key]) => experimental.has(key))) line.append(el('small', {}, ' (* experimental)'));
+    return line;
+  }
+
+  // A correct match's face becomes a template of its identity in one click (the server runs the enrollment checks).
+  // The answers are kept by event, so the list's refresh (after a verdict) shows them again.
+  const added = new Map();
+  function addToWatchlist(a, name) {
+    const result = el('span', { class: 'added', role: 'status' });
+    const show = ([text, ok]) => { result.textContent = text; result.className = 'added ' + (ok ? 'ok' : 'error'); };
+    if (added.has(a.event_id)) show(added.get(a.event_id));
+    const button = el('button', {
+      type: 'button', class: 'add-template', disabled: !me.may_change,
+      onclick: async () => {
+        button.disabled = true;
+        let answer;
+        try { const r = await api(`/events/${a.event_id}/enroll`, { method: 'POST' }); answer = [`Added to ${name} (template ${r.template_id}, quality ${r.quality})`, true]; }
+        catch (e) { answer = [`Not added: ${e.message}`, false]; button.disabled = false; }
+        added.set(a.event_id, answer);
+        show(answer);
+      },
+    }, 'Add to watchlist');
+    return el('p', {}, button, ' ', result);
   }
   async function alerts() {
     const list = await api('/events?' + filters());
@@ -120,6 +161,7 @@
   function open(p) {
     $('#detail').hidden = false;
     $('#detail-h').textContent = `${p.name} (${p.id})`;
+    $('#seen-link').href = `/seen?identity=${encodeURIComponent(p.id)}`;
     $('#templates').replaceChildren(...p.templates.map(t => el('figure', {},
       t.has_crop ? el('img', { src: `/api/identities/${encodeURIComponent(p.id)}/templates/${encodeURIComponent(t.id)}/crop`, alt: `Template ${t.id} of ${p.name}`, width: 112, height: 112 }) : el('p', {}, 'no crop kept'),
       el('figcaption', {}, `quality ${t.quality}, ${when(t.created)} `,
@@ -131,8 +173,11 @@
     $('#detail').focus?.();
   }
   async function remove(p) {
-    if (!confirm(`Delete ${p.name} and every enrolled photo?`)) return;
+    const erase = $('#erase').checked;
+    if (!confirm(`Delete ${p.name} and every enrolled photo?${erase ? ' The snapshots of their past alerts are erased too: this cannot be undone.' : ''}`)) return;
+    const erased = erase ? await api(`/identities/${encodeURIComponent(p.id)}/snapshots`, { method: 'DELETE' }) : null;
     await api(`/identities/${encodeURIComponent(p.id)}`, { method: 'DELETE' });
+    $('#erased').textContent = `Deleted ${p.name}` + (erased ? `; erased ${erased.snapshots_deleted} snapshot files of ${erased.events} alerts.` : '.');
     $('#detail').hidden = true;
     await watchlist();
   }
@@ -171,6 +216,40 @@
     say(`${list.length} entries`);
   }
 
+  // Where was this person seen? Per camera a row with the alerts as marks by time, the list newest first below.
+  let seenShown = '';
+  async function seen() {
+    const pick = $('#seen-identity');
+    if (!pick.options.length) {
+      const list = await api('/identities');
+      pick.replaceChildren(...list.map(p => el('option', { value: p.id }, `${p.name} (${p.id})`)));
+      const wanted = new URLSearchParams(location.search).get('identity');
+      if (wanted && ![...pick.options].some(o => o.value === wanted)) pick.append(el('option', { value: wanted }, `${wanted} (not on the watchlist)`));
+      if (wanted) pick.value = wanted;
+    }
+    if (!pick.value) { say('Nobody is on the watchlist.'); return; }
+    const id = pick.value, name = pick.selectedOptions[0].textContent;
+    const list = await api(`/events?identity=${encodeURIComponent(id)}&kind=match&limit=1000`);
+    const signature = id + list.map(a => a.event_id).join();
+    if (signature === seenShown) return;
+    seenShown = signature;
+    say(list.length === 0 ? `${name} was not seen in the recent alerts.` : `${name}: ${list.length} alert${list.length === 1 ? '' : 's'} on ${new Set(list.map(a => a.camera_id)).size} camera(s)`);
+    const times = list.map(a => Date.parse(a.frame_timestamp));
+    let lo = Math.min(...times), hi = Math.max(...times);
+    if (hi - lo < 60000) { const mid = (lo + hi) / 2; lo = mid - 30000; hi = mid + 30000; }
+    $('#seen-span').textContent = list.length ? `${when(new Date(lo).toISOString())} to ${when(new Date(hi).toISOString())}` : '';
+    const cameras = [...new Set(list.map(a => a.camera_id))];
+    $('#timeline tbody').replaceChildren(...cameras.map(camera => el('tr', { 'data-camera': camera },
+      el('th', { scope: 'row' }, camera),
+      el('td', { class: 'track' }, list.filter(a => a.camera_id === camera).map(a => el('a', {
+        class: 'mark', href: `#seen-${a.event_id}`, style: `left: ${(2 + 96 * (Date.parse(a.frame_timestamp) - lo) / (hi - lo)).toFixed(2)}%`,
+        'aria-label': `${camera} at ${when(a.frame_timestamp)}, similarity ${a.similarity.toFixed(3)}`,
+      }))))));
+    $('#sightings').replaceChildren(...list.map(a => el('li', { id: `seen-${a.event_id}`, 'data-event': a.event_id },
+      a.snapshot_url ? el('img', { src: a.snapshot_url, alt: `Face seen on camera ${a.camera_id} at ${when(a.frame_timestamp)}`, width: 64, height: 64 }) : el('span', { class: 'missing-small' }, 'no snapshot'),
+      el('span', {}, `${a.camera_id} · ${when(a.frame_timestamp)} · similarity ${a.similarity.toFixed(3)}`, a.feedback ? ` · marked ${a.feedback.verdict}` : ''))));
+  }
+
   async function start() {
     try { me = await api('/me'); } catch (e) { say(e.message); return; }
     $('#who').textContent = `Signed in: ${me.role}`;
@@ -183,6 +262,10 @@
     }
     if (page === 'watchlist') { watchlistForms(); every(10000, watchlist); }
     if (page === 'audit') every(5000, audit);
+    if (page === 'seen') {
+      $('#seen-pick').addEventListener('submit', (ev) => { ev.preventDefault(); seenShown = ''; history.replaceState(null, '', `/seen?identity=${encodeURIComponent($('#seen-identity').value)}`); seen().catch(e => say(e.message)); });
+      every(10000, seen);
+    }
   }
   start();
 })();

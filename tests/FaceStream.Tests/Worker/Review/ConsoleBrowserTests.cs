@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Deque.AxeCore.Playwright;
 using FaceStream.Tests.Support;
 using Microsoft.Playwright;
 using Xunit;
@@ -24,8 +25,10 @@ public sealed class ChromiumFactAttribute : FactAttribute
 /// <summary>
 /// The review console in a real browser (Playwright driving Debian's chromium) on a worker over the demo clip: sign-in,
 /// the cameras page, an alert with its snapshot and enrolled photo loaded, marking it wrong (seen in /metrics),
-/// enrolling and deleting through the watchlist page, a viewer who cannot change anything, and no token → sign-in page.
-/// Screenshots of each page go to console-screenshots/ in the test output folder.
+/// enrolling and deleting through the watchlist page, a viewer who cannot change anything, and no token → sign-in page;
+/// the alerts' attributes, adding a correct match's face to its identity, "where was this person seen?", and deleting a
+/// person with their snapshots erased. Screenshots of each page go to console-screenshots/ in the test output folder,
+/// and axe (Deque.AxeCore.Playwright) checks each page: no serious or critical violation.
 /// </summary>
 [Trait("Category", "Live")]
 public class ConsoleBrowserTests(ITestOutputHelper output)
@@ -74,6 +77,44 @@ public class ConsoleBrowserTests(ITestOutputHelper output)
         Assert.Contains("facestream_feedback_total{verdict=\"wrong\"} 1", await http.GetStringAsync("/metrics"), StringComparison.Ordinal);
         await Shot(page, "alerts-marked");
 
+        // Each alert shows its face's attributes, the experimental ones marked as such.
+        await Assertions.Expect(page.Locator("li.alert[data-kind=match] .attributes")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("li.alert .attributes").First).ToContainTextAsync("(* experimental)");
+        await Assertions.Expect(page.Locator("li.alert .attributes .experimental").First).ToBeVisibleAsync();
+
+        // "Add to watchlist": refused with the reason on the alert marked wrong, and on the older alert (marked correct)
+        // whose face the enrollment checks refuse (a turned head); the newest, once marked correct, adds its face to
+        // that identity as a new template in one click. The answers survive the list's refresh.
+        await newest.GetByRole(AriaRole.Button, new() { Name = "Add to watchlist" }).ClickAsync();
+        await Assertions.Expect(newest.Locator(".added")).ToContainTextAsync("Not added: 409: event '");
+        await Assertions.Expect(newest.Locator(".added")).ToContainTextAsync("is not marked correct");
+        var older = page.Locator("li.alert[data-kind=match]").Nth(1);
+        await older.GetByRole(AriaRole.Button, new() { Name = "Correct" }).ClickAsync();
+        await Assertions.Expect(older.Locator(".verdict")).ToContainTextAsync("Marked correct by operator#");
+        await older.GetByRole(AriaRole.Button, new() { Name = "Add to watchlist" }).ClickAsync();
+        await Assertions.Expect(older.Locator(".added")).ToContainTextAsync("Not added: 422: head turned sideways");
+        using var admin = ReviewWorker.Client(app.BaseAddress!, ReviewWorker.Admin);
+        int Templates(string json) => JsonDocument.Parse(json).RootElement.GetProperty("templates").GetArrayLength();
+        int green = Templates(await admin.GetStringAsync("/api/identities/Woman_In_Green"));
+        // The new verdict makes the next poll rebuild the list: these marks tell the rebuilt items from the old ones.
+        await page.EvaluateAsync("() => document.querySelectorAll('li.alert').forEach(li => { li.dataset.stale = '1'; })");
+        await newest.GetByRole(AriaRole.Button, new() { Name = "Correct" }).ClickAsync();
+        await Assertions.Expect(newest.Locator(".verdict")).ToContainTextAsync("Marked correct by operator#");
+        await newest.GetByRole(AriaRole.Button, new() { Name = "Add to watchlist" }).ClickAsync();
+        await Assertions.Expect(newest.Locator(".added")).ToContainTextAsync("Added to Woman In Green (template ");
+        Assert.Equal(green + 1, Templates(await admin.GetStringAsync("/api/identities/Woman_In_Green")));
+        await page.WaitForFunctionAsync("() => !document.querySelector('li.alert').dataset.stale");
+        await Assertions.Expect(older.Locator(".added")).ToContainTextAsync("Not added: 422: head turned sideways");
+        await Shot(page, "alerts-added");
+
+        // Where was this person seen? The lobby row with the alert as a mark, and the alert with its snapshot below.
+        await page.GotoAsync(root + "/seen?identity=Blonde_Woman");
+        await Assertions.Expect(page.Locator("#timeline tbody tr[data-camera=lobby] a.mark")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#sightings li")).ToHaveCountAsync(1);
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#sightings img')].every(i => i.complete && i.naturalWidth > 0)");
+        Assert.Equal("#seen-" + await page.Locator("#sightings li").GetAttributeAsync("data-event"), await page.Locator("a.mark").GetAttributeAsync("href"));
+        await Shot(page, "seen");
+
         // Watchlist: add a person, enroll a photo through the upload form (accepted), then delete the person.
         await page.GotoAsync(root + "/watchlist");
         await Assertions.Expect(page.Locator("#people tbody tr")).ToHaveCountAsync(2);
@@ -87,7 +128,6 @@ public class ConsoleBrowserTests(ITestOutputHelper output)
         await page.Locator("input[type=file]").SetInputFilesAsync(photo);
         await page.GetByRole(AriaRole.Button, new() { Name = "Enroll" }).ClickAsync();
         await Assertions.Expect(page.Locator("#enrolled li")).ToContainTextAsync($"{Path.GetFileName(photo)}: accepted");
-        using var admin = ReviewWorker.Client(app.BaseAddress!, ReviewWorker.Admin);
         Assert.Equal(1, JsonDocument.Parse(await admin.GetStringAsync("/api/identities/visitor")).RootElement.GetProperty("templates").GetArrayLength());
         await Shot(page, "watchlist");
         page.Dialog += (_, dialog) => dialog.AcceptAsync();
@@ -110,11 +150,20 @@ public class ConsoleBrowserTests(ITestOutputHelper output)
         await Assertions.Expect(viewer.Locator("#add")).ToBeHiddenAsync();
         await Assertions.Expect(viewer.Locator("#people tbody tr").First.GetByRole(AriaRole.Button, new() { Name = "Delete" })).ToBeDisabledAsync();
 
+        // Deleting a person with "erase snapshots" ticked: the snapshots of their alerts answer 404 afterwards.
+        await page.GotoAsync(root + "/watchlist");
+        await page.GetByLabel("Delete also erases the snapshots").CheckAsync();
+        await page.Locator("#people tbody tr", new() { HasText = "Woman_In_Green" }).GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#erased")).ToContainTextAsync("erased 1 snapshot files of 1 alerts");
+        await Assertions.Expect(page.Locator("#people tbody tr")).ToHaveCountAsync(1);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await admin.GetAsync($"/api/events/{id}/snapshot")).StatusCode);
+        await Shot(page, "watchlist-erased");
+
         await page.GotoAsync(root + "/audit");
-        await Assertions.Expect(page.Locator("#audit tbody tr")).ToHaveCountAsync(4);
+        await Assertions.Expect(page.Locator("#audit tbody tr")).ToHaveCountAsync(9);
         await Shot(page, "audit");
         await app.StopAsync();
-    });
+    }, minutes: 6);
 
     private static async Task SignIn(IPage page, string root, string token)
     {
@@ -129,5 +178,19 @@ public class ConsoleBrowserTests(ITestOutputHelper output)
         string path = Path.Combine(Shots, name + ".png");
         await page.ScreenshotAsync(new() { Path = path, FullPage = true });
         output.WriteLine($"screenshot: {path}");
+        await Accessible(page, name);
+    }
+
+    /// <summary>Runs axe on the page as it is: every violation is written to the output, a serious or critical one fails the test.</summary>
+    private async Task Accessible(IPage page, string name)
+    {
+        var result = await page.RunAxe();
+        foreach (var v in result.Violations)
+        {
+            output.WriteLine($"axe on {name}: {v.Impact} {v.Id}: {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Html))}");
+        }
+
+        var blocking = result.Violations.Where(v => v.Impact is "serious" or "critical").Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Html))}").ToList();
+        Assert.True(blocking.Count == 0, $"axe on the {name} page: {string.Join("; ", blocking)}");
     }
 }

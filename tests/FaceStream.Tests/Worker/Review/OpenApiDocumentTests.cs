@@ -29,6 +29,8 @@ public class OpenApiDocumentTests
         Assert.Contains("GET /api/events", documented);
         Assert.Contains("POST /api/events/{id}/feedback", documented);
         Assert.Contains("POST /api/identities/{id}/faces", documented);
+        Assert.Contains("POST /api/events/{id}/enroll", documented);
+        Assert.Contains("DELETE /api/identities/{id}/snapshots", documented);
         Assert.DoesNotContain(documented, d => d.EndsWith(" /", StringComparison.Ordinal) || d.Contains("/login", StringComparison.Ordinal));
         await app.StopAsync();
     });
