@@ -34,6 +34,7 @@ public class OpenApiDocumentTests
         Assert.Contains("GET /api/events", documented);
         Assert.Contains("POST /api/events/{id}/feedback", documented);
         Assert.Contains("POST /api/identities/{id}/faces", documented);
+        Assert.Contains("GET /api/cameras/{id}/frame", documented);
         Assert.DoesNotContain(documented, d => d.EndsWith(" /", StringComparison.Ordinal) || d.Contains("/login", StringComparison.Ordinal));
         await app.StopAsync();
     });
