@@ -48,11 +48,13 @@ public static class PipelineBenchCommand
 
     private static readonly Option<bool> NoAttributes = new("--no-attributes") { Description = "Events without face attributes (Events:Attributes false); the describe stage then reads none" };
 
+    private static readonly Option<bool> NoPreviews = new("--no-previews") { Description = "No console camera previews (Console:PreviewInterval 0; on by default, every 2 s per camera)" };
+
     public static Command Create()
     {
         var command = new Command("pipeline", "The whole pipeline on N live cameras (1080p RTSP of the sample photos, or --clip files): fps, latency, pixels searched, CPU, RSS (min face 40 unless --min-face)")
         {
-            Cameras, Seconds, Fps, MaxWidth, Clips, Mode, NoAttributes, CliOptions.Markdown,
+            Cameras, Seconds, Fps, MaxWidth, Clips, Mode, NoAttributes, NoPreviews, CliOptions.Markdown,
         };
         command.SetAction(RunAsync);
         return command;
@@ -72,6 +74,7 @@ public static class PipelineBenchCommand
             throw new UsageException($"--clip {clip}: file not found");
         }
         bool attributes = !args.GetValue(NoAttributes);
+        bool previews = !args.GetValue(NoPreviews);
         if (args.GetValue(CliOptions.MinFace) is null)
         {
             ctx.Mtcnn.MinFaceSize = 40;
@@ -101,18 +104,26 @@ public static class PipelineBenchCommand
             var lines = new List<string>
             {
                 $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; provider {engine.ExecutionProvider}, " +
-                $"detector min face {ctx.Mtcnn.MinFaceSize} px, embedder {engine.Embedder.ModelId}, event attributes {(attributes ? "on" : "off")}",
+                $"detector min face {ctx.Mtcnn.MinFaceSize} px, embedder {engine.Embedder.ModelId}, event attributes {(attributes ? "on" : "off")}, console previews {(previews ? "on" : "off")}",
                 $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --fps {fps} --max-width {maxWidth} --mode {mode} " +
-                string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId}{(attributes ? "" : " --no-attributes")} ({sources}; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
+                string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId}{(attributes ? "" : " --no-attributes")}{(previews ? "" : " --no-previews")} ({sources}; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
                 "",
                 "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | pixels searched | full passes | detect ms per batch (frames per batch) | embed ms per batch | embed ms per view (views) | attributes ms per event (events) | CPU (of all cores) | CPU ms per analysed frame | RSS |",
                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
             };
+            var notes = new List<string>();
             foreach (var n in counts)
             {
-                var line = await MeasureAsync(ctx, engine, gallery, urls.Take(n).ToList(), mode, fps, maxWidth, attributes, TimeSpan.FromSeconds(seconds), cancel);
+                var (line, note) = await MeasureAsync(ctx, engine, gallery, urls.Take(n).ToList(), mode, fps, maxWidth, attributes, previews, TimeSpan.FromSeconds(seconds), cancel);
                 lines.Add(line);
+                notes.Add(note);
                 Console.Error.WriteLine(line);
+            }
+
+            if (previews)
+            {
+                lines.Add("");
+                lines.AddRange(notes);
             }
 
             foreach (var l in lines)
@@ -136,8 +147,9 @@ public static class PipelineBenchCommand
         return 0;
     }
 
-    private static async Task<string> MeasureAsync(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, string mode, double fps, int maxWidth,
-        bool attributes, TimeSpan duration, CancellationToken cancel)
+    /// <summary>The session's table row, and a line on the console previews encoded meanwhile.</summary>
+    private static async Task<(string Row, string Previews)> MeasureAsync(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, string mode, double fps, int maxWidth,
+        bool attributes, bool previews, TimeSpan duration, CancellationToken cancel)
     {
         // The worker's composition root with this bench's cameras, engine, gallery, sink and registry.
         var cameras = urls.Select((url, i) => new CameraOptions { Id = $"cam{i + 1}", Url = url, AnalysisFps = fps, MaxWidth = maxWidth }).ToList();
@@ -152,6 +164,10 @@ public static class PipelineBenchCommand
                 s.Events.Console = false;
                 s.Detector.Mode = mode;
                 s.Events.Attributes = attributes;
+                if (!previews)
+                {
+                    s.Console.PreviewInterval = TimeSpan.Zero;
+                }
                 s.Detector.Mtcnn.MinFaceSize = ctx.Mtcnn.MinFaceSize;
                 s.Cameras.AddRange(cameras);
             },
@@ -191,11 +207,14 @@ public static class PipelineBenchCommand
         double viewMs = 1000 * (after.EmbedSum - before.EmbedSum) / Math.Max(1, views);
         double described = after.Described - before.Described;
         double describeMs = 1000 * (after.DescribeSum - before.DescribeSum) / Math.Max(1, described);
-        return string.Create(CultureInfo.InvariantCulture,
-            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {viewMs:0} ({views:0}) | {describeMs:0} ({described:0}) | {cpu * 100:0} % | {1000 * cpuSeconds / analysed:0} | {rss / (1 << 20)} MiB |");
+        double encoded = after.PreviewCount - before.PreviewCount;
+        var note = string.Create(CultureInfo.InvariantCulture,
+            $"{urls.Count} camera(s): {encoded:0} console previews encoded in {wall:0} s, {1000 * (after.PreviewSum - before.PreviewSum) / Math.Max(1, encoded):0.0} ms each on the encoder's task (scale, draw, JPEG)");
+        return (string.Create(CultureInfo.InvariantCulture,
+            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {viewMs:0} ({views:0}) | {describeMs:0} ({described:0}) | {cpu * 100:0} % | {1000 * cpuSeconds / analysed:0} | {rss / (1 << 20)} MiB |"), note);
     }
 
-    private sealed record Counters(double Analysed, double Dropped, double DetectSum, double DetectCount, double EmbedSum, double EmbedCount, double Embedded, double DescribeSum, double Described, double ScannedShare, double FullScans, Histogram Latency);
+    private sealed record Counters(double Analysed, double Dropped, double DetectSum, double DetectCount, double EmbedSum, double EmbedCount, double Embedded, double DescribeSum, double Described, double ScannedShare, double FullScans, double PreviewSum, double PreviewCount, Histogram Latency);
 
     private static async Task<Counters> SnapshotAsync(PipelineMetrics m)
     {
@@ -216,6 +235,8 @@ public static class PipelineBenchCommand
             Sum("facestream_attributes_analysed_total{"),
             Sum("facestream_detect_scanned_share_sum{"),
             Sum("facestream_detect_full_scans_total{"),
+            Sum("facestream_stage_latency_seconds_sum{stage=\"preview\"}"),
+            Sum("facestream_stage_latency_seconds_count{stage=\"preview\"}"),
             Histogram.Parse(text, "facestream_frame_latency_seconds_bucket{"));
     }
 

@@ -13,4 +13,10 @@ public sealed record DetectedFace(BoxF Box, float Score, Landmarks5 Landmarks)
         new BoxF(Box.X1 + dx, Box.Y1 + dy, Box.X2 + dx, Box.Y2 + dy),
         Score,
         Landmarks5.FromPoints(Landmarks.Points.Select(p => new PointF(p.X + dx, p.Y + dy)).ToList()));
+
+    /// <summary>The same face in an image scaled by <paramref name="scale"/> (box and landmarks).</summary>
+    public DetectedFace Scaled(float scale) => new(
+        new BoxF(Box.X1 * scale, Box.Y1 * scale, Box.X2 * scale, Box.Y2 * scale),
+        Score,
+        Landmarks5.FromPoints(Landmarks.Points.Select(p => new PointF(p.X * scale, p.Y * scale)).ToList()));
 }

@@ -18,10 +18,37 @@ public static class FaceAnnotator
         using var bitmap = ToBitmap(image);
         using (var canvas = new SKCanvas(bitmap))
         {
-            DrawFaces(canvas, image, faces, labels);
+            DrawFaces(canvas, image.Width, faces, labels);
         }
 
         Save(bitmap, path, quality);
+    }
+
+    /// <summary>
+    /// A small annotated copy as JPEG bytes (the console's camera preview): the image scaled down to at most
+    /// <paramref name="maxWidth"/> pixels wide, then the faces drawn on it (boxes and <paramref name="labels"/>, in the
+    /// image's coordinates) at that size, so the lines and labels stay readable.
+    /// </summary>
+    public static (byte[] Jpeg, int Width, int Height) EncodePreviewJpeg(ImageFrame image, IReadOnlyList<DetectedFace> faces, IReadOnlyList<string> labels, int maxWidth, int quality)
+    {
+        float scale = Math.Min(1f, (float)maxWidth / image.Width);
+        int width = Math.Max(1, (int)MathF.Round(image.Width * scale)), height = Math.Max(1, (int)MathF.Round(image.Height * scale));
+        using var full = ToBitmap(image);
+        using var small = scale < 1 ? new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul)) : null;
+        if (small is not null)
+        {
+            full.ScalePixels(small, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
+        }
+
+        var bitmap = small ?? full;
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            DrawFaces(canvas, width, faces.Select(f => f.Scaled(scale)).ToList(), labels);
+        }
+
+        using var img = SKImage.FromBitmap(bitmap);
+        using var data = img.Encode(SKEncodedImageFormat.Jpeg, quality);
+        return (data.ToArray(), width, height);
     }
 
     /// <summary>
@@ -54,7 +81,7 @@ public static class FaceAnnotator
                 canvas.DrawRect(0, 0, image.Width, image.Height, border);
             }
 
-            DrawFaces(canvas, image, faces, null);
+            DrawFaces(canvas, image.Width, faces, null);
             using var font = new SKFont { Size = 9 * stroke };
             // Shrunk to fit a narrow frame, so the reason at the end of the banner stays readable.
             font.Size *= Math.Min(1f, (image.Width - (4 * stroke)) / Math.Max(1f, font.MeasureText(banner)));
@@ -67,11 +94,13 @@ public static class FaceAnnotator
         Save(bitmap, path, quality);
     }
 
-    private static float Stroke(ImageFrame image) => Math.Max(2f, image.Width / 640f);
+    private static float Stroke(ImageFrame image) => Stroke(image.Width);
 
-    private static void DrawFaces(SKCanvas canvas, ImageFrame image, IReadOnlyList<DetectedFace> faces, IReadOnlyList<string>? labels)
+    private static float Stroke(int width) => Math.Max(2f, width / 640f);
+
+    private static void DrawFaces(SKCanvas canvas, int width, IReadOnlyList<DetectedFace> faces, IReadOnlyList<string>? labels)
     {
-        float stroke = Stroke(image);
+        float stroke = Stroke(width);
         using var box = new SKPaint { Color = new SKColor(255, 40, 40), Style = SKPaintStyle.Stroke, StrokeWidth = stroke, IsAntialias = true };
         using var dot = new SKPaint { Style = SKPaintStyle.Fill, IsAntialias = true };
         using var text = new SKPaint { Color = SKColors.White, IsAntialias = true };

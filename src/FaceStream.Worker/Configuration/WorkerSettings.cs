@@ -50,6 +50,8 @@ public sealed class WorkerSettings
 
     public Cluster.ClusterOptions Cluster { get; } = new();
 
+    public Review.ConsoleOptions Console { get; } = new();
+
     /// <summary>Binds and validates; throws <see cref="WorkerConfigurationException"/> listing every problem.</summary>
     public static WorkerSettings Load(IConfiguration config)
     {
@@ -88,6 +90,7 @@ public sealed class WorkerSettings
             Bind(config, EnrollmentOptions.Section, Enrollment);
             Bind(config, FaceStream.Worker.Api.ApiOptions.Section, Api);
             Bind(config, Worker.Cluster.ClusterOptions.Section, Cluster);
+            Bind(config, Review.ConsoleOptions.Section, Console);
         }
         catch (InvalidOperationException e)
         {
@@ -106,7 +109,7 @@ public sealed class WorkerSettings
     public IEnumerable<string> Validate()
     {
         var problems = Inference.Validate().Concat(Detector.Validate()).Concat(Pipeline.Validate()).Concat(Tracking.Validate())
-            .Concat(Quality.Validate()).Concat(Decision.Validate()).Concat(Metrics.Validate()).Concat(Watchlist.Validate()).Concat(Enrollment.Validate()).Concat(Api.Validate()).Concat(Events.Validate()).Concat(Cluster.Validate()).ToList();
+            .Concat(Quality.Validate()).Concat(Decision.Validate()).Concat(Metrics.Validate()).Concat(Watchlist.Validate()).Concat(Enrollment.Validate()).Concat(Api.Validate()).Concat(Events.Validate()).Concat(Cluster.Validate()).Concat(Console.Validate()).ToList();
         // Every float and double, here and in every camera (VideoSourceOptions.Validate): finite, and in its [Range].
         foreach (var (section, options) in Sections())
         {
@@ -146,6 +149,7 @@ public sealed class WorkerSettings
         [DecisionOptions.Section] = typeof(DecisionOptions), [MetricsOptions.Section] = typeof(MetricsOptions), [GalleryOptions.Section] = typeof(GalleryOptions),
         [EventsOptions.Section] = typeof(EventsOptions), [WatchlistOptions.Section] = typeof(WatchlistOptions), [EnrollmentOptions.Section] = typeof(EnrollmentOptions),
         [Worker.Api.ApiOptions.Section] = typeof(Api.ApiOptions), [Worker.Cluster.ClusterOptions.Section] = typeof(Cluster.ClusterOptions),
+        [Review.ConsoleOptions.Section] = typeof(Review.ConsoleOptions),
     };
 
     /// <summary>Each section's name and options object, except Cameras (a list, validated camera by camera).</summary>
@@ -154,7 +158,7 @@ public sealed class WorkerSettings
         (InferenceOptions.Section, Inference), (DetectorOptions.Section, Detector), (PipelineOptions.Section, Pipeline), (TrackerOptions.Section, Tracking),
         (QualityOptions.Section, Quality), (DecisionOptions.Section, Decision), (MetricsOptions.Section, Metrics), (GalleryOptions.Section, Gallery),
         (EventsOptions.Section, Events), (WatchlistOptions.Section, Watchlist), (EnrollmentOptions.Section, Enrollment), (Worker.Api.ApiOptions.Section, Api),
-        (Worker.Cluster.ClusterOptions.Section, Cluster),
+        (Worker.Cluster.ClusterOptions.Section, Cluster), (Review.ConsoleOptions.Section, Console),
     ];
 
     /// <summary>A camera's settings as text, to tell whether a reload changed it.</summary>

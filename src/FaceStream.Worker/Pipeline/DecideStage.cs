@@ -15,8 +15,9 @@ namespace FaceStream.Worker.Pipeline;
 /// cooldown; tells the gate stage which tracks it recognised.
 /// </summary>
 /// <param name="faceSnapshots">Encode the face crop for the event's snapshot.</param>
+/// <param name="previews">The console's camera previews: told each recognised track's name (null = none).</param>
 internal sealed class DecideStage(WorkerSettings settings, Func<GalleryIndex> gallery, Func<float> threshold, ChannelWriter<TrackKey> recognised, PipelineMetrics metrics,
-    bool faceSnapshots, TimeProvider? clock = null)
+    bool faceSnapshots, TimeProvider? clock = null, CameraPreviews? previews = null)
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly Dictionary<TrackKey, TrackVotes> _votes = [];
@@ -51,6 +52,7 @@ internal sealed class DecideStage(WorkerSettings settings, Func<GalleryIndex> ga
         {
             case TrackEnded ended:
                 _votes.Remove(ended.Track);
+                previews?.Forget(ended.Track);
                 return null;
             case EmbeddedView embedded:
                 Decision? decision = null;
@@ -86,6 +88,7 @@ internal sealed class DecideStage(WorkerSettings settings, Func<GalleryIndex> ga
         if (verdict == Verdict.Known)
         {
             recognised.TryWrite(v.Track);
+            previews?.Named(v.Track, evidence.Identity!.Name);
         }
 
         if (verdict == Verdict.Undecided || (verdict == Verdict.Unknown && !d.ReportUnknown))

@@ -75,9 +75,12 @@ public sealed class FramePipeline : IAsyncDisposable
         var recognised = Channel.CreateUnbounded<TrackKey>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         _cameras = new CameraSupervisor(settings, _pool, metrics, frameArrived, _events, logs);
         _detect = new DetectStage(settings.Pipeline, Scans = new CameraScans(settings.Detector, detector), _cameras, frameArrived, metrics, _log);
-        _gate = new TrackGateStage(settings, snapshots is not null && settings.Events.Snapshots.Frame, camera => _cameras.Feeds.Any(f => f.Ref == camera), recognised.Reader, metrics, _log);
+        Previews = new CameraPreviews(settings.Console, metrics, _log);
+        _gate = new TrackGateStage(settings, snapshots is not null && settings.Events.Snapshots.Frame, camera => _cameras.Feeds.Any(f => f.Ref == camera), recognised.Reader, metrics, _log,
+            Previews);
         _embed = new EmbedStage(settings.Pipeline, embedder, metrics, _log);
-        _decide = new DecideStage(settings, () => _gallery, () => KnownThreshold, recognised.Writer, metrics, snapshots is not null && settings.Events.Snapshots.Face);
+        _decide = new DecideStage(settings, () => _gallery, () => KnownThreshold, recognised.Writer, metrics, snapshots is not null && settings.Events.Snapshots.Face,
+            previews: Previews);
         _describe = new DescribeStage(attributes, settings.Pipeline.EmbedBatchSize, metrics, _log);
         _publish = new PublishStage(snapshots, _events, _log);
     }
@@ -104,6 +107,9 @@ public sealed class FramePipeline : IAsyncDisposable
     public IReadOnlyList<CameraStatus> Cameras => _cameras.Status;
 
     public VideoFramePool FramePool => _pool;
+
+    /// <summary>Each camera's latest preview for the console (Console:PreviewInterval), kept in memory only.</summary>
+    public CameraPreviews Previews { get; }
 
     /// <summary>Cluster mode: who publishes each camera's events (worker id, lease epoch), stamped on every event.</summary>
     public Func<string, EventOrigin>? EventOrigin
@@ -144,6 +150,7 @@ public sealed class FramePipeline : IAsyncDisposable
         var described = Bounded<Decision>(DecisionCapacity);
 
         var publishing = _events.RunAsync();
+        var previewing = Previews.RunAsync();
         var analysing = _analysing = Task.WhenAll(
             _gate.RunAsync(detected.Reader, views.Writer, cancel),
             _embed.RunAsync(views.Reader, embedded.Writer, _abandon.Token),
@@ -166,6 +173,8 @@ public sealed class FramePipeline : IAsyncDisposable
                 await Completes(analysing, o.DrainTimeout);
             }
 
+            Previews.Complete();
+            await Completes(previewing, o.DrainTimeout);
             _events.Complete();
             if (!await Completes(publishing, o.DrainTimeout))
             {

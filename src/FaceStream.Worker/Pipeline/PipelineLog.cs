@@ -31,4 +31,7 @@ internal static partial class PipelineLog
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "face attributes of a batch of {Count} faces failed; their events go without attributes")]
     public static partial void AttributesFailed(this ILogger log, Exception e, int count);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "camera {Camera}: console preview not encoded")]
+    public static partial void PreviewFailed(this ILogger log, Exception e, string camera);
 }

@@ -28,12 +28,16 @@ internal sealed class TrackGateStage
     private readonly Prometheus.Counter.Child[] _gateRejections;
     private readonly Dictionary<string, CameraTracks> _cameras = new(StringComparer.Ordinal);
     private readonly float[] _scratch;
+    private readonly CameraPreviews? _previews;
 
     /// <param name="running">Whether a camera start is still running (a camera that is gone has its tracks ended).</param>
     /// <param name="recognised">Tracks the decide stage recognised: they need no more views.</param>
     /// <param name="frameSnapshots">Encode the whole frame with each view (events carry frame snapshots).</param>
-    public TrackGateStage(WorkerSettings settings, bool frameSnapshots, Func<CameraRef, bool> running, ChannelReader<TrackKey> recognised, PipelineMetrics metrics, ILogger log)
+    /// <param name="previews">The console's camera previews, offered each tracked frame (null = none).</param>
+    public TrackGateStage(WorkerSettings settings, bool frameSnapshots, Func<CameraRef, bool> running, ChannelReader<TrackKey> recognised, PipelineMetrics metrics, ILogger log,
+        CameraPreviews? previews = null)
     {
+        _previews = previews;
         _settings = settings;
         _frameSnapshots = frameSnapshots;
         _running = running;
@@ -132,6 +136,8 @@ internal sealed class TrackGateStage
             }
         }
 
+        // Copies the frame now and then (Console:PreviewInterval); encoding happens on the preview encoder's task.
+        _previews?.Offer(frame, update.Assigned);
         m.FrameLatency.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(frame.DeliveredTicks).TotalSeconds);
     }
 
@@ -175,6 +181,11 @@ internal sealed class TrackGateStage
     private async Task EndAllAsync(CameraTracks camera, ChannelWriter<TrackMessage> output)
     {
         _cameras.Remove(camera.Camera.Id);
+        if (!_running(camera.Camera))
+        {
+            _previews?.Remove(camera.Camera.Id);
+        }
+
         foreach (var track in camera.Tracker.EndAll())
         {
             await EndAsync(camera, track.Id, output);

@@ -22,6 +22,11 @@ public static class ConsolePages
             <table id="cameras"><caption>Every camera of this worker, refreshed every 3 seconds</caption>
             <thead><tr><th scope="col">Camera</th><th scope="col">State</th><th scope="col">Analysed fps</th><th scope="col">Last frame</th><th scope="col">Frames decoded</th><th scope="col">Reconnects</th><th scope="col">Last error</th></tr></thead>
             <tbody></tbody></table>
+            <section aria-labelledby="frames-h"><h2 id="frames-h">Latest frames</h2>
+            <p class="note">One analysed frame per camera, renewed every few seconds (Console:PreviewInterval), each face boxed with its track id and,
+            once recognised, its name. Kept in this worker's memory only. In cluster mode this page shows the cameras this worker runs: a camera
+            another worker owns has its frame on that worker's console.</p>
+            <div id="frames" class="frames"></div></section>
             """),
         new("/alerts", "alerts", "Alerts", """
             <form id="filters" class="filters" aria-label="Filter alerts">

@@ -50,6 +50,40 @@
       el('td', {}, String(c.reconnects)),
       el('td', {}, c.last_error || ''))));
     say(list.length === 0 ? 'No camera is configured.' : `${list.filter(c => c.state === 'streaming').length} of ${list.length} streaming`);
+    await cameraFrames(list);
+  }
+
+  // Cameras: each camera's latest preview (GET /api/cameras/{id}/frame), fetched as a blob so that its age header can be shown.
+  async function cameraFrames(list) {
+    const box = $('#frames');
+    if (box) box.replaceChildren(...await Promise.all(list.map(c => cameraFrame(c.id))));
+  }
+
+  const frameFigures = new Map();
+  async function cameraFrame(id) {
+    let f = frameFigures.get(id);
+    if (!f) {
+      f = { img: el('img', { class: 'frame', alt: '' }), caption: el('figcaption'), url: null };
+      f.figure = el('figure', { 'data-camera-frame': id }, f.img, f.caption);
+      frameFigures.set(id, f);
+    }
+    const r = await fetch(`/api/cameras/${encodeURIComponent(id)}/frame`, { credentials: 'same-origin', cache: 'no-store' });
+    if (r.status === 401) { location.href = '/login'; throw new Error('signed out'); }
+    if (!r.ok) {
+      let detail = r.statusText;
+      try { detail = (await r.json()).detail || detail; } catch { /* not JSON */ }
+      f.img.hidden = true;
+      f.caption.textContent = `${id}: no frame (${detail})`;
+      return f.figure;
+    }
+    const age = Number(r.headers.get('X-Frame-Age'));
+    const url = URL.createObjectURL(await r.blob());
+    f.img.onload = () => { if (f.url && f.url !== url) URL.revokeObjectURL(f.url); f.url = url; };
+    f.img.src = url;
+    f.img.hidden = false;
+    f.img.alt = `Latest analysed frame of camera ${id}, analysed ${age.toFixed(1)} s ago, faces boxed with their track ids`;
+    f.caption.textContent = `${id} · frame analysed ${age.toFixed(1)} s ago`;
+    return f.figure;
   }
 
   // Alerts: newest first, filters, snapshot beside the enrolled photo, verdict buttons; polled while on the newest page.

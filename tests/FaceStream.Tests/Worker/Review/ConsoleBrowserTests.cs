@@ -24,7 +24,7 @@ public sealed class ChromiumFactAttribute : FactAttribute
 
 /// <summary>
 /// The review console in a real browser (Playwright driving Debian's chromium) on a worker over the demo clip: sign-in,
-/// the cameras page, an alert with its snapshot and enrolled photo loaded, marking it wrong (seen in /metrics),
+/// the cameras page with the camera's latest frame, an alert with its snapshot and enrolled photo loaded, marking it wrong (seen in /metrics),
 /// enrolling and deleting through the watchlist page, a viewer who cannot change anything, and no token → sign-in page;
 /// the alerts' attributes, adding a correct match's face to its identity, "where was this person seen?", and deleting a
 /// person with their snapshots erased. Screenshots of each page go to console-screenshots/ in the test output folder,
@@ -58,6 +58,12 @@ public class ConsoleBrowserTests(ITestOutputHelper output)
         await SignIn(page, root, ReviewWorker.Operator);
         var lobby = page.Locator("tr[data-camera=lobby]");
         await Assertions.Expect(lobby).ToContainTextAsync("completed");
+        // Its latest frame, loaded by the browser with the cookie, with its age in the alt text and the caption.
+        var frame = page.Locator("figure[data-camera-frame=lobby] img");
+        await page.WaitForFunctionAsync("() => { const i = document.querySelector('figure[data-camera-frame=lobby] img'); return i && !i.hidden && i.complete && i.naturalWidth > 0; }");
+        Assert.Equal(640, await frame.EvaluateAsync<int>("i => i.naturalWidth"));
+        Assert.Matches(@"^Latest analysed frame of camera lobby, analysed \d+\.\d s ago", await frame.GetAttributeAsync("alt"));
+        await Assertions.Expect(page.Locator("figure[data-camera-frame=lobby] figcaption")).ToContainTextAsync("s ago");
         await Shot(page, "cameras");
 
         // Alerts: both demo alerts, each face snapshot and enrolled photo loaded by the browser (with the cookie).

@@ -31,6 +31,7 @@ public class OpenApiDocumentTests
         Assert.Contains("POST /api/identities/{id}/faces", documented);
         Assert.Contains("POST /api/events/{id}/enroll", documented);
         Assert.Contains("DELETE /api/identities/{id}/snapshots", documented);
+        Assert.Contains("GET /api/cameras/{id}/frame", documented);
         Assert.DoesNotContain(documented, d => d.EndsWith(" /", StringComparison.Ordinal) || d.Contains("/login", StringComparison.Ordinal));
         await app.StopAsync();
     });

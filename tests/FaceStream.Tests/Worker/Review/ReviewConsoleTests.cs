@@ -8,14 +8,14 @@ namespace FaceStream.Tests.Worker.Review;
 
 /// <summary>
 /// The review console's API on a real worker over the demo clip (real models, real snapshots): the recent events with
-/// their snapshots, roles (none, viewer, operator, admin; header and cookie), feedback in metrics and in `eval
+/// their snapshots, the camera's latest frame, roles (none, viewer, operator, admin; header and cookie), feedback in metrics and in `eval
 /// feedback`, the audit log, and the console's pages. The worker keeps serving after the clip (Pipeline:ServeAfterSourcesEnd).
 /// </summary>
 [Trait("Category", "Live")]
 public class ReviewConsoleTests
 {
     [Fact]
-    public Task Demo_alerts_are_reviewed_through_the_api_with_roles_feedback_metrics_and_audit() => Bounded.Run(async () =>
+    public Task Demo_alerts_are_reviewed_through_the_api_with_roles_feedback_metrics_audit_and_the_camera_frame() => Bounded.Run(async () =>
     {
         await using var app = await ReviewWorker.StartOnDemoClipAsync();
         using var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = app.BaseAddress };
@@ -42,6 +42,18 @@ public class ReviewConsoleTests
         Assert.True(FaceStream.Media.Images.StillImageDecoder.Decode(jpeg, "snapshot").Width >= 40);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(first.GetProperty("snapshot_url").GetString())).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await viewer.GetAsync("/api/identities/Woman_In_Green/photo")).StatusCode);
+
+        // The camera's latest preview (Console:PreviewInterval): the 1280×720 clip scaled to 640 px wide, as JPEG, never
+        // cached; a viewer may read it; no token: 401; a camera this worker does not run: 404.
+        var frame = await viewer.GetAsync("/api/cameras/lobby/frame");
+        Assert.Equal(HttpStatusCode.OK, frame.StatusCode);
+        Assert.Equal("image/jpeg", frame.Content.Headers.ContentType?.MediaType);
+        Assert.True(frame.Headers.CacheControl?.NoStore);
+        Assert.True(double.Parse(frame.Headers.GetValues("X-Frame-Age").Single(), System.Globalization.CultureInfo.InvariantCulture) >= 0);
+        var preview = FaceStream.Media.Images.StillImageDecoder.Decode(await frame.Content.ReadAsByteArrayAsync(), "frame.jpg");
+        Assert.Equal((640, 360), (preview.Width, preview.Height));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/cameras/lobby/frame")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await viewer.GetAsync("/api/cameras/nowhere/frame")).StatusCode);
 
         // Filters: identity, camera, kind, limit; camera states are events too; bad values are refused.
         Assert.Single(await Events(viewer, "?identity=Woman_In_Green"));

@@ -1,0 +1,29 @@
+namespace FaceStream.Worker.Review;
+
+/// <summary>Config section "Console": what the review console's pages get from the pipeline (docs/console.md).</summary>
+public sealed class ConsoleOptions
+{
+    public const string Section = "Console";
+
+    /// <summary>
+    /// How often each camera's preview (GET /api/cameras/{id}/frame: an analysed frame with its faces, track ids and
+    /// names drawn) is renewed; 0 = no previews. Kept in memory only, encoded off the detect stage's thread.
+    /// </summary>
+    public TimeSpan PreviewInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Previews wider than this are scaled down (pixels).</summary>
+    public int PreviewMaxWidth { get; set; } = 640;
+
+    public IEnumerable<string> Validate()
+    {
+        if (PreviewInterval < TimeSpan.Zero || PreviewInterval > TimeSpan.FromHours(1))
+        {
+            yield return $"{Section}:PreviewInterval = {PreviewInterval} must be between 00:00:00 (off) and 01:00:00";
+        }
+
+        if (PreviewMaxWidth is < 64 or > 3840)
+        {
+            yield return $"{Section}:PreviewMaxWidth = {PreviewMaxWidth} must be between 64 and 3840";
+        }
+    }
+}
