@@ -6,5 +6,5 @@ namespace FaceStream.Cli.Commands;
 public static class EvalCommand
 {
     public static Command Create() =>
-        new("eval", "Measure accuracy on labelled data") { EvalIdentitiesCommand.Create(), EvalDetectionCommand.Create(), EvalAttributesCommand.Create(), EvalFeedbackCommand.Create() };
+        new("eval", "Measure accuracy on labelled data") { EvalIdentitiesCommand.Create(), EvalDetectionCommand.Create(), EvalAttributesCommand.Create(), EvalEyesCommand.Create(), EvalFeedbackCommand.Create() };
 }

@@ -26,8 +26,12 @@ public enum EyeState
     Closed,
 }
 
-/// <summary>Eye state from both eyes: closed when the mean of the two "closed" probabilities exceeds one half.</summary>
-public sealed record EyeStateEstimate(EyeState State, float LeftClosed, float RightClosed);
+/// <summary>
+/// Eye state from both eyes (left/right: the eyes on the image's left and right). <paramref name="LeftClosed"/> and
+/// <paramref name="RightClosed"/> are each eye's "closed" score (a probability, or 0/1 for a model that decides per
+/// eye); a landmark model also gives each eye's openness (eyelid gap over eye width).
+/// </summary>
+public sealed record EyeStateEstimate(EyeState State, float LeftClosed, float RightClosed, float? LeftOpenness = null, float? RightOpenness = null);
 
 /// <summary>Which model produced an attribute, and whether its output is shown to work (docs/attributes.md) or is experimental.</summary>
 public sealed record AttributeSource(string Attribute, string ModelId, bool Experimental);

@@ -70,13 +70,54 @@ internal sealed class AttributeNetwork : IDisposable
         SquareRegion(box.Center.X, box.Center.Y, grow * MathF.Max(box.Width, box.Height));
 
     /// <summary>The square of side <paramref name="grow"/> × the box's larger side, centred on the box and turned so the eyes are level.</summary>
-    public SimilarityTransform Levelled(BoxF box, Core.Faces.Landmarks5 eyes, float grow)
+    public SimilarityTransform Levelled(BoxF box, Core.Faces.Landmarks5 eyes, float grow) =>
+        LevelledAt(box.Center, eyes, grow * MathF.Max(box.Width, box.Height));
+
+    /// <summary>Eye fissure width ≈ 30 mm against an inter-pupil distance ≈ 63 mm (adult anthropometry).</summary>
+    public const float EyeWidthPerEyeDistance = 0.47f;
+
+    /// <summary>
+    /// The square of side <paramref name="cropPerEyeWidth"/> × the eye's width (taken as
+    /// <see cref="EyeWidthPerEyeDistance"/> of the eye distance: five landmarks have no eye corners), centred on one
+    /// eye (the one on the image's left or right) and turned so the eye line is level.
+    /// </summary>
+    public SimilarityTransform AroundEye(Core.Faces.Landmarks5 eyes, bool left, float cropPerEyeWidth)
+    {
+        float dx = eyes.RightEye.X - eyes.LeftEye.X, dy = eyes.RightEye.Y - eyes.LeftEye.Y;
+        float distance = MathF.Max(1f, MathF.Sqrt((dx * dx) + (dy * dy)));
+        return LevelledAt(left ? eyes.LeftEye : eyes.RightEye, eyes, cropPerEyeWidth * EyeWidthPerEyeDistance * distance);
+    }
+
+    /// <summary>
+    /// Runs one chip per eye (<see cref="AroundEye"/>) of each face and returns each face's output row for the eye on
+    /// the image's left and the one on its right; <paramref name="mirrorRight"/> mirrors the right eye's chip (for a
+    /// model trained on one side's eyes).
+    /// </summary>
+    public (float[] Left, float[] Right)[] RunEyes(IReadOnlyList<(ImageFrame Image, Core.Faces.DetectedFace Face)> faces, float cropPerEyeWidth, bool mirrorRight, string role)
+    {
+        // Chips 2i and 2i+1: the left and the right eye of face i.
+        var rows = Run(2 * faces.Count, (i, chip) =>
+        {
+            var (image, face) = faces[i / 2];
+            Fill(image, AroundEye(face.Landmarks, left: i % 2 == 0, cropPerEyeWidth), chip);
+            if (mirrorRight && i % 2 == 1)
+            {
+                for (int row = 0; row < chip.Length / Size; row++)
+                {
+                    chip.Slice(row * Size, Size).Reverse();
+                }
+            }
+        }, role)[0];
+        return Enumerable.Range(0, faces.Count).Select(i => (rows[2 * i], rows[(2 * i) + 1])).ToArray();
+    }
+
+    /// <summary>The square of side <paramref name="side"/> centred on <paramref name="c"/>, turned by minus the eye line's angle.</summary>
+    private SimilarityTransform LevelledAt(PointF c, Core.Faces.Landmarks5 eyes, float side)
     {
         float dx = eyes.RightEye.X - eyes.LeftEye.X, dy = eyes.RightEye.Y - eyes.LeftEye.Y;
         float d = MathF.Max(1e-3f, MathF.Sqrt((dx * dx) + (dy * dy)));
-        float s = Size / MathF.Max(1f, grow * MathF.Max(box.Width, box.Height));
+        float s = Size / MathF.Max(1f, side);
         float a = s * dx / d, b = -s * dy / d, half = Size / 2f;
-        var c = box.Center;
         return new SimilarityTransform(a, b, half - ((a * c.X) - (b * c.Y)), half - ((b * c.X) + (a * c.Y)));
     }
 

@@ -5,8 +5,9 @@ namespace FaceStream.Tools.Conversion;
 
 /// <summary>
 /// Op-by-op TF.js graph model → ONNX for the float CNNs used here: Conv2D, DepthwiseConv2dNative, their fused forms
-/// (_FusedConv2D, FusedDepthwiseConv2dNative), _FusedMatMul/MatMul, Add/AddV2/Sub/Mul/Minimum/Maximum, Relu, Relu6,
-/// Sigmoid, Softmax, Mean, Identity.
+/// (_FusedConv2D, FusedDepthwiseConv2dNative, with BiasAdd and an activation incl. Prelu), _FusedMatMul/MatMul,
+/// Add/AddV2/Sub/Mul/Minimum/Maximum, Relu, Relu6, Prelu, Sigmoid, Softmax, Mean, MaxPool, Pad (constant zero),
+/// ConcatV2, Identity.
 /// </summary>
 /// <remarks>
 /// 4-D activations are kept in ONNX's NCHW order and the graph input becomes [N, C, H, W] (batch dynamic);
@@ -66,7 +67,8 @@ public static class TfjsToOnnxConverter
                 }
 
                 case "Identity":
-                    values[node.Name] = Get(0);
+                    // A graph output under its own name needs a node of that name; otherwise a pass-through.
+                    values[node.Name] = outName is null ? Get(0) : new Value(Emit("Identity", [Get(0).Name]), Get(0).Rank);
                     break;
                 case "Conv2D" or "DepthwiseConv2dNative" or "_FusedConv2D" or "FusedDepthwiseConv2dNative":
                 {
@@ -163,6 +165,58 @@ public static class TfjsToOnnxConverter
                     break;
                 }
 
+                case "Prelu":
+                {
+                    var x = Get(0);
+                    values[node.Name] = new Value(Emit("PRelu", [x.Name, PreluSlope(g, Weight(1), x.Rank)]), x.Rank);
+                    break;
+                }
+
+                case "MaxPool":
+                {
+                    var x = Get(0);
+                    long[] k = node.Ints("ksize"), strides = node.Ints("strides");
+                    if (x.Rank != 4 || k.Length != 4 || strides.Length != 4 || k[0] != 1 || k[3] != 1)
+                    {
+                        throw new NotSupportedException($"node '{node.Name}': MaxPool other than spatial NHWC");
+                    }
+
+                    string padding = node.Str("padding") ?? "VALID";
+                    values[node.Name] = new Value(Emit("MaxPool", [x.Name], ("kernel_shape", new[] { k[1], k[2] }), ("strides", new[] { strides[1], strides[2] }), padding switch
+                    {
+                        "SAME" => ("auto_pad", (object)"SAME_UPPER"),
+                        "VALID" => ("pads", new long[] { 0, 0, 0, 0 }),
+                        _ => throw new NotSupportedException($"node '{node.Name}': padding {padding}"),
+                    }), 4);
+                    break;
+                }
+
+                case "Pad":
+                {
+                    var x = Get(0);
+                    var p = Weight(1).Ints ?? throw new NotSupportedException($"node '{node.Name}': paddings are not int32");
+                    if (x.Rank != 4 || p.Length != 8)
+                    {
+                        throw new NotSupportedException($"node '{node.Name}': Pad of a rank-{x.Rank} value");
+                    }
+
+                    // TF [[n0,n1],[h0,h1],[w0,w1],[c0,c1]] → ONNX NCHW [n0,c0,h0,w0, n1,c1,h1,w1]; zeros (TF's default).
+                    long[] pads = [p[0], p[6], p[2], p[4], p[1], p[7], p[3], p[5]];
+                    values[node.Name] = new Value(Emit("Pad", [x.Name, g.ConstantInt64("pads", pads)], ("mode", "constant")), 4);
+                    break;
+                }
+
+                case "ConcatV2":
+                {
+                    var parts = Enumerable.Range(0, node.Inputs.Count - 1).Select(Get).ToList();
+                    int rank = parts[0].Rank;
+                    var axis = Weight(node.Inputs.Count - 1).Ints ?? throw new NotSupportedException($"node '{node.Name}': concat axis is not int32");
+                    int a = (axis[0] + rank) % rank;
+                    long mapped = rank == 4 ? new[] { 0, 2, 3, 1 }[a] : a;
+                    values[node.Name] = new Value(Emit("Concat", [.. parts.Select(v => v.Name)], ("axis", mapped)), rank);
+                    break;
+                }
+
                 case "Softmax":
                 {
                     var x = Get(0);
@@ -206,9 +260,16 @@ public static class TfjsToOnnxConverter
         "Sigmoid" => emit("Sigmoid", [x], []),
         "Tanh" => emit("Tanh", [x], []),
         "Prelu" when node.Inputs.Count > 3 && model.Weights.TryGetValue(node.Inputs[3], out var alpha) =>
-            emit("PRelu", [x, g.Constant("alpha", alpha.Values, alpha.Values.Length, 1, 1)], []),
+            emit("PRelu", [x, PreluSlope(g, alpha, 4)], []),
         _ => throw new NotSupportedException($"node '{node.Name}': activation {kind}"),
     };
+
+    /// <summary>
+    /// A Prelu slope: per channel ([C], or Keras' [1, 1, C] over NHWC) becomes [C, 1, 1] next to an NCHW activation.
+    /// tfjs-converter's Prelu fusion stores the slope itself (it negates Keras' "Neg" constant, keeping that name).
+    /// </summary>
+    private static string PreluSlope(OnnxGraphBuilder g, TfjsTensor alpha, int rank) =>
+        rank == 4 ? g.Constant("alpha", alpha.Values, alpha.Values.Length, 1, 1) : g.Constant("alpha", alpha.Values, alpha.Values.Length);
 
     /// <summary>A constant operand: a vector next to an NCHW activation becomes [C, 1, 1]; scalars and same-rank tensors stay.</summary>
     private static string Broadcast(OnnxGraphBuilder g, TfjsTensor t, int rank)

@@ -13,13 +13,16 @@ namespace FaceStream.Tests.Inference;
 [Trait("Category", "Live")]
 public class FaceAttributeTests(EngineFixture fixture) : IClassFixture<EngineFixture>
 {
-    private static readonly string[] Roles = ["age", "gender", "gender-age", "head-pose", "eye-state", "expression"];
+    private static readonly string[] Roles = ["age", "gender", "gender-age", "head-pose", "eye-state", "eye-landmarks", "expression"];
 
     /// <summary>The labelled faces of a sample photo (the detector's other finds, e.g. sample4's dress, left out).</summary>
-    private (ImageFrame Image, IReadOnlyList<DetectedFace> Faces) Labelled(int sample)
+    private (ImageFrame Image, IReadOnlyList<DetectedFace> Faces) Labelled(int sample) => LabelledFaces(fixture.Engine, sample);
+
+    /// <summary>The labelled faces of a sample photo as the engine's detector finds them.</summary>
+    internal static (ImageFrame Image, IReadOnlyList<DetectedFace> Faces) LabelledFaces(FaceStream.Inference.FaceEngine engine, int sample)
     {
         var image = StillImageDecoder.DecodeFile(TestAssets.Sample(sample));
-        var faces = fixture.Engine.Detector.Detect(image)
+        var faces = engine.Detector.Detect(image)
             .Where(f => MtcnnDetectorTests.LabelledFaces[sample].Any(l => f.Box.Contains(new PointF(l.X, l.Y)))).ToList();
         return (image, faces);
     }

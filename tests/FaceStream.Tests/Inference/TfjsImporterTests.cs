@@ -36,6 +36,18 @@ public class TfjsImporterTests
         return o;
     }
 
+    private static float[] NchwToNhwc(float[] nchw, int n, int h, int w, int c)
+    {
+        var o = new float[nchw.Length];
+        for (int i = 0; i < nchw.Length; i++)
+        {
+            int x = i % w, y = i / w % h, ch = i / (w * h) % c, b = i / (w * h * c);
+            o[(((((b * h) + y) * w) + x) * c) + ch] = nchw[i];
+        }
+
+        return o;
+    }
+
     private static Dictionary<string, float[]> RunOnnx(byte[] onnx, string input, float[] nchw, long[] shape, IEnumerable<string> outputs)
     {
         using var session = new InferenceSession(onnx);
@@ -63,6 +75,13 @@ public class TfjsImporterTests
             ("fc/b", [3], "float32", Random(3, 8)),
             ("out/w", [2, 3], "float32", Random(6, 9)),
             ("out/b", [2], "float32", Random(2, 10)),
+            ("pr/alpha", [1, 1, 4], "float32", Random(4, 11)),
+            ("pad/small", [4, 2], "int32", [0, 0, 1, 0, 0, 1, 0, 0]),
+            ("pad/channels", [4, 2], "int32", [0, 0, 1, 0, 0, 1, 0, 2]),
+            ("cat/axis", [], "int32", [-1]),
+            ("side/w", [1, 1, 10, 3], "float32", Random(30, 12)),
+            ("side/b", [3], "float32", Random(3, 13)),
+            ("side/alpha", [1, 1, 3], "float16", Random(3, 14)),
         };
         static object Attr(string kind, object v) => new Dictionary<string, object> { [kind] = v };
         static object Ints(params int[] v) => Attr("list", new { i = v.Select(x => x.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray() });
@@ -88,6 +107,13 @@ public class TfjsImporterTests
             new { name = "logits", op = "_FusedMatMul", input = new[] { "fc", "out/w", "out/b" }, attr = new { transpose_a = Attr("b", false), transpose_b = Attr("b", true), fused_ops = Ops("BiasAdd") } },
             new { name = "probs", op = "Softmax", input = new[] { "logits" }, attr = new { } },
             new { name = "gate", op = "Sigmoid", input = new[] { "fc" }, attr = new { } },
+            new { name = "pr", op = "Prelu", input = new[] { "c1/add", "pr/alpha" }, attr = new { } },
+            new { name = "mp", op = "MaxPool", input = new[] { "pr" }, attr = new { ksize = Ints(1, 3, 3, 1), strides = Ints(1, 2, 2, 1), padding = S("SAME") } },
+            new { name = "padded", op = "Pad", input = new[] { "mp", "pad/small" }, attr = new { } },
+            new { name = "widened", op = "Pad", input = new[] { "mp", "pad/channels" }, attr = new { } },
+            new { name = "cat", op = "ConcatV2", input = new[] { "padded", "widened", "cat/axis" }, attr = new { } },
+            new { name = "side/conv", op = "_FusedConv2D", input = new[] { "cat", "side/w", "side/b", "side/alpha" }, attr = new { strides = Ints(1, 1, 1, 1), padding = S("VALID"), dilations = Ints(1, 1, 1, 1), fused_ops = Ops("BiasAdd", "Prelu") } },
+            new { name = "side", op = "Identity", input = new[] { "side/conv" }, attr = new { } },
         ]);
         var manifest = weights.Select(w => w.Kind == "float16"
             ? (object)new { name = w.Name, shape = w.Shape, dtype = "float32", quantization = new { dtype = "float16", original_dtype = "float32" } }
@@ -121,8 +147,10 @@ public class TfjsImporterTests
         const int n = 2, h = 9, w = 11;
         var nhwc = Random(n * h * w * 3, 42, 3);
         var reference = TfjsReference.Run(model, new TfjsReference.Tensor([n, h, w, 3], nhwc));
-        var actual = RunOnnx(onnx, "input", NhwcToNchw(nhwc, n, h, w, 3), [n, 3, h, w], ["probs", "gate"]);
-        foreach (var output in new[] { "probs", "gate" })
+        var actual = RunOnnx(onnx, "input", NhwcToNchw(nhwc, n, h, w, 3), [n, 3, h, w], ["probs", "gate", "side"]);
+        // "side" is NHWC [2, 4, 4, 3] in the reference and NCHW in ONNX.
+        actual["side"] = NchwToNhwc(actual["side"], n, 4, 4, 3);
+        foreach (var output in new[] { "probs", "gate", "side" })
         {
             var expected = reference[output].Data;
             Assert.Equal(expected.Length, actual[output].Length);
@@ -143,23 +171,27 @@ public class TfjsImporterTests
         Assert.Contains("gate", e.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void The_installed_faceres_model_matches_the_reference_interpreter_on_its_own_weights()
+    [Theory]
+    [InlineData("faceres-gender-age", 224, 127.5f)]
+    [InlineData("mediapipe-iris", 64, 0.5f)]
+    public void The_installed_tfjs_model_matches_the_reference_interpreter_on_its_own_weights(string id, int size, float half)
     {
         var store = TestAssets.Store;
-        var entry = store.Manifest.Get("faceres-gender-age");
+        var entry = store.Manifest.Get(id);
         var files = TestAssets.PackageFiles(entry);
         var model = TfjsGraphModel.Parse(files[entry.File], shard => files[$"package/models/{shard}"]);
-        var nhwc = Random(224 * 224 * 3, 7, 127.5f).Select(v => v + 127.5f).ToArray();
-        var reference = TfjsReference.Run(model, new TfjsReference.Tensor([1, 224, 224, 3], nhwc));
-        var actual = RunOnnx(File.ReadAllBytes(store.Resolve(entry.Id)), entry.Input.Name, NhwcToNchw(nhwc, 1, 224, 224, 3), [1, 3, 224, 224], entry.Outputs.Values);
+        // Pixel values over the model's input range (0–255 for faceres, 0–1 for iris).
+        var nhwc = Random(size * size * 3, 7, half).Select(v => v + half).ToArray();
+        var reference = TfjsReference.Run(model, new TfjsReference.Tensor([1, size, size, 3], nhwc));
+        var actual = RunOnnx(File.ReadAllBytes(store.Resolve(entry.Id)), entry.Input.Name, NhwcToNchw(nhwc, 1, size, size, 3), [1, 3, size, size], entry.Outputs.Values);
         foreach (var output in entry.Outputs.Values)
         {
             var expected = reference[output].Data;
             Assert.Equal(expected.Length, actual[output].Length);
             for (int i = 0; i < expected.Length; i++)
             {
-                Assert.True(Math.Abs(expected[i] - actual[output][i]) <= 1e-4, $"{output}[{i}]: reference {expected[i]}, ONNX {actual[output][i]}");
+                // iris's outputs are pixel coordinates (up to 64): 1e-4 relative to values above 1.
+                Assert.True(Math.Abs(expected[i] - actual[output][i]) <= 1e-4 * Math.Max(1, Math.Abs(expected[i])), $"{output}[{i}]: reference {expected[i]}, ONNX {actual[output][i]}");
             }
         }
     }

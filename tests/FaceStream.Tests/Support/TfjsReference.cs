@@ -37,6 +37,10 @@ public static class TfjsReference
                 "Minimum" => Binary(Get(n, 0), Get(n, 1), MathF.Min),
                 "Maximum" => Binary(Get(n, 0), Get(n, 1), MathF.Max),
                 "Relu" or "Relu6" or "Sigmoid" or "Tanh" => Activate(Get(n, 0), n.Op),
+                "Prelu" => Prelu(Get(n, 0), Get(n, 1)),
+                "MaxPool" => MaxPool(Get(n, 0), n),
+                "Pad" => Pad(Get(n, 0), model.Weights[n.Inputs[1]].Ints!),
+                "ConcatV2" => Concat(Enumerable.Range(0, n.Inputs.Count - 1).Select(i => Get(n, i)).ToList(), model.Weights[n.Inputs[^1]].Ints![0]),
                 "Softmax" => Softmax(Get(n, 0)),
                 "Mean" => Mean(Get(n, 0), model.Weights[n.Inputs[1]].Ints!, n.Bool("keep_dims")),
                 _ => throw new NotSupportedException(n.Op),
@@ -60,7 +64,7 @@ public static class TfjsReference
             x = Binary(x, get(n, 2), (a, b) => a + b);
         }
 
-        return ops.Length > 1 ? Activate(x, ops[1]) : x;
+        return ops.Length > 1 && ops[1] == "Prelu" ? Prelu(x, get(n, 3)) : ops.Length > 1 ? Activate(x, ops[1]) : x;
     }
 
     private static Tensor Activate(Tensor x, string kind) => new(x.Shape, x.Data.Select(v => kind switch
@@ -71,6 +75,93 @@ public static class TfjsReference
         "Tanh" => MathF.Tanh(v),
         _ => throw new NotSupportedException(kind),
     }).ToArray());
+
+    /// <summary>x where x ≥ 0, else slope × x; the slope broadcast over the trailing (channel) axis.</summary>
+    private static Tensor Prelu(Tensor x, Tensor slope) => Binary(x, slope, (v, a) => v >= 0 ? v : a * v);
+
+    /// <summary>Max over ksize windows (NHWC); SAME pads with -∞, the smaller half top/left, as TF does.</summary>
+    private static Tensor MaxPool(Tensor x, TfjsNode n)
+    {
+        int N = x.Shape[0], H = x.Shape[1], W = x.Shape[2], C = x.Shape[3];
+        var k = n.Ints("ksize");
+        var s = n.Ints("strides");
+        int kh = (int)k[1], kw = (int)k[2], sy = (int)s[1], sx = (int)s[2];
+        bool same = n.Str("padding") == "SAME";
+        int oh = same ? (H + sy - 1) / sy : ((H - kh) / sy) + 1, ow = same ? (W + sx - 1) / sx : ((W - kw) / sx) + 1;
+        int padTop = same ? Math.Max(((oh - 1) * sy) + kh - H, 0) / 2 : 0, padLeft = same ? Math.Max(((ow - 1) * sx) + kw - W, 0) / 2 : 0;
+        var o = new float[N * oh * ow * C];
+        for (int b = 0; b < N; b++)
+        {
+            for (int y = 0; y < oh; y++)
+            {
+                for (int xx = 0; xx < ow; xx++)
+                {
+                    for (int c = 0; c < C; c++)
+                    {
+                        float m = float.NegativeInfinity;
+                        for (int ky = 0; ky < kh; ky++)
+                        {
+                            for (int kx = 0; kx < kw; kx++)
+                            {
+                                int iy = (y * sy) + ky - padTop, ix = (xx * sx) + kx - padLeft;
+                                if (iy >= 0 && iy < H && ix >= 0 && ix < W)
+                                {
+                                    m = MathF.Max(m, x.Data[((((b * H) + iy) * W + ix) * C) + c]);
+                                }
+                            }
+                        }
+
+                        o[((((b * oh) + y) * ow) + xx) * C + c] = m;
+                    }
+                }
+            }
+        }
+
+        return new Tensor([N, oh, ow, C], o);
+    }
+
+    /// <summary>Zero padding of a 4-D tensor by [[before, after] per axis].</summary>
+    private static Tensor Pad(Tensor x, int[] p)
+    {
+        int[] shape = [.. Enumerable.Range(0, 4).Select(a => x.Shape[a] + p[2 * a] + p[(2 * a) + 1])];
+        var o = new float[shape.Aggregate(1, (a, b) => a * b)];
+        for (int b = 0; b < x.Shape[0]; b++)
+        {
+            for (int y = 0; y < x.Shape[1]; y++)
+            {
+                for (int xx = 0; xx < x.Shape[2]; xx++)
+                {
+                    for (int c = 0; c < x.Shape[3]; c++)
+                    {
+                        int to = ((((((b + p[0]) * shape[1]) + y + p[2]) * shape[2]) + xx + p[4]) * shape[3]) + c + p[6];
+                        o[to] = x.Data[((((((b * x.Shape[1]) + y) * x.Shape[2]) + xx) * x.Shape[3])) + c];
+                    }
+                }
+            }
+        }
+
+        return new Tensor(shape, o);
+    }
+
+    /// <summary>Concatenation along one axis (negative counts from the end).</summary>
+    private static Tensor Concat(IReadOnlyList<Tensor> parts, int axis)
+    {
+        int rank = parts[0].Shape.Length, a = (axis + rank) % rank;
+        int outer = parts[0].Shape.Take(a).Aggregate(1, (x, y) => x * y);
+        var o = new List<float>();
+        for (int i = 0; i < outer; i++)
+        {
+            foreach (var t in parts)
+            {
+                int inner = t.Shape.Skip(a).Aggregate(1, (x, y) => x * y);
+                o.AddRange(t.Data.AsSpan(i * inner, inner).ToArray());
+            }
+        }
+
+        int[] shape = [.. parts[0].Shape];
+        shape[a] = parts.Sum(t => t.Shape[a]);
+        return new Tensor(shape, [.. o]);
+    }
 
     /// <summary>Element-wise with numpy broadcasting of the smaller operand over the trailing axes.</summary>
     private static Tensor Binary(Tensor a, Tensor b, Func<float, float, float> f)
