@@ -13,8 +13,11 @@ public static class AuditLog
     {
         var result = await next(context);
         var http = context.HttpContext;
+
+        // A typed endpoint answers a Results<…> union: its status is on the result inside.
+        var inner = result is INestedHttpResult nested ? nested.Result : result;
         if (!HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method)
-            && result is IStatusCodeHttpResult { StatusCode: >= 200 and < 300 } answered)
+            && inner is IStatusCodeHttpResult { StatusCode: >= 200 and < 300 } answered)
         {
             await RecordAsync(http, $"{http.Request.Method} {http.Request.Path} ({answered.StatusCode})");
         }
