@@ -13,8 +13,10 @@ public static class AuditLog
     {
         var result = await next(context);
         var http = context.HttpContext;
+        // A typed endpoint answers Results<…>, which carries its status only on the result it wraps.
+        var outcome = result is INestedHttpResult nested ? nested.Result : result;
         if (!HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method)
-            && result is IStatusCodeHttpResult { StatusCode: >= 200 and < 300 } answered)
+            && outcome is IStatusCodeHttpResult { StatusCode: >= 200 and < 300 } answered)
         {
             await RecordAsync(http, $"{http.Request.Method} {http.Request.Path} ({answered.StatusCode})");
         }
