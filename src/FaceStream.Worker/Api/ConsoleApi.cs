@@ -5,6 +5,7 @@ using FaceStream.Worker.Metrics;
 using FaceStream.Worker.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
 namespace FaceStream.Worker.Api;
@@ -19,29 +20,14 @@ public static class ConsoleApi
 {
     public static void Map(IEndpointRouteBuilder app, FramePipeline pipeline, PipelineMetrics metrics, IWatchlistStore store, ApiOptions options)
     {
-        var api = WatchlistApi.Group(app, options);
-        api.MapGet("/me", (HttpContext http) =>
-        {
-            var caller = ApiRoles.Caller(http);
-            return Results.Json(new { role = caller.RoleName, who = caller.Who, may_change = caller.MayChange });
-        });
+        var api = WatchlistApi.Group(app, options).ProducesAccessProblems();
+        api.MapGet("/me", Ok<CallerAnswer> (HttpContext http) => TypedResults.Ok(CallerAnswer.Of(ApiRoles.Caller(http))));
 
         var rates = new AnalysedRates(metrics);
-        api.MapGet("/console/cameras", () =>
+        api.MapGet("/console/cameras", Ok<List<ConsoleCameraAnswer>> () =>
         {
             var now = DateTimeOffset.UtcNow;
-            return Results.Json(pipeline.Cameras.Select(c => new
-            {
-                id = c.Id,
-                state = c.State.ToString().ToLowerInvariant(),
-                analysed_fps = rates.Fps(c.Id, now),
-                last_frame_age_s = c.Stats.LastFrameAt is { } at ? Math.Round((now - at).TotalSeconds, 1) : (double?)null,
-                frames_decoded = c.Stats.FramesDecoded,
-                reconnects = c.Stats.Reconnects,
-                width = c.Info?.Width,
-                height = c.Info?.Height,
-                last_error = c.LastError,
-            }));
+            return TypedResults.Ok(pipeline.Cameras.Select(c => ConsoleCameraAnswer.Of(c, rates.Fps(c.Id, now), now)).ToList());
         });
 
         MapCameraFrame(api, pipeline);

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using FaceStream.Worker.Review;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
 namespace FaceStream.Worker.Api;
@@ -20,8 +21,8 @@ public static class EventsApi
 
     public static void Map(IEndpointRouteBuilder app, ReviewServices review, ApiOptions options)
     {
-        var api = WatchlistApi.Group(app, options);
-        api.MapGet("/events", async (HttpRequest request) =>
+        var api = WatchlistApi.Group(app, options).ProducesAccessProblems();
+        api.MapGet("/events", async Task<Results<Ok<List<JsonObject>>, ApiProblem>> (HttpRequest request) =>
         {
             if (Query(request.Query) is not { } query)
             {
@@ -29,11 +30,11 @@ public static class EventsApi
             }
 
             var events = await review.History.ListAsync(query);
-            return Json(await WithFeedback(review, events));
-        });
+            return TypedResults.Ok(await WithFeedback(review, events));
+        }).ProducesProblem(400);
 
-        api.MapGet("/events/{id}", async (string id) =>
-            await Find(review, id) is { } e ? Json((await WithFeedback(review, [e]))[0]) : NotFound(id));
+        api.MapGet("/events/{id}", async Task<Results<Ok<JsonObject>, ApiProblem>> (string id) =>
+            await Find(review, id) is { } e ? TypedResults.Ok((await WithFeedback(review, [e]))[0]) : NotFound(id)).ProducesProblem(404);
 
         api.MapGet("/events/{id}/snapshot", async (string id) =>
         {
@@ -49,7 +50,7 @@ public static class EventsApi
 
         // Erasure (a data-protection request): the snapshots of every event of this identity that the history still
         // holds; the console calls it before deleting the identity when the operator asks for it. Audited.
-        api.MapDelete("/identities/{id}/snapshots", async (string id, HttpContext http) =>
+        api.MapDelete("/identities/{id}/snapshots", async Task<Ok<ErasureAnswer>> (string id, HttpContext http) =>
         {
             var events = await review.History.ListAsync(new EventQuery(int.MaxValue, Identity: id));
             int files = 0;
@@ -59,14 +60,14 @@ public static class EventsApi
             }
 
             await Review.AuditLog.RecordAsync(http, $"erased the snapshots of identity {id}: {files} snapshot files or keys of {events.Count} events");
-            return Results.Json(new { identity_id = id, events = events.Count, snapshots_deleted = files, searched = review.History.Describe });
+            return TypedResults.Ok(new ErasureAnswer(id, events.Count, files, review.History.Describe));
         });
     }
 
     /// <summary>The event, or null for an unknown or malformed id.</summary>
     internal static async Task<RecentEvent?> Find(ReviewServices review, string id) => Guid.TryParse(id, out var g) ? await review.History.FindAsync(g) : null;
 
-    internal static IResult NotFound(string id) => ApiProblems.NotFound($"no recent event '{id}'");
+    internal static ApiProblem NotFound(string id) => ApiProblems.NotFound($"no recent event '{id}'");
 
     /// <summary>Each event's JSON (the event schema) plus <c>snapshot_url</c> and <c>feedback</c> ({verdict, who, at} or null).</summary>
     internal static async Task<List<JsonObject>> WithFeedback(ReviewServices review, IReadOnlyList<RecentEvent> events)
@@ -76,7 +77,7 @@ public static class EventsApi
         {
             var o = JsonNode.Parse(e.Json)!.AsObject();
             o["snapshot_url"] = e.Snapshot is null ? null : $"/api/events/{e.Id}/snapshot";
-            o["feedback"] = verdicts.TryGetValue(e.Id, out var f) ? new JsonObject { ["verdict"] = f.Verdict, ["who"] = f.Who, ["at"] = f.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) } : null;
+            o["feedback"] = verdicts.TryGetValue(e.Id, out var f) ? new JsonObject { ["verdict"] = f.Verdict, ["who"] = f.Who, ["at"] = VerdictAnswer.Iso(f.At) } : null;
             return o;
         }).ToList();
     }
@@ -118,6 +119,4 @@ public static class EventsApi
         static string? Text(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
         return new EventQuery(limit, Text(q["camera"].FirstOrDefault()), Text(q["identity"].FirstOrDefault()), kinds, since, until);
     }
-
-    private static IResult Json(object value) => Results.Json(value);
 }

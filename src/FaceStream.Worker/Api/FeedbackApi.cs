@@ -1,10 +1,10 @@
-using System.Globalization;
 using System.Text.Json;
 using FaceStream.Application.Enrollment;
 using FaceStream.Media.Images;
 using FaceStream.Worker.Review;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
 namespace FaceStream.Worker.Api;
@@ -23,10 +23,10 @@ public static class FeedbackApi
 
     public static void Map(IEndpointRouteBuilder app, ReviewServices review, Enroller enroller, ApiOptions options)
     {
-        var api = WatchlistApi.Group(app, options);
+        var api = WatchlistApi.Group(app, options).ProducesAccessProblems();
         var gate = new UploadGate(options.MaxConcurrentUploads, options.UploadQueueTimeout);
         var limits = ImageLimits.Default with { MaxPixels = options.MaxImagePixels };
-        api.MapPost("/events/{id}/feedback", async (string id, HttpContext http) =>
+        api.MapPost("/events/{id}/feedback", async Task<Results<Ok<VerdictAnswer>, ApiProblem>> (string id, HttpContext http) =>
         {
             if (await EventsApi.Find(review, id) is not { } e)
             {
@@ -55,12 +55,12 @@ public static class FeedbackApi
             await review.Store.SetFeedbackAsync(feedback);
             review.FeedbackGiven.WithLabels(verdict).Inc();
             await AuditLog.RecordAsync(http, $"feedback {verdict} on {e.Kind} event {e.Id} ({e.IdentityId ?? "unknown"} on camera {e.CameraId})");
-            return Results.Json(new { event_id = e.Id, verdict, who = caller.Who, at = feedback.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) });
-        });
+            return TypedResults.Ok(VerdictAnswer.Of(feedback));
+        }).ProducesProblem(400).ProducesProblem(404).ProducesProblem(413);
 
         // One click in the console: the face that decided a correct match becomes a template of that identity, if the
         // enrollment checks (one face, quality, size) accept it; 409 when the alert is not a correct match, 422 with the reason when refused.
-        api.MapPost("/events/{id}/enroll", async (string id, HttpContext http, CancellationToken cancel) =>
+        api.MapPost("/events/{id}/enroll", async Task<Results<Created<AlertEnrolledAnswer>, ApiProblem>> (string id, HttpContext http, CancellationToken cancel) =>
         {
             if (await EventsApi.Find(review, id) is not { } e)
             {
@@ -97,10 +97,10 @@ public static class FeedbackApi
             }
 
             await AuditLog.RecordAsync(http, $"added template {result.TemplateId} to {identity} from the snapshot of match event {e.Id} (camera {e.CameraId})");
-            return Results.Json(new { template_id = result.TemplateId, identity_id = identity, quality = Math.Round(result.Quality, 3), note = result.Note }, statusCode: 201);
-        });
+            return TypedResults.Created((string?)null, new AlertEnrolledAnswer(result.TemplateId, identity, Math.Round(result.Quality, 3), result.Note));
+        }).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422).ProducesProblem(429);
 
-        api.MapGet("/audit", async (int? limit) =>
+        api.MapGet("/audit", async Task<Results<Ok<List<AuditEntryAnswer>>, ApiProblem>> (int? limit) =>
         {
             if (limit is < 1 or > 10_000)
             {
@@ -108,7 +108,7 @@ public static class FeedbackApi
             }
 
             var entries = await review.Store.AuditLogAsync(limit ?? 100);
-            return Results.Json(entries.Select(a => new { at = a.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), who = a.Who, what = a.What }));
-        });
+            return TypedResults.Ok(entries.Select(AuditEntryAnswer.Of).ToList());
+        }).ProducesProblem(400);
     }
 }

@@ -55,8 +55,15 @@ public class OpenApiDocumentTests
         Assert.Equal("EnrolledAnswer", SchemaName(enroll.GetProperty("201"), "application/json"));
         Assert.All(new[] { "400", "404", "413", "422", "429" }, status => Assert.True(enroll.TryGetProperty(status, out _), $"POST faces documents no {status}"));
         Assert.True(Responses(paths, "/api/identities/{id}", "delete").TryGetProperty("204", out _));
-        // An untyped endpoint of the same /api prefix keeps its default 200 (the typed groups declare their refusals themselves).
         Assert.True(Responses(paths, "/api/events", "get").TryGetProperty("200", out _));
+
+        // The review console's answers are typed too: a named body, and the refusals each call can give.
+        var fromAlert = Responses(paths, "/api/events/{id}/enroll", "post");
+        Assert.Equal("AlertEnrolledAnswer", SchemaName(fromAlert.GetProperty("201"), "application/json"));
+        Assert.All(new[] { "401", "403", "404", "409", "422", "429", "503" }, status => Assert.True(fromAlert.TryGetProperty(status, out _), $"POST enroll documents no {status}"));
+        Assert.Equal("VerdictAnswer", SchemaName(Responses(paths, "/api/events/{id}/feedback", "post").GetProperty("200"), "application/json"));
+        Assert.Equal("ErasureAnswer", SchemaName(Responses(paths, "/api/identities/{id}/snapshots", "delete").GetProperty("200"), "application/json"));
+        Assert.Equal("CallerAnswer", SchemaName(Responses(paths, "/api/me", "get").GetProperty("200"), "application/json"));
 
         // The schemas carry the wire names (snake_case), not the C# ones.
         var template = doc.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("TemplateAnswer").GetProperty("properties");
