@@ -260,8 +260,27 @@ internal sealed unsafe class FfmpegDecoder : IDisposable
             return;
         }
 
-        FramesLeftOut += _mayBeLeftOut.RemoveAll(p => p < pts);
-        _mayBeLeftOut.Remove(pts);
+        // In place, without a predicate delegate: this runs for every decoded frame while frames are being left out.
+        int kept = 0;
+        bool sameSeen = false;
+        for (int i = 0; i < _mayBeLeftOut.Count; i++)
+        {
+            long p = _mayBeLeftOut[i];
+            if (p < pts)
+            {
+                FramesLeftOut++;
+            }
+            else if (p == pts && !sameSeen)
+            {
+                sameSeen = true;   // this very frame came out: it was decoded after all
+            }
+            else
+            {
+                _mayBeLeftOut[kept++] = p;
+            }
+        }
+
+        _mayBeLeftOut.RemoveRange(kept, _mayBeLeftOut.Count - kept);
     }
 
     private bool UnwantedPacket(long pts)
@@ -283,10 +302,13 @@ internal sealed unsafe class FfmpegDecoder : IDisposable
             return;
         }
 
-        using var name = new Utf8("skip_frame");
-        if (av_opt_set_int(_codec, name.Pointer, discard, 0) >= 0)
+        // A UTF-8 literal is stored with a terminating zero, so it can be passed as a C string without a copy.
+        fixed (byte* name = "skip_frame"u8)
         {
-            _skipFrame = discard;
+            if (av_opt_set_int(_codec, name, discard, 0) >= 0)
+            {
+                _skipFrame = discard;
+            }
         }
     }
 
