@@ -8,6 +8,7 @@ using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
 using FaceStream.Worker.Hosting;
 using FaceStream.Worker.Metrics;
+using FaceStream.Worker.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -48,13 +49,21 @@ public static class PipelineBenchCommand
 
     private static readonly Option<bool> NoAttributes = new("--no-attributes") { Description = "Events without face attributes (Events:Attributes false); the describe stage then reads none" };
 
-    private static readonly Option<bool> NoPreviews = new("--no-previews") { Description = "No console camera previews (Console:PreviewInterval 0; on by default, every 2 s per camera)" };
+    private static readonly Option<bool> NoPreviews = new("--no-previews") { Description = "No console camera previews (Console:PreviewInterval 0; on by default, made only while watched)" };
+
+    private static readonly Option<bool> WatchPreviews = new("--watch-previews")
+    {
+        Description = "Someone watches every camera on the console (its frame asked for every 3 s, as the Cameras page does): a preview per camera every 2 s; by default nobody watches and none is made",
+    };
+
+    /// <summary>How often the simulated console asks for each camera's frame (the Cameras page's polling).</summary>
+    private static readonly TimeSpan WatcherPoll = TimeSpan.FromSeconds(3);
 
     public static Command Create()
     {
         var command = new Command("pipeline", "The whole pipeline on N live cameras (1080p RTSP of the sample photos, or --clip files): fps, latency, pixels searched, CPU, RSS (min face 40 unless --min-face)")
         {
-            Cameras, Seconds, Fps, MaxWidth, Clips, Mode, NoAttributes, NoPreviews, CliOptions.Markdown,
+            Cameras, Seconds, Fps, MaxWidth, Clips, Mode, NoAttributes, NoPreviews, WatchPreviews, CliOptions.Markdown,
         };
         command.SetAction(RunAsync);
         return command;
@@ -75,6 +84,13 @@ public static class PipelineBenchCommand
         }
         bool attributes = !args.GetValue(NoAttributes);
         bool previews = !args.GetValue(NoPreviews);
+        bool watched = args.GetValue(WatchPreviews);
+        if (watched && !previews)
+        {
+            throw new UsageException("--watch-previews needs previews: leave out --no-previews");
+        }
+
+        string previewing = !previews ? "off" : watched ? "on, every camera watched" : "on, nobody watching";
         if (args.GetValue(CliOptions.MinFace) is null)
         {
             ctx.Mtcnn.MinFaceSize = 40;
@@ -104,9 +120,9 @@ public static class PipelineBenchCommand
             var lines = new List<string>
             {
                 $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; provider {engine.ExecutionProvider}, " +
-                $"detector min face {ctx.Mtcnn.MinFaceSize} px, embedder {engine.Embedder.ModelId}, event attributes {(attributes ? "on" : "off")}, console previews {(previews ? "on" : "off")}",
+                $"detector min face {ctx.Mtcnn.MinFaceSize} px, embedder {engine.Embedder.ModelId}, event attributes {(attributes ? "on" : "off")}, console previews {previewing}",
                 $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --fps {fps} --max-width {maxWidth} --mode {mode} " +
-                string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId}{(attributes ? "" : " --no-attributes")}{(previews ? "" : " --no-previews")} ({sources}; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
+                string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId}{(attributes ? "" : " --no-attributes")}{(previews ? "" : " --no-previews")}{(watched ? " --watch-previews" : "")} ({sources}; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
                 "",
                 "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | pixels searched | full passes | detect ms per batch (frames per batch) | embed ms per batch | embed ms per view (views) | attributes ms per event (events) | CPU (of all cores) | CPU ms per analysed frame | RSS |",
                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -114,7 +130,7 @@ public static class PipelineBenchCommand
             var notes = new List<string>();
             foreach (var n in counts)
             {
-                var (line, note) = await MeasureAsync(ctx, engine, gallery, urls.Take(n).ToList(), mode, fps, maxWidth, attributes, previews, TimeSpan.FromSeconds(seconds), cancel);
+                var (line, note) = await MeasureAsync(ctx, engine, gallery, urls.Take(n).ToList(), mode, fps, maxWidth, attributes, previews, watched, TimeSpan.FromSeconds(seconds), cancel);
                 lines.Add(line);
                 notes.Add(note);
                 Console.Error.WriteLine(line);
@@ -149,7 +165,7 @@ public static class PipelineBenchCommand
 
     /// <summary>The session's table row, and a line on the console previews encoded meanwhile.</summary>
     private static async Task<(string Row, string Previews)> MeasureAsync(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, string mode, double fps, int maxWidth,
-        bool attributes, bool previews, TimeSpan duration, CancellationToken cancel)
+        bool attributes, bool previews, bool watched, TimeSpan duration, CancellationToken cancel)
     {
         // The worker's composition root with this bench's cameras, engine, gallery, sink and registry.
         var cameras = urls.Select((url, i) => new CameraOptions { Id = $"cam{i + 1}", Url = url, AnalysisFps = fps, MaxWidth = maxWidth }).ToList();
@@ -175,6 +191,8 @@ public static class PipelineBenchCommand
         await using var _ = (IAsyncDisposable)host;
         var metrics = host.Services.GetRequiredService<PipelineMetrics>();
         await host.StartAsync(cancel);
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var watcher = watched ? WatchAsync(host.Services.GetRequiredService<FramePipeline>(), cameras.Select(c => c.Id).ToList(), watching.Token) : Task.CompletedTask;
         await Task.Delay(WarmUp, cancel);
         var before = await SnapshotAsync(metrics);
         var process = Process.GetCurrentProcess();
@@ -192,6 +210,8 @@ public static class PipelineBenchCommand
         process.Refresh();
         double cpuSeconds = (process.TotalProcessorTime - cpu0).TotalSeconds;
         double cpu = cpuSeconds / clock.Elapsed.TotalSeconds / Environment.ProcessorCount;
+        await watching.CancelAsync();
+        await watcher;
         await host.StopAsync(CancellationToken.None);
 
         double wall = clock.Elapsed.TotalSeconds;
@@ -212,6 +232,27 @@ public static class PipelineBenchCommand
             $"{urls.Count} camera(s): {encoded:0} console previews encoded in {wall:0} s, {1000 * (after.PreviewSum - before.PreviewSum) / Math.Max(1, encoded):0.0} ms each on the encoder's task (scale, draw, JPEG)");
         return (string.Create(CultureInfo.InvariantCulture,
             $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {viewMs:0} ({views:0}) | {describeMs:0} ({described:0}) | {cpu * 100:0} % | {1000 * cpuSeconds / analysed:0} | {rss / (1 << 20)} MiB |"), note);
+    }
+
+    /// <summary>The console's Cameras page, open on every camera: asks for each camera's frame every <see cref="WatcherPoll"/>.</summary>
+    private static async Task WatchAsync(FramePipeline pipeline, IReadOnlyList<string> cameras, CancellationToken cancel)
+    {
+        while (!cancel.IsCancellationRequested)
+        {
+            foreach (var camera in cameras)
+            {
+                pipeline.Previews.Watch(camera);
+            }
+
+            try
+            {
+                await Task.Delay(WatcherPoll, cancel);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
     }
 
     private sealed record Counters(double Analysed, double Dropped, double DetectSum, double DetectCount, double EmbedSum, double EmbedCount, double Embedded, double DescribeSum, double Described, double ScannedShare, double FullScans, double PreviewSum, double PreviewCount, Histogram Latency);

@@ -29,25 +29,29 @@ public static class FaceAnnotator
     /// <paramref name="maxWidth"/> pixels wide, then the faces drawn on it (boxes and <paramref name="labels"/>, in the
     /// image's coordinates) at that size, so the lines and labels stay readable.
     /// </summary>
+    /// <remarks>
+    /// Scaled in one pass over the frame: each output pixel is the mean of the k × k block under it, k the whole factor
+    /// the size allows (3 for 1920 → 640), converted to Skia's layout as it goes; Skia's bilinear filter takes the rest
+    /// (under 2×) when the factor is not whole. No full-size copy is made and no mipmaps are built.
+    /// </remarks>
     public static (byte[] Jpeg, int Width, int Height) EncodePreviewJpeg(ImageFrame image, IReadOnlyList<DetectedFace> faces, IReadOnlyList<string> labels, int maxWidth, int quality)
     {
         float scale = Math.Min(1f, (float)maxWidth / image.Width);
         int width = Math.Max(1, (int)MathF.Round(image.Width * scale)), height = Math.Max(1, (int)MathF.Round(image.Height * scale));
-        using var full = ToBitmap(image);
-        using var small = scale < 1 ? new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul)) : null;
-        if (small is not null)
+        using var reduced = ToBitmap(image, Math.Max(1, Math.Min(image.Width / width, image.Height / height)));
+        using var rest = reduced.Width == width && reduced.Height == height ? null : new SKBitmap(new SKImageInfo(width, height, reduced.ColorType, SKAlphaType.Opaque));
+        if (rest is not null)
         {
-            full.ScalePixels(small, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
+            reduced.ScalePixels(rest, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None));
         }
 
-        var bitmap = small ?? full;
+        var bitmap = rest ?? reduced;
         using (var canvas = new SKCanvas(bitmap))
         {
             DrawFaces(canvas, width, faces.Select(f => f.Scaled(scale)).ToList(), labels);
         }
 
-        using var img = SKImage.FromBitmap(bitmap);
-        using var data = img.Encode(SKEncodedImageFormat.Jpeg, quality);
+        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, quality);
         return (data.ToArray(), width, height);
     }
 
@@ -142,22 +146,45 @@ public static class FaceAnnotator
         return data.ToArray();
     }
 
-    private static SKBitmap ToBitmap(ImageFrame image)
+    private static SKBitmap ToBitmap(ImageFrame image) => ToBitmap(image, 1);
+
+    /// <summary>
+    /// The image as an opaque Skia bitmap 1/<paramref name="k"/> its size, each pixel the rounded mean of the k × k block
+    /// under it (k = 1: a plain copy). The channels keep their order (BGR sources become Bgra8888, RGB ones Rgba8888), so
+    /// no pixel is reordered.
+    /// </summary>
+    private static SKBitmap ToBitmap(ImageFrame image, int k)
     {
-        var bitmap = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        int w = image.Width / k, h = image.Height / k, bpp = image.Format.BytesPerPixel(), area = k * k;
+        var order = image.Format is PixelFormat.Bgr24 or PixelFormat.Bgra32 ? SKColorType.Bgra8888 : SKColorType.Rgba8888;
+        var bitmap = new SKBitmap(new SKImageInfo(w, h, order, SKAlphaType.Opaque));
         var dst = bitmap.GetPixelSpan();
         var src = image.Pixels.Span;
-        var (ro, go, bo) = image.Format.ChannelOffsets();
-        int bpp = image.Format.BytesPerPixel();
-        for (int y = 0; y < image.Height; y++)
+        var sums = new int[w * 3];
+        for (int y = 0; y < h; y++)
         {
-            for (int x = 0; x < image.Width; x++)
+            Array.Clear(sums);
+            for (int dy = 0; dy < k; dy++)
             {
-                int s = (y * image.Stride) + (x * bpp), d = ((y * image.Width) + x) * 4;
-                dst[d] = src[s + ro];
-                dst[d + 1] = src[s + go];
-                dst[d + 2] = src[s + bo];
-                dst[d + 3] = 255;
+                var row = src.Slice(((y * k) + dy) * image.Stride, w * k * bpp);
+                for (int x = 0, s = 0; x < sums.Length; x += 3)
+                {
+                    for (int dx = 0; dx < k; dx++, s += bpp)
+                    {
+                        sums[x] += row[s];
+                        sums[x + 1] += row[s + 1];
+                        sums[x + 2] += row[s + 2];
+                    }
+                }
+            }
+
+            var o = dst.Slice(y * bitmap.RowBytes, w * 4);
+            for (int x = 0, d = 0; x < sums.Length; x += 3, d += 4)
+            {
+                o[d] = (byte)((sums[x] + (area / 2)) / area);
+                o[d + 1] = (byte)((sums[x + 1] + (area / 2)) / area);
+                o[d + 2] = (byte)((sums[x + 2] + (area / 2)) / area);
+                o[d + 3] = 255;
             }
         }
 

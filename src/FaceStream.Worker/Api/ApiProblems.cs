@@ -69,6 +69,9 @@ public sealed class ApiProblem : IResult, IStatusCodeHttpResult, IValueHttpResul
 
     public int StatusCode => Value.Status!.Value;
 
+    /// <summary>The Retry-After header's seconds, if the answer sends one.</summary>
+    internal int? RetryAfterSeconds => _retryAfterSeconds;
+
     int? IStatusCodeHttpResult.StatusCode => StatusCode;
 
     public Task ExecuteAsync(HttpContext httpContext)

@@ -18,6 +18,9 @@ namespace FaceStream.Worker.Api;
 /// </summary>
 public static class ConsoleApi
 {
+    /// <summary>Retry-After for a preview being prepared: the camera's next analysed frame is taken and encoded (well under a second).</summary>
+    private const int PreparingRetrySeconds = 1;
+
     public static void Map(IEndpointRouteBuilder app, FramePipeline pipeline, PipelineMetrics metrics, IWatchlistStore store, ApiOptions options)
     {
         var api = WatchlistApi.Group(app, options).ProducesAccessProblems();
@@ -45,24 +48,21 @@ public static class ConsoleApi
     }
 
     /// <summary>
-    /// GET /api/cameras/{id}/frame: the camera's latest preview as JPEG, never cached (it is renewed every
-    /// Console:PreviewInterval); the frame's timestamp in Last-Modified, the seconds since it was analysed in X-Frame-Age. 404 for a camera this worker
-    /// does not run (unknown, or in cluster mode owned by another worker) and before its first preview.
+    /// GET /api/cameras/{id}/frame: the camera's latest preview as JPEG, never cached; the frame's timestamp in
+    /// Last-Modified, the seconds since it was analysed in X-Frame-Age. Each request marks the camera watched
+    /// (Console:PreviewWatchWindow): previews are made only then, one per Console:PreviewInterval. The first request after
+    /// nobody watched gets the last preview made (its age says how old), or, before there is one, 503 with Retry-After
+    /// (one is being prepared). 404 for a camera this worker does not run (unknown, or in cluster mode owned by another
+    /// worker), with previews off, and for a camera with no preview that no longer analyses frames (a file at its end).
     /// </summary>
     private static void MapCameraFrame(RouteGroupBuilder api, FramePipeline pipeline)
     {
         api.MapGet("/cameras/{id}/frame", (string id, HttpContext http) =>
         {
-            if (!pipeline.Cameras.Any(c => c.Id == id))
+            var (preview, refusal) = Frame(id, pipeline.Cameras.FirstOrDefault(c => c.Id == id), pipeline.Previews);
+            if (preview is null)
             {
-                return ApiProblems.NotFound($"camera '{id}' does not run on this worker (in cluster mode its owner serves its frame)");
-            }
-
-            if (pipeline.Previews.Latest(id) is not { } preview)
-            {
-                return ApiProblems.NotFound(pipeline.Previews.Enabled
-                    ? $"camera '{id}' has no analysed frame yet"
-                    : "camera previews are off (Console:PreviewInterval = 0)");
+                return refusal!;
             }
 
             var headers = http.Response.Headers;
@@ -72,7 +72,34 @@ public static class ConsoleApi
             return Results.File(preview.Jpeg, "image/jpeg");
         })
         .Produces(StatusCodes.Status200OK, contentType: "image/jpeg")
-        .ProducesProblem(StatusCodes.Status404NotFound);
+        .ProducesProblem(StatusCodes.Status404NotFound)
+        .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+    }
+
+    /// <summary>The camera's latest preview, or why there is none; marks the camera watched (a preview is on its way).</summary>
+    internal static (CameraPreview? Preview, ApiProblem? Refusal) Frame(string id, CameraStatus? camera, CameraPreviews previews)
+    {
+        if (camera is null)
+        {
+            return (null, ApiProblems.NotFound($"camera '{id}' does not run on this worker (in cluster mode its owner serves its frame)"));
+        }
+
+        if (!previews.Enabled)
+        {
+            return (null, ApiProblems.NotFound("camera previews are off (Console:PreviewInterval = 0)"));
+        }
+
+        previews.Watch(id);
+        if (previews.Latest(id) is { } preview)
+        {
+            return (preview, null);
+        }
+
+        return (null, camera.State is SourceState.Completed or SourceState.Failed or SourceState.Stopped
+            ? ApiProblems.NotFound($"camera '{id}' has no preview and analyses no more frames ({camera.State.ToString().ToLowerInvariant()}): nobody watched it while it ran")
+            : ApiProblems.Of(StatusCodes.Status503ServiceUnavailable,
+                $"camera '{id}' has no preview yet: one is being prepared from its next analysed frame (previews are made only while someone watches)",
+                PreparingRetrySeconds));
     }
 
     /// <summary>Frames analysed per second and camera, from facestream_camera_frames_analysed_total between two reads at least a second apart.</summary>

@@ -17,6 +17,7 @@ public sealed class PipelineMetrics
         FramesAnalysed = f.CreateCounter("facestream_camera_frames_analysed_total", "Frames that went through detection.", "camera");
         FramesDropped = f.CreateCounter("facestream_camera_frames_dropped_total", "Frames dropped because analysis was behind (live cameras).", "camera");
         Reconnects = f.CreateCounter("facestream_camera_reconnects_total", "Times the camera lost its stream and reconnected.", "camera");
+        Previews = f.CreateCounter("facestream_camera_previews_total", "Console previews made (Console:PreviewInterval), only while someone watches the camera (Console:PreviewWatchWindow).", "camera");
         LastFrameAge = f.CreateGauge("facestream_camera_last_frame_age_seconds", "Seconds since the last decoded frame (a frozen camera keeps growing).", "camera");
         StageLatency = f.CreateHistogram("facestream_stage_latency_seconds", "Time per batch in a stage.", new HistogramConfiguration { LabelNames = ["stage"], Buckets = LatencyBuckets });
         StageBatchSize = f.CreateHistogram("facestream_stage_batch_size", "Items per batch in a stage.", new HistogramConfiguration { LabelNames = ["stage"], Buckets = [1, 2, 4, 8, 16, 32, 64] });
@@ -58,6 +59,7 @@ public sealed class PipelineMetrics
     public Counter FramesDropped { get; }
     public Counter Reconnects { get; }
     public Gauge LastFrameAge { get; }
+    public Counter Previews { get; }
     public Histogram StageLatency { get; }
     public Histogram StageBatchSize { get; }
     public Gauge QueueDepth { get; }
@@ -100,6 +102,9 @@ public sealed class CameraMetrics(PipelineMetrics m, string camera)
     public Histogram.Child ScannedShare { get; } = m.ScannedShare.WithLabels(camera);
     public Histogram.Child ScanWindows { get; } = m.ScanWindows.WithLabels(camera);
 
+    /// <summary>Console previews made (0 from the start, so that an unwatched camera shows none were made).</summary>
+    public Counter.Child Previews { get; } = m.Previews.WithLabels(camera);
+
     private readonly Dictionary<string, Counter.Child> _fullScans = FullScanReasons.ToDictionary(r => r, r => m.FullScans.WithLabels(camera, r), StringComparer.Ordinal);
 
     /// <summary>The full-scan counter of one of <see cref="FullScanReasons"/>.</summary>
@@ -114,7 +119,7 @@ public sealed class CameraMetrics(PipelineMetrics m, string camera)
         }
 
         foreach (var collector in new Collector[] { m.CameraUp, m.FramesDecoded, m.FramesAnalysed, m.FramesDropped, m.Reconnects, m.LastFrameAge,
-                     m.FacesDetected, m.TracksStarted, m.TracksEnded, m.FrameLatency, m.ScannedShare, m.ScanWindows })
+                     m.FacesDetected, m.TracksStarted, m.TracksEnded, m.FrameLatency, m.ScannedShare, m.ScanWindows, m.Previews })
         {
             switch (collector)
             {

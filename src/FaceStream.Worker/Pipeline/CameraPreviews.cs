@@ -19,8 +19,10 @@ public sealed record CameraPreview(byte[] Jpeg, int Width, int Height, DateTimeO
 /// <summary>
 /// The console's camera previews (Console:PreviewInterval): at most one per camera and interval, from a frame the track +
 /// gate stage has just tracked, with each face's box, track id and (once the decide stage recognised the track) name.
-/// The gate only copies the frame into a reused buffer, and only when the encoder is idle (else it tries again with a
-/// later frame); scaling, drawing and JPEG encoding run on the encoder's own task. Kept in memory only, newest per camera.
+/// Made only while someone watches the camera: a request for its frame (<see cref="Watch"/>) marks it watched for
+/// Console:PreviewWatchWindow; outside that window no frame is copied or encoded. The gate only copies the frame into a
+/// reused buffer, and only when the encoder is idle (else it tries again with a later frame); scaling, drawing and JPEG
+/// encoding run on the encoder's own task. Kept in memory only, newest per camera.
 /// </summary>
 public sealed class CameraPreviews
 {
@@ -31,27 +33,51 @@ public sealed class CameraPreviews
     private readonly ConcurrentDictionary<string, CameraPreview> _latest = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<TrackKey, string> _names = new();
     private readonly Dictionary<string, long> _lastTaken = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _watchedAt = new(StringComparer.Ordinal);
+    private readonly TimeProvider _clock;
+    private readonly PipelineMetrics? _metrics;
     private readonly Channel<Pending> _pending = Channel.CreateBounded<Pending>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
     private readonly Prometheus.Histogram.Child? _latency;
     private readonly ILogger? _log;
     private byte[] _buffer = [];
     private int _busy;
 
-    public CameraPreviews(ConsoleOptions options, PipelineMetrics? metrics = null, ILogger? log = null)
+    /// <param name="clock">Times the interval and the watch window (tests move it by hand).</param>
+    public CameraPreviews(ConsoleOptions options, PipelineMetrics? metrics = null, ILogger? log = null, TimeProvider? clock = null)
     {
         _options = options;
+        _metrics = metrics;
         _latency = metrics?.StageLatency.WithLabels(StageName);
         _log = log;
+        _clock = clock ?? TimeProvider.System;
     }
 
     public bool Enabled => _options.PreviewInterval > TimeSpan.Zero;
+
+    /// <summary>
+    /// Someone looks at the camera (its frame was requested): its previews are made for the next
+    /// Console:PreviewWatchWindow, the first from the next tracked frame.
+    /// </summary>
+    public void Watch(string camera)
+    {
+        if (Enabled)
+        {
+            _watchedAt[camera] = _clock.GetTimestamp();
+        }
+    }
+
+    /// <summary>Whether the camera's frame was requested within Console:PreviewWatchWindow (its previews are being made).</summary>
+    public bool Watched(string camera) => Watched(camera, _clock.GetTimestamp());
+
+    private bool Watched(string camera, long now) =>
+        _watchedAt.TryGetValue(camera, out var at) && _clock.GetElapsedTime(at, now) < _options.PreviewWatchWindow;
 
     /// <summary>The camera's newest preview, or null (no frame analysed yet, previews off, or not a camera of this worker).</summary>
     public CameraPreview? Latest(string camera) => _latest.GetValueOrDefault(camera);
 
     /// <summary>
-    /// Track + gate stage (its thread): offers a tracked frame. Takes it (a copy of the pixels, nothing else) when the
-    /// camera's interval has passed and the encoder is free; never waits.
+    /// Track + gate stage (its thread): offers a tracked frame. Takes it (a copy of the pixels, nothing else) when
+    /// someone watches the camera, its interval has passed and the encoder is free; never waits.
     /// </summary>
     /// <param name="faces">The frame's faces with their tracks (the tracker's assignment).</param>
     internal void Offer(DetectedFrame frame, IReadOnlyList<(DetectedFace Face, Track Track, bool IsNew)> faces)
@@ -61,9 +87,9 @@ public sealed class CameraPreviews
             return;
         }
 
-        long now = Stopwatch.GetTimestamp();
+        long now = _clock.GetTimestamp();
         var camera = frame.Camera.Id;
-        if (_lastTaken.TryGetValue(camera, out var last) && Stopwatch.GetElapsedTime(last, now) < _options.PreviewInterval)
+        if (!Watched(camera, now) || (_lastTaken.TryGetValue(camera, out var last) && _clock.GetElapsedTime(last, now) < _options.PreviewInterval))
         {
             return;
         }
@@ -114,6 +140,7 @@ public sealed class CameraPreviews
     {
         _latest.TryRemove(camera, out _);
         _lastTaken.Remove(camera);
+        _watchedAt.TryRemove(camera, out _);
         foreach (var key in _names.Keys.Where(k => k.Camera == camera))
         {
             _names.TryRemove(key, out _);
@@ -146,6 +173,7 @@ public sealed class CameraPreviews
             if (preview is not null)
             {
                 _latest[p.Camera] = preview;
+                _metrics?.Previews.WithLabels(p.Camera).Inc();
             }
         }
     }

@@ -22,6 +22,12 @@
     const headers = { 'X-FaceStream-Console': '1', ...(options.headers || {}) };
     const r = await fetch('/api' + path, { credentials: 'same-origin', ...options, headers });
     if (r.status === 401) { location.href = '/login'; throw new Error('signed out'); }
+    if (r.status === 503) {
+      // Previews are made only while someone watches: this request asked for one; the next poll shows it.
+      f.img.hidden = true;
+      f.caption.textContent = `${id}: waiting for a frame…`;
+      return f.figure;
+    }
     if (!r.ok) {
       let detail = r.statusText;
       try { detail = (await r.json()).detail || detail; } catch { /* not JSON */ }
@@ -54,6 +60,7 @@
   }
 
   // Cameras: each camera's latest preview (GET /api/cameras/{id}/frame), fetched as a blob so that its age header can be shown.
+  // Asking is what keeps the previews coming (Console:PreviewWatchWindow); the first ask after a quiet spell may get 503.
   async function cameraFrames(list) {
     const box = $('#frames');
     if (box) box.replaceChildren(...await Promise.all(list.map(c => cameraFrame(c.id))));
@@ -69,6 +76,12 @@
     }
     const r = await fetch(`/api/cameras/${encodeURIComponent(id)}/frame`, { credentials: 'same-origin', cache: 'no-store' });
     if (r.status === 401) { location.href = '/login'; throw new Error('signed out'); }
+    if (r.status === 503) {
+      // Previews are made only while someone watches: this request asked for one; the next poll shows it.
+      f.img.hidden = true;
+      f.caption.textContent = `${id}: waiting for a frame…`;
+      return f.figure;
+    }
     if (!r.ok) {
       let detail = r.statusText;
       try { detail = (await r.json()).detail || detail; } catch { /* not JSON */ }

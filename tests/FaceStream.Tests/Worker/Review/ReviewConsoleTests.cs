@@ -80,6 +80,8 @@ public class ReviewConsoleTests
         var metrics = await anonymous.GetStringAsync("/metrics");
         Assert.Contains("facestream_feedback_total{verdict=\"wrong\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("facestream_feedback_total{verdict=\"correct\"} 0", metrics, StringComparison.Ordinal);
+        // The lobby was watched while its clip played: its previews are counted.
+        Assert.Matches("facestream_camera_previews_total\\{camera=\"lobby\"\\} [1-9]", metrics);
         string older = matches[1].GetProperty("event_id").GetString()!;
         Assert.Equal(HttpStatusCode.OK, (await op.PostAsJsonAsync($"/api/events/{older}/feedback", new { verdict = "correct" })).StatusCode);
 

@@ -34,10 +34,13 @@ internal static class ReviewWorker
             Events = new { Console = false, Snapshots = new { Directory = Path.Combine(dir, "snapshots") } },
             Metrics = new { Port = 0 },
             Api = new { Token = Admin, OperatorToken = Operator, ViewerToken = Viewer },
+            // The console is open while the clip plays (previews are made only while someone watches); long enough for a loaded machine.
+            Console = new { PreviewWatchWindow = "00:10:00" },
         }));
         var app = await WorkerHost.BuildAsync(["--config", config], Prometheus.Metrics.NewCustomRegistry());
         try
         {
+            app.Pipeline.Previews.Watch("lobby");
             await app.StartAsync(CancellationToken.None);
             await app.PipelineEnded.WaitAsync(TimeSpan.FromMinutes(2));
             if (app.Failure is { } failure)
