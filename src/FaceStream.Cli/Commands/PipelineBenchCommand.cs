@@ -52,7 +52,7 @@ public static class PipelineBenchCommand
 
     private static readonly Option<bool> AllViews = new("--all-views")
     {
-        Description = "The view gate as it was before spacing, for A/B: no least time between a track's views (Pipeline:MinEmbedInterval 0), no early stop for clear strangers (Pipeline:ClearUnknownMargin 0)",
+        Description = "The view gate as it was before spacing, for A/B: no least time between a track's views (Pipeline:MinEmbedInterval 0), no early stop for clear strangers (Pipeline:ClearUnknownMargin 0), first views not held back (Pipeline:HoldFirstViews false)",
     };
 
     public static Command Create()
@@ -183,6 +183,7 @@ public static class PipelineBenchCommand
                 {
                     s.Pipeline.MinEmbedInterval = TimeSpan.Zero;
                     s.Pipeline.ClearUnknownMargin = 0;
+                    s.Pipeline.HoldFirstViews = false;
                 }
 
                 s.Detector.Mtcnn.MinFaceSize = ctx.Mtcnn.MinFaceSize;

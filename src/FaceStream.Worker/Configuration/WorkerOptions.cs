@@ -41,6 +41,9 @@ public sealed class PipelineOptions
     /// <summary>Least time between two embedded views of a track (consecutive frames at 5 fps are 0.2 s apart and nearly the same picture); a closer view is embedded only while the first votes are collected and only if it beats the best by BetterViewFactor; 0 = no spacing.</summary>
     public TimeSpan MinEmbedInterval { get; set; } = TimeSpan.FromSeconds(0.4);
 
+    /// <summary>Hold a track's first views back until it has Decision:VotesNeeded of them (fewer decide nothing): a track that never gets that many costs no embedding.</summary>
+    public bool HoldFirstViews { get; set; } = true;
+
     /// <summary>A track whose last Decision:VoteWindow views all scored below the known threshold by more than this is a clear stranger: no more views until one beats its best quality by UnknownRetryFactor; 0 = off.</summary>
     [Range(0.0, 1.0)]
     public float ClearUnknownMargin { get; set; } = 0.15f;

@@ -78,6 +78,11 @@ internal sealed class TrackGateStage
         }
         finally
         {
+            foreach (var gate in _cameras.Values.SelectMany(c => c.Gates.Values))
+            {
+                gate.DropHeld();
+            }
+
             output.TryComplete();
         }
     }
@@ -145,6 +150,19 @@ internal sealed class TrackGateStage
                 gate.ClearStranger = false;
                 var view = new FaceView(new TrackKey(camera.Camera.Id, camera.Camera.Generation, track.Id), face, quality, FaceCrop.From(frame.Image, face),
                     frame.Timestamp, frame.MediaTime, frame.DeliveredTicks, _frameSnapshots ? FaceAnnotator.EncodeJpeg(frame.Image, SnapshotJpegQuality) : null);
+                if (_settings.Pipeline.HoldFirstViews && gate.Attempts < _settings.Decision.VotesNeeded)
+                {
+                    // Fewer views than a decision needs decide nothing: they wait (a small crop each) until there are enough.
+                    gate.Held.Add(view);
+                    continue;
+                }
+
+                foreach (var held in gate.Held)
+                {
+                    await SendAsync(held, output);
+                }
+
+                gate.Held.Clear();
                 // Waits when the embedder is behind: detection slows, live cameras drop their oldest frames (counted).
                 await SendAsync(view, output);
             }
@@ -225,12 +243,19 @@ internal sealed class TrackGateStage
         }
     }
 
-    /// <summary>Forgets the track; later stages hear of it only if it ever sent them a view.</summary>
+    /// <summary>Forgets the track (and drops the views it held back); later stages hear of it only if it ever sent them a view.</summary>
     private async ValueTask EndAsync(CameraTracks camera, long track, ChannelWriter<TrackMessage> output)
     {
-        if (camera.Gates.Remove(track, out var gate) && gate.Attempts > 0)
+        if (!camera.Gates.Remove(track, out var gate))
         {
-            _viewsPerTrack.Observe(gate.Attempts);
+            return;
+        }
+
+        int sent = gate.Sent;
+        gate.DropHeld();
+        if (sent > 0)
+        {
+            _viewsPerTrack.Observe(sent);
             try
             {
                 await output.WriteAsync(new TrackEnded(new TrackKey(camera.Camera.Id, camera.Camera.Generation, track)), _stopping);
@@ -269,7 +294,20 @@ internal sealed class TrackGateStage
     /// <summary>What the gate remembers of a track.</summary>
     private sealed class GateState
     {
+        /// <summary>Views taken (sent on or held back).</summary>
         public int Attempts { get; set; }
+
+        /// <summary>Views taken but held back until the track has Decision:VotesNeeded of them (Pipeline:HoldFirstViews).</summary>
+        public List<FaceView> Held { get; } = [];
+
+        /// <summary>Views sent on to the embedder.</summary>
+        public int Sent => Attempts - Held.Count;
+
+        public void DropHeld()
+        {
+            Held.ForEach(v => v.Crop.Dispose());
+            Held.Clear();
+        }
 
         /// <summary>Best quality embedded so far (for "clearly better view" decisions).</summary>
         public float BestQuality { get; set; }

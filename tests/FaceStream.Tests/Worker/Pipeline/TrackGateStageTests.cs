@@ -45,6 +45,17 @@ public class TrackGateStageTests(WorkerEngineFixture fixture) : IClassFixture<Wo
         return sent;
     }
 
+    /// <summary>Frames 0 and 2 (0.4 s apart): the two views a decision needs, sent on together; returns the first.</summary>
+    private async Task<FaceView> TwoViewsAsync(TrackGateStage stage, CameraRef camera, ImageFrame image, DetectedFace face)
+    {
+        await stage.ProcessAsync(Batch(camera, image, 0, face), _out.Writer);
+        Assert.Empty(Sent());
+        await stage.ProcessAsync(Batch(camera, image, 2, face), _out.Writer);
+        var views = Sent().Cast<FaceView>().ToList();
+        Assert.Equal(2, views.Count);
+        return views[0];
+    }
+
     [Fact]
     public async Task A_steady_face_is_sent_for_the_first_views_of_the_vote_window_only()
     {
@@ -149,6 +160,27 @@ public class TrackGateStageTests(WorkerEngineFixture fixture) : IClassFixture<Wo
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_track_with_fewer_views_than_a_decision_needs_costs_no_embedding_when_first_views_are_held(bool hold)
+    {
+        _settings.Pipeline.HoldFirstViews = hold;
+        var stage = Stage();
+        var camera = Camera(_metrics);
+
+        // One view (Decision:VotesNeeded is 2), then the face is gone until the track ends.
+        Assert.Equal(hold ? [] : new List<double> { 0 }, await ShowAsync(stage, camera, (0, 60)));
+        for (int frame = 1; frame <= 1 + _settings.Tracking.MaxMissedFrames; frame++)
+        {
+            await stage.ProcessAsync(Batch(camera, Noise, frame), _out.Writer);
+        }
+
+        // Held: the embedder and the decide stage never hear of it. Not held: its one view, then its end.
+        Assert.Equal(hold ? 0 : 1, Sent().OfType<TrackEnded>().Count());
+        Assert.Equal(hold ? 0 : 1, _metrics.ViewsPerTrack.Count);
+    }
+
     [Fact]
     public async Task Each_ended_track_observes_how_many_views_it_had()
     {
@@ -171,11 +203,10 @@ public class TrackGateStageTests(WorkerEngineFixture fixture) : IClassFixture<Wo
         var stage = Stage();
         var camera = Camera(_metrics);
         var (image, face) = Photo();
-        await stage.ProcessAsync(Batch(camera, image, 0, face), _out.Writer);
-        var first = Assert.IsType<FaceView>(Assert.Single(Sent()));
+        var first = await TwoViewsAsync(stage, camera, image, face);
 
-        _news.Writer.TryWrite(new TrackNews(first.Track, TrackOutlook.Recognised, 1));
-        for (int i = 1; i < 4; i++)
+        _news.Writer.TryWrite(new TrackNews(first.Track, TrackOutlook.Recognised, 2));
+        for (int i = 3; i < 7; i++)
         {
             await stage.ProcessAsync(Batch(camera, image, i, face), _out.Writer);
         }
@@ -189,11 +220,10 @@ public class TrackGateStageTests(WorkerEngineFixture fixture) : IClassFixture<Wo
         var stage = Stage();
         var camera = Camera(_metrics);
         var (image, face) = Photo();
-        await stage.ProcessAsync(Batch(camera, image, 0, face), _out.Writer);
-        var view = Assert.IsType<FaceView>(Assert.Single(Sent()));
+        var view = await TwoViewsAsync(stage, camera, image, face);
 
-        int frame = 1;
-        for (; frame <= _settings.Tracking.MaxMissedFrames; frame++)
+        int frame = 3;
+        for (; frame <= 2 + _settings.Tracking.MaxMissedFrames; frame++)
         {
             await stage.ProcessAsync(Batch(camera, image, frame), _out.Writer);
         }
@@ -209,10 +239,11 @@ public class TrackGateStageTests(WorkerEngineFixture fixture) : IClassFixture<Wo
     {
         var stage = Stage();
         var (image, face) = Photo();
-        await stage.ProcessAsync(Batch(Camera(_metrics, generation: 1), image, 0, face), _out.Writer);
-        Sent();
+        await TwoViewsAsync(stage, Camera(_metrics, generation: 1), image, face);
 
-        await stage.ProcessAsync(Batch(Camera(_metrics, generation: 2), image, 1, face), _out.Writer);
+        var restarted = Camera(_metrics, generation: 2);
+        await stage.ProcessAsync(Batch(restarted, image, 3, face), _out.Writer);
+        await stage.ProcessAsync(Batch(restarted, image, 5, face), _out.Writer);
         var sent = Sent();
         Assert.Equal(new TrackEnded(new TrackKey("door", 1, 1)), sent[0]);
         Assert.Equal(new TrackKey("door", 2, 1), Assert.IsType<FaceView>(sent[1]).Track);
@@ -224,11 +255,10 @@ public class TrackGateStageTests(WorkerEngineFixture fixture) : IClassFixture<Wo
         var stage = Stage();
         var door = Camera(_metrics);
         var (image, face) = Photo();
-        await stage.ProcessAsync(Batch(door, image, 0, face), _out.Writer);
-        Sent();
+        await TwoViewsAsync(stage, door, image, face);
 
         _stopped.Add(door);
-        await stage.ProcessAsync(Batch(Camera(_metrics, "yard"), image, 1), _out.Writer);
+        await stage.ProcessAsync(Batch(Camera(_metrics, "yard"), image, 3), _out.Writer);
         Assert.Equal(new TrackEnded(new TrackKey("door", 1, 1)), Assert.Single(Sent()));
     }
 
