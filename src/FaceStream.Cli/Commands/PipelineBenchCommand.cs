@@ -231,8 +231,8 @@ public static class PipelineBenchCommand
         var perTrack = Histogram.Delta(before.ViewsPerTrack, after.ViewsPerTrack);
         double tracks = perTrack.Buckets.Count == 0 ? 0 : perTrack.Buckets.Last().Value;
         var viewsNote = string.Create(CultureInfo.InvariantCulture,
-            $"{urls.Count} camera(s): {views:0} views embedded ({views / analysed:0.00} per analysed frame; the embed stage busy {after.EmbedSum - before.EmbedSum:0.0} s of the {cpuSeconds:0} CPU-seconds used); " +
-            $"tracks ended with views {tracks:0}, views per track p50 / p95 {perTrack.Quantile(0.5):0.0} / {perTrack.Quantile(0.95):0.0}");
+            $"{urls.Count} camera(s): {views:0} views embedded ({views / analysed:0.00} per analysed frame; embed batches took {after.EmbedSum - before.EmbedSum:0.0} s of wall time, the process used {cpuSeconds:0} CPU-seconds); " +
+            $"tracks ended with views {tracks:0}, views per track p50 / p95 ≤ {perTrack.UpperBound(0.5):0} / ≤ {perTrack.UpperBound(0.95):0}");
         return (string.Create(CultureInfo.InvariantCulture,
             $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {viewMs:0} ({views:0}) | {describeMs:0} ({described:0}) | {cpu * 100:0} % | {1000 * cpuSeconds / analysed:0} | {rss / (1 << 20)} MiB |"), note, viewsNote);
     }
@@ -283,6 +283,10 @@ public static class PipelineBenchCommand
 
         public static Histogram Delta(Histogram a, Histogram b) =>
             new(new SortedDictionary<double, double>(b.Buckets.ToDictionary(kv => kv.Key, kv => kv.Value - a.Buckets.GetValueOrDefault(kv.Key))));
+
+        /// <summary>The smallest bucket bound holding at least a share <paramref name="q"/> of the observations (exact for counts when the buckets are 1, 2, 3, …).</summary>
+        public double UpperBound(double q) =>
+            Buckets.Count == 0 || Buckets.Last().Value <= 0 ? double.NaN : Buckets.First(b => b.Value >= q * Buckets.Last().Value).Key;
 
         public double Quantile(double q)
         {
