@@ -59,11 +59,16 @@ public static class PipelineBenchCommand
     /// <summary>How often the simulated console asks for each camera's frame (the Cameras page's polling).</summary>
     private static readonly TimeSpan WatcherPoll = TimeSpan.FromSeconds(3);
 
+    private static readonly Option<bool> AllViews = new("--all-views")
+    {
+        Description = "The view gate as it was before spacing, for A/B: no least time between a track's views (Pipeline:MinEmbedInterval 0), no early stop for clear strangers (Pipeline:ClearUnknownMargin 0), first views not held back (Pipeline:HoldFirstViews false)",
+    };
+
     public static Command Create()
     {
         var command = new Command("pipeline", "The whole pipeline on N live cameras (1080p RTSP of the sample photos, or --clip files): fps, latency, pixels searched, CPU, RSS (min face 40 unless --min-face)")
         {
-            Cameras, Seconds, Fps, MaxWidth, Clips, Mode, NoAttributes, NoPreviews, WatchPreviews, CliOptions.Markdown,
+            Cameras, Seconds, Fps, MaxWidth, Clips, Mode, NoAttributes, NoPreviews, WatchPreviews, AllViews, CliOptions.Markdown,
         };
         command.SetAction(RunAsync);
         return command;
@@ -91,6 +96,7 @@ public static class PipelineBenchCommand
         }
 
         string previewing = !previews ? "off" : watched ? "on, every camera watched" : "on, nobody watching";
+        bool allViews = args.GetValue(AllViews);
         if (args.GetValue(CliOptions.MinFace) is null)
         {
             ctx.Mtcnn.MinFaceSize = 40;
@@ -122,20 +128,25 @@ public static class PipelineBenchCommand
                 $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; provider {engine.ExecutionProvider}, " +
                 $"detector min face {ctx.Mtcnn.MinFaceSize} px, embedder {engine.Embedder.ModelId}, event attributes {(attributes ? "on" : "off")}, console previews {previewing}",
                 $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --fps {fps} --max-width {maxWidth} --mode {mode} " +
-                string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId}{(attributes ? "" : " --no-attributes")}{(previews ? "" : " --no-previews")}{(watched ? " --watch-previews" : "")} ({sources}; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
+                string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId}{(attributes ? "" : " --no-attributes")}{(previews ? "" : " --no-previews")}{(watched ? " --watch-previews" : "")}{(allViews ? " --all-views" : "")} ({sources}; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
                 "",
                 "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | pixels searched | full passes | detect ms per batch (frames per batch) | embed ms per batch | embed ms per view (views) | attributes ms per event (events) | CPU (of all cores) | CPU ms per analysed frame | RSS |",
                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
             };
             var notes = new List<string>();
+            var viewNotes = new List<string>();
             foreach (var n in counts)
             {
-                var (line, note) = await MeasureAsync(ctx, engine, gallery, urls.Take(n).ToList(), mode, fps, maxWidth, attributes, previews, watched, TimeSpan.FromSeconds(seconds), cancel);
+                var (line, note, views) = await MeasureAsync(ctx, engine, gallery, urls.Take(n).ToList(), mode, fps, maxWidth, attributes, previews, watched, allViews, TimeSpan.FromSeconds(seconds), cancel);
                 lines.Add(line);
                 notes.Add(note);
+                viewNotes.Add(views);
+                Console.Error.WriteLine(views);
                 Console.Error.WriteLine(line);
             }
 
+            lines.Add("");
+            lines.AddRange(viewNotes);
             if (previews)
             {
                 lines.Add("");
@@ -163,9 +174,9 @@ public static class PipelineBenchCommand
         return 0;
     }
 
-    /// <summary>The session's table row, and a line on the console previews encoded meanwhile.</summary>
-    private static async Task<(string Row, string Previews)> MeasureAsync(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, string mode, double fps, int maxWidth,
-        bool attributes, bool previews, bool watched, TimeSpan duration, CancellationToken cancel)
+    /// <summary>The session's table row, a line on the console previews encoded meanwhile and one on where the embedded views went.</summary>
+    private static async Task<(string Row, string Previews, string Views)> MeasureAsync(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, string mode, double fps,
+        int maxWidth, bool attributes, bool previews, bool watched, bool allViews, TimeSpan duration, CancellationToken cancel)
     {
         // The worker's composition root with this bench's cameras, engine, gallery, sink and registry.
         var cameras = urls.Select((url, i) => new CameraOptions { Id = $"cam{i + 1}", Url = url, AnalysisFps = fps, MaxWidth = maxWidth }).ToList();
@@ -184,6 +195,13 @@ public static class PipelineBenchCommand
                 {
                     s.Console.PreviewInterval = TimeSpan.Zero;
                 }
+                if (allViews)
+                {
+                    s.Pipeline.MinEmbedInterval = TimeSpan.Zero;
+                    s.Pipeline.ClearUnknownMargin = 0;
+                    s.Pipeline.HoldFirstViews = false;
+                }
+
                 s.Detector.Mtcnn.MinFaceSize = ctx.Mtcnn.MinFaceSize;
                 s.Cameras.AddRange(cameras);
             },
@@ -230,8 +248,13 @@ public static class PipelineBenchCommand
         double encoded = after.PreviewCount - before.PreviewCount;
         var note = string.Create(CultureInfo.InvariantCulture,
             $"{urls.Count} camera(s): {encoded:0} console previews encoded in {wall:0} s, {1000 * (after.PreviewSum - before.PreviewSum) / Math.Max(1, encoded):0.0} ms each on the encoder's task (scale, draw, JPEG)");
+        var perTrack = Histogram.Delta(before.ViewsPerTrack, after.ViewsPerTrack);
+        double tracks = perTrack.Buckets.Count == 0 ? 0 : perTrack.Buckets.Last().Value;
+        var viewsNote = string.Create(CultureInfo.InvariantCulture,
+            $"{urls.Count} camera(s): {views:0} views embedded ({views / analysed:0.00} per analysed frame; embed batches took {after.EmbedSum - before.EmbedSum:0.0} s of wall time, the process used {cpuSeconds:0} CPU-seconds); " +
+            $"tracks ended with views {tracks:0}, views per track p50 / p95 ≤ {perTrack.UpperBound(0.5):0} / ≤ {perTrack.UpperBound(0.95):0}");
         return (string.Create(CultureInfo.InvariantCulture,
-            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {viewMs:0} ({views:0}) | {describeMs:0} ({described:0}) | {cpu * 100:0} % | {1000 * cpuSeconds / analysed:0} | {rss / (1 << 20)} MiB |"), note);
+            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {viewMs:0} ({views:0}) | {describeMs:0} ({described:0}) | {cpu * 100:0} % | {1000 * cpuSeconds / analysed:0} | {rss / (1 << 20)} MiB |"), note, viewsNote);
     }
 
     /// <summary>The console's Cameras page, open on every camera: asks for each camera's frame every <see cref="WatcherPoll"/>.</summary>
@@ -255,7 +278,7 @@ public static class PipelineBenchCommand
         }
     }
 
-    private sealed record Counters(double Analysed, double Dropped, double DetectSum, double DetectCount, double EmbedSum, double EmbedCount, double Embedded, double DescribeSum, double Described, double ScannedShare, double FullScans, double PreviewSum, double PreviewCount, Histogram Latency);
+    private sealed record Counters(double Analysed, double Dropped, double DetectSum, double DetectCount, double EmbedSum, double EmbedCount, double Embedded, double DescribeSum, double Described, double ScannedShare, double FullScans, double PreviewSum, double PreviewCount, Histogram Latency, Histogram ViewsPerTrack);
 
     private static async Task<Counters> SnapshotAsync(PipelineMetrics m)
     {
@@ -278,7 +301,8 @@ public static class PipelineBenchCommand
             Sum("facestream_detect_full_scans_total{"),
             Sum("facestream_stage_latency_seconds_sum{stage=\"preview\"}"),
             Sum("facestream_stage_latency_seconds_count{stage=\"preview\"}"),
-            Histogram.Parse(text, "facestream_frame_latency_seconds_bucket{"));
+            Histogram.Parse(text, "facestream_frame_latency_seconds_bucket{"),
+            Histogram.Parse(text, "facestream_track_views_bucket{"));
     }
 
     /// <summary>Cumulative bucket counts summed over label sets, as Prometheus' histogram_quantile reads them.</summary>
@@ -300,6 +324,10 @@ public static class PipelineBenchCommand
 
         public static Histogram Delta(Histogram a, Histogram b) =>
             new(new SortedDictionary<double, double>(b.Buckets.ToDictionary(kv => kv.Key, kv => kv.Value - a.Buckets.GetValueOrDefault(kv.Key))));
+
+        /// <summary>The smallest bucket bound holding at least a share <paramref name="q"/> of the observations (exact for counts when the buckets are 1, 2, 3, …).</summary>
+        public double UpperBound(double q) =>
+            Buckets.Count == 0 || Buckets.Last().Value <= 0 ? double.NaN : Buckets.First(b => b.Value >= q * Buckets.Last().Value).Key;
 
         public double Quantile(double q)
         {

@@ -7,10 +7,17 @@ public sealed class TrackVotes
 
     public Verdict Published { get; private set; } = Verdict.Undecided;
 
+    /// <summary>Votes added since the track began (the window keeps only the last n).</summary>
+    public int Added { get; private set; }
+
+    /// <summary>Whether the window is full and every vote in it scored below <paramref name="similarity"/> (a clear stranger).</summary>
+    public bool AllBelow(float similarity, DecisionOptions o) => _votes.Count >= o.VoteWindow && _votes.All(v => v.Similarity < similarity);
+
     /// <summary>Adds a vote and returns a new verdict when k of the last n votes agree (known), or n votes name nobody (unknown).</summary>
     public (Verdict Verdict, Vote Evidence) Add(Vote vote, DecisionOptions o)
     {
         _votes.Add(vote);
+        Added++;
         if (_votes.Count > o.VoteWindow)
         {
             _votes.RemoveAt(0);

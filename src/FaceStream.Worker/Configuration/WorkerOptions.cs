@@ -38,6 +38,20 @@ public sealed class PipelineOptions
     [Range(1.0, 100.0)]
     public float BetterViewFactor { get; set; } = 1.15f;
 
+    /// <summary>Least time between two embedded views of a track (consecutive frames at 5 fps are 0.2 s apart and nearly the same picture); a closer view is embedded only while the first votes are collected and only if it beats the best by BetterViewFactor; 0 = no spacing.</summary>
+    public TimeSpan MinEmbedInterval { get; set; } = TimeSpan.FromSeconds(0.4);
+
+    /// <summary>Hold a track's first views back until it has Decision:VotesNeeded of them (fewer decide nothing): a track that never gets that many costs no embedding.</summary>
+    public bool HoldFirstViews { get; set; } = true;
+
+    /// <summary>A track whose last Decision:VoteWindow views all scored below the known threshold by more than this is a clear stranger: no more views until one beats its best quality by UnknownRetryFactor; 0 = off.</summary>
+    [Range(0.0, 1.0)]
+    public float ClearUnknownMargin { get; set; } = 0.15f;
+
+    /// <summary>How much better (quality factor) a clear stranger's view must be than its best embedded one to be embedded.</summary>
+    [Range(1.0, 100.0)]
+    public float UnknownRetryFactor { get; set; } = 1.5f;
+
     /// <summary>Longest wait for in-flight work at shutdown.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -77,6 +91,21 @@ public sealed class PipelineOptions
         if (BetterViewFactor < 1)
         {
             yield return $"{Section}:BetterViewFactor = {BetterViewFactor} must be ≥ 1";
+        }
+
+        if (MinEmbedInterval < TimeSpan.Zero || MinEmbedInterval > TimeSpan.FromSeconds(10))
+        {
+            yield return $"{Section}:MinEmbedInterval = {MinEmbedInterval} must be between 0 and 10 s";
+        }
+
+        if (ClearUnknownMargin is < 0 or > 1)
+        {
+            yield return $"{Section}:ClearUnknownMargin = {ClearUnknownMargin} must be in [0, 1] (0 = off)";
+        }
+
+        if (UnknownRetryFactor is < 1 or > 100)
+        {
+            yield return $"{Section}:UnknownRetryFactor = {UnknownRetryFactor} must be between 1 and 100";
         }
     }
 }

@@ -26,6 +26,8 @@ public sealed class PipelineMetrics
         TracksStarted = f.CreateCounter("facestream_tracks_started_total", "Tracks started.", "camera");
         TracksEnded = f.CreateCounter("facestream_tracks_ended_total", "Tracks ended.", "camera");
         Embeddings = f.CreateCounter("facestream_embeddings_total", "Face views embedded.", "camera");
+        ViewsPerTrack = f.CreateHistogram("facestream_track_views", "Views embedded per track, observed when the track ends (tracks with at least one view).",
+            new HistogramConfiguration { Buckets = [1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32] });
         AttributesAnalysed = f.CreateCounter("facestream_attributes_analysed_total", "Faces whose attributes were read (Events:Attributes: one per match or unknown event).", "camera");
         GateRejections = f.CreateCounter("facestream_gate_rejections_total", "Face views not embedded, by gate.", "reason");
         Matches = f.CreateCounter("facestream_matches_total", "Tracks recognised as a watchlist identity.", "camera");
@@ -67,6 +69,7 @@ public sealed class PipelineMetrics
     public Counter TracksStarted { get; }
     public Counter TracksEnded { get; }
     public Counter Embeddings { get; }
+    public Histogram ViewsPerTrack { get; }
     public Counter AttributesAnalysed { get; }
     public Counter GateRejections { get; }
     public Counter Matches { get; }

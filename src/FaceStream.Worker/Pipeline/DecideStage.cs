@@ -12,11 +12,11 @@ namespace FaceStream.Worker.Pipeline;
 /// embed ─► decide ─► describe: searches the watchlist with each embedded view, applies the open-set rule, adds the vote
 /// to its track's tally (k of the last n views agree: a match; n views naming nobody: unknown) and quiets a match of the
 /// same identity on the same camera within Events:Cooldown. The one owner of per-track decision state and of the
-/// cooldown; tells the gate stage which tracks it recognised.
+/// cooldown; tells the gate stage which tracks it recognised and which are clear strangers.
 /// </summary>
 /// <param name="faceSnapshots">Encode the face crop for the event's snapshot.</param>
 /// <param name="previews">The console's camera previews: told each recognised track's name (null = none).</param>
-internal sealed class DecideStage(WorkerSettings settings, Func<GalleryIndex> gallery, Func<float> threshold, ChannelWriter<TrackKey> recognised, PipelineMetrics metrics,
+internal sealed class DecideStage(WorkerSettings settings, Func<GalleryIndex> gallery, Func<float> threshold, ChannelWriter<TrackNews> news, PipelineMetrics metrics,
     bool faceSnapshots, TimeProvider? clock = null, CameraPreviews? previews = null)
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
@@ -78,7 +78,8 @@ internal sealed class DecideStage(WorkerSettings settings, Func<GalleryIndex> ga
         var v = embedded.View;
         var index = gallery();
         var d = settings.Decision;
-        var vote = OpenSetRule.Judge(index.Search(embedded.Embedding, 2), threshold(), d.Margin, v.Quality);
+        float known = threshold();
+        var vote = OpenSetRule.Judge(index.Search(embedded.Embedding, 2), known, d.Margin, v.Quality);
         if (!_votes.TryGetValue(v.Track, out var votes))
         {
             _votes[v.Track] = votes = new TrackVotes();
@@ -87,8 +88,12 @@ internal sealed class DecideStage(WorkerSettings settings, Func<GalleryIndex> ga
         var (verdict, evidence) = votes.Add(vote, d);
         if (verdict == Verdict.Known)
         {
-            recognised.TryWrite(v.Track);
+            news.TryWrite(new TrackNews(v.Track, TrackOutlook.Recognised, votes.Added));
             previews?.Named(v.Track, evidence.Identity!.Name);
+        }
+        else if (votes.Published != Verdict.Known && settings.Pipeline.ClearUnknownMargin > 0 && votes.AllBelow(known - settings.Pipeline.ClearUnknownMargin, d))
+        {
+            news.TryWrite(new TrackNews(v.Track, TrackOutlook.ClearStranger, votes.Added));
         }
 
         if (verdict == Verdict.Undecided || (verdict == Verdict.Unknown && !d.ReportUnknown))

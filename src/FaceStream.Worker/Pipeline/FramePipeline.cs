@@ -17,7 +17,7 @@ namespace FaceStream.Worker.Pipeline;
 /// <code>
 /// cameras ─► [frame queue per camera] ─► detect ─► [batch] ─► track + gate ─► [views] ─► embed ─► [embedded] ─► decide ─► [decisions] ─► describe ─► [described] ─► publish ─► sinks
 ///                                                              ▲                                                 │
-///                                                              └──────────────── [recognised tracks] ◄───────────┘
+///                                                              └──────────────── [track news] ◄──────────────────┘
 /// </code>
 /// Each stage is a class that owns its state; only immutable messages cross the bounded channels between them
 /// (docs/architecture.md: who owns what, on which thread).
@@ -71,15 +71,15 @@ public sealed class FramePipeline : IAsyncDisposable
         metrics.Info.WithLabels(Hosting.ProductVersion.Current, executionProvider, "mtcnn", embedder.ModelId).Set(1);
         _events = new EventPublisher(sinks, metrics, logs.CreateLogger("FaceStream.Events"), settings.Events.BufferSize);
         var frameArrived = new FrameSignal();
-        // The one feedback edge: decide tells the gate which tracks need no more views (a few bytes per recognised track).
-        var recognised = Channel.CreateUnbounded<TrackKey>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        // The one feedback edge: decide tells the gate which tracks need no more views, or fewer (a few bytes per recognised track or clear stranger).
+        var news = Channel.CreateUnbounded<TrackNews>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         _cameras = new CameraSupervisor(settings, _pool, metrics, frameArrived, _events, logs);
         _detect = new DetectStage(settings.Pipeline, Scans = new CameraScans(settings.Detector, detector), _cameras, frameArrived, metrics, _log);
         Previews = new CameraPreviews(settings.Console, metrics, _log);
-        _gate = new TrackGateStage(settings, snapshots is not null && settings.Events.Snapshots.Frame, camera => _cameras.Feeds.Any(f => f.Ref == camera), recognised.Reader, metrics, _log,
+        _gate = new TrackGateStage(settings, snapshots is not null && settings.Events.Snapshots.Frame, camera => _cameras.Feeds.Any(f => f.Ref == camera), news.Reader, metrics, _log,
             Previews);
         _embed = new EmbedStage(settings.Pipeline, embedder, metrics, _log);
-        _decide = new DecideStage(settings, () => _gallery, () => KnownThreshold, recognised.Writer, metrics, snapshots is not null && settings.Events.Snapshots.Face,
+        _decide = new DecideStage(settings, () => _gallery, () => KnownThreshold, news.Writer, metrics, snapshots is not null && settings.Events.Snapshots.Face,
             previews: Previews);
         _describe = new DescribeStage(attributes, settings.Pipeline.EmbedBatchSize, metrics, _log);
         _publish = new PublishStage(snapshots, _events, _log);

@@ -15,6 +15,20 @@ internal sealed record CameraRef(string Id, long Generation, CameraMetrics Metri
 /// <summary>One track of one start of one camera: the key of every piece of per-track state.</summary>
 internal readonly record struct TrackKey(string Camera, long Generation, long Track);
 
+/// <summary>decide ─► track + gate, the one feedback edge: a track needs no more views (recognised), or fewer (a clear stranger).</summary>
+/// <param name="Views">Views the track had voted with when this was said: the gate takes a clear stranger's news only while it has sent no newer view.</param>
+internal readonly record struct TrackNews(TrackKey Track, TrackOutlook Outlook, int Views);
+
+/// <summary>What a track's votes so far say about its next views.</summary>
+internal enum TrackOutlook
+{
+    /// <summary>Recognised: no more views.</summary>
+    Recognised,
+
+    /// <summary>Every view in the vote window scored far below the threshold (Pipeline:ClearUnknownMargin): only a much better view is worth embedding.</summary>
+    ClearStranger,
+}
+
 /// <summary>One analysed frame and the faces found in it.</summary>
 /// <param name="DeliveredTicks"><see cref="System.Diagnostics.Stopwatch"/> ticks when the source delivered the frame (latency metrics).</param>
 internal sealed record DetectedFrame(CameraRef Camera, ImageFrame Image, DateTimeOffset Timestamp, TimeSpan MediaTime, long DeliveredTicks, IReadOnlyList<DetectedFace> Faces);

@@ -11,9 +11,10 @@ namespace FaceStream.Worker.Pipeline;
 
 /// <summary>
 /// detect ─► track + gate ─► embed: follows faces per camera (one tracker per camera start), applies the quality gates
-/// and sends on only the views worth embedding: a track's first views (to reach a decision), then clearly better
-/// ones, never more than Pipeline:MaxEmbedsPerTrack, none once the decide stage has recognised the track. Owns the
-/// trackers and each track's gate state; learns of recognised tracks from the decide stage's feedback channel.
+/// and sends on only the views worth embedding: a track's first views, at least Pipeline:MinEmbedInterval apart (to
+/// reach a decision with views that differ), then clearly better ones, never more than Pipeline:MaxEmbedsPerTrack, none
+/// once the decide stage has recognised the track and only much better ones once it called the track a clear stranger.
+/// Owns the trackers and each track's gate state; learns what the votes say from the decide stage's feedback channel.
 /// </summary>
 internal sealed class TrackGateStage
 {
@@ -23,26 +24,28 @@ internal sealed class TrackGateStage
     private readonly WorkerSettings _settings;
     private readonly bool _frameSnapshots;
     private readonly Func<CameraRef, bool> _running;
-    private readonly ChannelReader<TrackKey> _recognised;
+    private readonly ChannelReader<TrackNews> _news;
     private readonly ILogger _log;
     private readonly Prometheus.Counter.Child[] _gateRejections;
+    private readonly Prometheus.Histogram _viewsPerTrack;
     private readonly Dictionary<string, CameraTracks> _cameras = new(StringComparer.Ordinal);
     private readonly float[] _scratch;
     private readonly CameraPreviews? _previews;
 
     /// <param name="running">Whether a camera start is still running (a camera that is gone has its tracks ended).</param>
-    /// <param name="recognised">Tracks the decide stage recognised: they need no more views.</param>
+    /// <param name="news">What the decide stage says of tracks: recognised ones need no more views, clear strangers only much better ones.</param>
     /// <param name="frameSnapshots">Encode the whole frame with each view (events carry frame snapshots).</param>
     /// <param name="previews">The console's camera previews, offered each tracked frame (null = none).</param>
-    public TrackGateStage(WorkerSettings settings, bool frameSnapshots, Func<CameraRef, bool> running, ChannelReader<TrackKey> recognised, PipelineMetrics metrics, ILogger log,
+    public TrackGateStage(WorkerSettings settings, bool frameSnapshots, Func<CameraRef, bool> running, ChannelReader<TrackNews> news, PipelineMetrics metrics, ILogger log,
         CameraPreviews? previews = null)
     {
         _previews = previews;
         _settings = settings;
         _frameSnapshots = frameSnapshots;
         _running = running;
-        _recognised = recognised;
+        _news = news;
         _log = log;
+        _viewsPerTrack = metrics.ViewsPerTrack;
         _gateRejections = Enum.GetValues<GateRejection>().Select(r => metrics.GateRejections.WithLabels(r.ToString().ToLowerInvariant())).ToArray();
         _scratch = new float[settings.Quality.SharpnessCropSize * settings.Quality.SharpnessCropSize];
     }
@@ -75,6 +78,11 @@ internal sealed class TrackGateStage
         }
         finally
         {
+            foreach (var gate in _cameras.Values.SelectMany(c => c.Gates.Values))
+            {
+                gate.DropHeld();
+            }
+
             output.TryComplete();
         }
     }
@@ -82,11 +90,20 @@ internal sealed class TrackGateStage
     /// <summary>One batch: the decide stage's news first, then cameras that went away, then each frame in order.</summary>
     internal async Task ProcessAsync(DetectedBatch batch, ChannelWriter<TrackMessage> output)
     {
-        while (_recognised.TryRead(out var key))
+        while (_news.TryRead(out var news))
         {
+            var key = news.Track;
             if (_cameras.TryGetValue(key.Camera, out var c) && c.Camera.Generation == key.Generation && c.Gates.TryGetValue(key.Track, out var gate))
             {
-                gate.Recognised = true;
+                if (news.Outlook == TrackOutlook.Recognised)
+                {
+                    gate.Recognised = true;
+                }
+                else if (news.Views == gate.Attempts)
+                {
+                    // Older news is stale: a view sent since may have scored near the threshold.
+                    gate.ClearStranger = true;
+                }
             }
         }
 
@@ -129,8 +146,23 @@ internal sealed class TrackGateStage
             {
                 gate.Attempts++;
                 gate.BestQuality = Math.Max(gate.BestQuality, quality);
+                gate.LastEmbedded = frame.Timestamp;
+                gate.ClearStranger = false;
                 var view = new FaceView(new TrackKey(camera.Camera.Id, camera.Camera.Generation, track.Id), face, quality, FaceCrop.From(frame.Image, face),
                     frame.Timestamp, frame.MediaTime, frame.DeliveredTicks, _frameSnapshots ? FaceAnnotator.EncodeJpeg(frame.Image, SnapshotJpegQuality) : null);
+                if (_settings.Pipeline.HoldFirstViews && gate.Attempts < _settings.Decision.VotesNeeded)
+                {
+                    // Fewer views than a decision needs decide nothing: they wait (a small crop each) until there are enough.
+                    gate.Held.Add(view);
+                    continue;
+                }
+
+                foreach (var held in gate.Held)
+                {
+                    await SendAsync(held, output);
+                }
+
+                gate.Held.Clear();
                 // Waits when the embedder is behind: detection slows, live cameras drop their oldest frames (counted).
                 await SendAsync(view, output);
             }
@@ -141,7 +173,12 @@ internal sealed class TrackGateStage
         m.FrameLatency.Observe(System.Diagnostics.Stopwatch.GetElapsedTime(frame.DeliveredTicks).TotalSeconds);
     }
 
-    /// <summary>The view's quality when it should be embedded: on a track's first views (to reach a decision), then only clearly better ones.</summary>
+    /// <summary>
+    /// The view's quality when it should be embedded: a track's first view; while its first Decision:VoteWindow votes are
+    /// collected, a view at least Pipeline:MinEmbedInterval after the last one (or a clearly better one sooner); then only
+    /// a clearly better view (Pipeline:BetterViewFactor) that far apart; for a clear stranger, only a much better one
+    /// (Pipeline:UnknownRetryFactor). Frames 0.2 s apart are nearly the same picture: their votes are not independent.
+    /// </summary>
     private float? WorthEmbedding(DetectedFrame frame, DetectedFace face, GateState gate)
     {
         if (gate.Recognised || gate.Attempts >= _settings.Pipeline.MaxEmbedsPerTrack)
@@ -156,8 +193,22 @@ internal sealed class TrackGateStage
             return null;
         }
 
+        float q = report.Quality;
+        if (gate.Attempts == 0)
+        {
+            return q;
+        }
+
+        var p = _settings.Pipeline;
+        bool spaced = frame.Timestamp - gate.LastEmbedded >= p.MinEmbedInterval;
+        if (gate.ClearStranger)
+        {
+            return spaced && q > gate.BestQuality * p.UnknownRetryFactor ? q : null;
+        }
+
+        bool better = q > gate.BestQuality * p.BetterViewFactor;
         bool deciding = gate.Attempts < _settings.Decision.VoteWindow;
-        return deciding || report.Quality > gate.BestQuality * _settings.Pipeline.BetterViewFactor ? report.Quality : null;
+        return (deciding && (spaced || better)) || (spaced && better) ? q : null;
     }
 
     /// <summary>The camera's tracks; a new start of the camera (its settings changed) ends the previous start's tracks first.</summary>
@@ -192,11 +243,19 @@ internal sealed class TrackGateStage
         }
     }
 
-    /// <summary>Forgets the track; later stages hear of it only if it ever sent them a view.</summary>
+    /// <summary>Forgets the track (and drops the views it held back); later stages hear of it only if it ever sent them a view.</summary>
     private async ValueTask EndAsync(CameraTracks camera, long track, ChannelWriter<TrackMessage> output)
     {
-        if (camera.Gates.Remove(track, out var gate) && gate.Attempts > 0)
+        if (!camera.Gates.Remove(track, out var gate))
         {
+            return;
+        }
+
+        int sent = gate.Sent;
+        gate.DropHeld();
+        if (sent > 0)
+        {
+            _viewsPerTrack.Observe(sent);
             try
             {
                 await output.WriteAsync(new TrackEnded(new TrackKey(camera.Camera.Id, camera.Camera.Generation, track)), _stopping);
@@ -235,12 +294,31 @@ internal sealed class TrackGateStage
     /// <summary>What the gate remembers of a track.</summary>
     private sealed class GateState
     {
+        /// <summary>Views taken (sent on or held back).</summary>
         public int Attempts { get; set; }
+
+        /// <summary>Views taken but held back until the track has Decision:VotesNeeded of them (Pipeline:HoldFirstViews).</summary>
+        public List<FaceView> Held { get; } = [];
+
+        /// <summary>Views sent on to the embedder.</summary>
+        public int Sent => Attempts - Held.Count;
+
+        public void DropHeld()
+        {
+            Held.ForEach(v => v.Crop.Dispose());
+            Held.Clear();
+        }
 
         /// <summary>Best quality embedded so far (for "clearly better view" decisions).</summary>
         public float BestQuality { get; set; }
 
+        /// <summary>When the last view was embedded (frame time).</summary>
+        public DateTimeOffset LastEmbedded { get; set; }
+
         /// <summary>The decide stage recognised the track: no more views needed.</summary>
         public bool Recognised { get; set; }
+
+        /// <summary>The decide stage found every vote so far far below the threshold, and no view has been sent since.</summary>
+        public bool ClearStranger { get; set; }
     }
 }

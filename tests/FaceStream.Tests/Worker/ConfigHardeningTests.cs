@@ -82,7 +82,11 @@ public class ConfigHardeningTests
     [InlineData("Detector:Adaptive:MinMotionCells", "0", "Detector:Adaptive:MinMotionCells = 0 must be between 1 and 10000")]
     [InlineData("Detector:Adaptive:MaxMovingShare", "1.5", "Detector:Adaptive:MaxMovingShare = 1.5 must be between 0.01 and 1")]
     [InlineData("Detector:Adaptive:TrackPadding", "-1", "Detector:Adaptive:TrackPadding = -1 must be between 0 and 5")]
-    public void A_bad_detection_mode_or_adaptive_setting_is_refused_naming_the_key_and_the_allowed_values(string key, string value, string expected)
+    [InlineData("Pipeline:MinEmbedInterval", "-00:00:01", "Pipeline:MinEmbedInterval = -00:00:01 must be between 0 and 10 s")]
+    [InlineData("Pipeline:MinEmbedInterval", "00:01:00", "Pipeline:MinEmbedInterval = 00:01:00 must be between 0 and 10 s")]
+    [InlineData("Pipeline:ClearUnknownMargin", "-0.1", "Pipeline:ClearUnknownMargin = -0.1 must be in [0, 1] (0 = off)")]
+    [InlineData("Pipeline:UnknownRetryFactor", "0.9", "Pipeline:UnknownRetryFactor = 0.9 must be between 1 and 100")]
+    public void A_bad_detection_mode_adaptive_or_view_gate_setting_is_refused_naming_the_key_and_the_allowed_values(string key, string value, string expected)
     {
         var e = Assert.Throws<WorkerConfigurationException>(() => Load(new Dictionary<string, string?> { [key] = value }));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);

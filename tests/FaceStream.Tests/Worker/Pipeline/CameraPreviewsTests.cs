@@ -72,7 +72,7 @@ public class CameraPreviewsTests(WorkerEngineFixture fixture) : IClassFixture<Wo
         previews.Watch("door");
         previews.Watch("yard");
         var image = Grey(160);
-        var gate = new TrackGateStage(new WorkerSettings(), false, _ => true, Channel.CreateUnbounded<TrackKey>().Reader, _metrics, NullLogger.Instance, previews);
+        var gate = new TrackGateStage(new WorkerSettings(), false, _ => true, Channel.CreateUnbounded<TrackNews>().Reader, _metrics, NullLogger.Instance, previews);
         var encoding = previews.RunAsync();
         var sink = Channel.CreateUnbounded<TrackMessage>();
 
@@ -204,7 +204,7 @@ public class CameraPreviewsTests(WorkerEngineFixture fixture) : IClassFixture<Wo
     /// <summary>One frame through a track + gate stage with <paramref name="previews"/>, then the encoder drained.</summary>
     private async Task Gate(CameraPreviews previews, CameraRef camera, ImageFrame image, int second, IReadOnlyList<DetectedFace> faces)
     {
-        var gate = new TrackGateStage(new WorkerSettings(), false, _ => true, Channel.CreateUnbounded<TrackKey>().Reader, _metrics, NullLogger.Instance, previews);
+        var gate = new TrackGateStage(new WorkerSettings(), false, _ => true, Channel.CreateUnbounded<TrackNews>().Reader, _metrics, NullLogger.Instance, previews);
         var encoding = previews.RunAsync();
         await gate.ProcessAsync(new DetectedBatch([new DetectedFrame(camera, image, T0.AddSeconds(second), TimeSpan.FromSeconds(second), 0, faces)]),
             Channel.CreateUnbounded<TrackMessage>().Writer);

@@ -88,7 +88,7 @@ public class CameraScansTests(WorkerEngineFixture fixture) : IClassFixture<Worke
     private (CameraScans, TrackGateStage) Stages()
     {
         var scans = new CameraScans(_settings.Detector, fixture.Engine.Detector) { Scanned = _scanned.Add };
-        var gate = new TrackGateStage(_settings, frameSnapshots: false, _ => true, Channel.CreateUnbounded<TrackKey>().Reader, _metrics, NullLogger.Instance);
+        var gate = new TrackGateStage(_settings, frameSnapshots: false, _ => true, Channel.CreateUnbounded<TrackNews>().Reader, _metrics, NullLogger.Instance);
         return (scans, gate);
     }
 

@@ -14,7 +14,7 @@ public class DecideStageTests
     private const int Dimension = 8;
     private static readonly Identity Alice = new("alice", "Alice A"), Bob = new("bob", "Bob B");
 
-    private readonly Channel<TrackKey> _recognised = Channel.CreateUnbounded<TrackKey>();
+    private readonly Channel<TrackNews> _news = Channel.CreateUnbounded<TrackNews>();
     private readonly Prometheus.CollectorRegistry _registry = Prometheus.Metrics.NewCustomRegistry();
     private readonly ManualClock _clock = new();
     private readonly WorkerSettings _settings = new();
@@ -29,7 +29,7 @@ public class DecideStageTests
     private DecideStage Stage(FaceStream.Worker.Metrics.PipelineMetrics metrics)
     {
         var gallery = new GalleryIndex("test-8", Dimension, [(Alice, Axis(0)), (Bob, Axis(1))], prefilter: false);
-        return new DecideStage(_settings, () => gallery, () => 0.5f, _recognised.Writer, metrics, faceSnapshots: true, _clock);
+        return new DecideStage(_settings, () => gallery, () => 0.5f, _news.Writer, metrics, faceSnapshots: true, _clock);
     }
 
     private static EmbeddedView Seen(TrackKey track, int axis, int second = 0) => new(View(track, Grey(), Face(), second: second), Axis(axis));
@@ -51,8 +51,8 @@ public class DecideStageTests
         Assert.Equal("test-8", match.ModelId);
         Assert.Equal(T0.AddSeconds(1), match.FrameTimestamp);
         Assert.NotNull(decision.FaceJpeg);
-        Assert.True(_recognised.Reader.TryRead(out var told));
-        Assert.Equal(track, told);
+        Assert.True(_news.Reader.TryRead(out var told));
+        Assert.Equal(new TrackNews(track, TrackOutlook.Recognised, 2), told);
         Assert.Equal(1, metrics.Matches.WithLabels("door").Value);
     }
 
@@ -105,7 +105,61 @@ public class DecideStageTests
         Assert.Null(stage.Decide(Seen(track, 7)));
 
         Assert.Equal(3, unknown.TrackId);
-        Assert.False(_recognised.Reader.TryRead(out _));
+        Assert.DoesNotContain(Told(), n => n.Outlook == TrackOutlook.Recognised);
+    }
+
+    private List<TrackNews> Told()
+    {
+        var told = new List<TrackNews>();
+        while (_news.Reader.TryRead(out var n))
+        {
+            told.Add(n);
+        }
+
+        return told;
+    }
+
+    /// <summary>An embedding whose similarity to Alice is <paramref name="similarity"/> and to Bob 0.</summary>
+    private static EmbeddedView Resembling(TrackKey track, float similarity)
+    {
+        var v = new float[Dimension];
+        v[0] = similarity;
+        v[Dimension - 1] = MathF.Sqrt(1 - (similarity * similarity));
+        return new(View(track, Grey(), Face()), v);
+    }
+
+    [Fact]
+    public void A_full_window_of_votes_far_below_the_threshold_tells_the_gate_the_track_is_a_clear_stranger()
+    {
+        var stage = Stage(new(_registry));
+        var far = new TrackKey("door", 1, 1);
+        var near = new TrackKey("door", 1, 2);
+
+        // Threshold 0.5, Pipeline:ClearUnknownMargin 0.15: 0.30 is far below, 0.40 is near (a pose or light change away).
+        for (int i = 0; i < _settings.Decision.VoteWindow; i++)
+        {
+            Assert.Null(stage.Decide(Resembling(far, 0.30f)));
+            Assert.Null(stage.Decide(Resembling(near, 0.40f)));
+        }
+
+        Assert.Equal([new TrackNews(far, TrackOutlook.ClearStranger, _settings.Decision.VoteWindow)], Told());
+
+        // A further far view says it again with its own count: the gate takes only news as new as the views it sent.
+        Assert.Null(stage.Decide(Resembling(far, 0.30f)));
+        Assert.Equal([new TrackNews(far, TrackOutlook.ClearStranger, _settings.Decision.VoteWindow + 1)], Told());
+    }
+
+    [Fact]
+    public void With_the_clear_stranger_margin_off_the_gate_hears_nothing_of_unknown_tracks()
+    {
+        _settings.Pipeline.ClearUnknownMargin = 0;
+        var stage = Stage(new(_registry));
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Null(stage.Decide(Resembling(new TrackKey("door", 1, 1), 0f)));
+        }
+
+        Assert.Empty(Told());
     }
 
     [Fact]
