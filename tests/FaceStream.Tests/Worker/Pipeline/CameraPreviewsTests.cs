@@ -113,7 +113,7 @@ public class CameraPreviewsTests(WorkerEngineFixture fixture) : IClassFixture<Wo
         var previews = new CameraPreviews(new ConsoleOptions { PreviewInterval = TimeSpan.FromSeconds(2), PreviewWatchWindow = TimeSpan.FromSeconds(30) }, _metrics, clock: clock);
         var camera = Camera(_metrics);
         var made = _metrics.Previews.WithLabels("door");
-        var gate = new TrackGateStage(new WorkerSettings(), false, _ => true, Channel.CreateUnbounded<TrackKey>().Reader, _metrics, NullLogger.Instance, previews);
+        var gate = new TrackGateStage(new WorkerSettings(), false, _ => true, Channel.CreateUnbounded<TrackNews>().Reader, _metrics, NullLogger.Instance, previews);
         var encoding = previews.RunAsync();
         var sink = Channel.CreateUnbounded<TrackMessage>();
         var image = Grey(160);
