@@ -82,6 +82,8 @@ public class ConfigHardeningTests
     [InlineData("Detector:Adaptive:MinMotionCells", "0", "Detector:Adaptive:MinMotionCells = 0 must be between 1 and 10000")]
     [InlineData("Detector:Adaptive:MaxMovingShare", "1.5", "Detector:Adaptive:MaxMovingShare = 1.5 must be between 0.01 and 1")]
     [InlineData("Detector:Adaptive:TrackPadding", "-1", "Detector:Adaptive:TrackPadding = -1 must be between 0 and 5")]
+    [InlineData("Detector:Adaptive:JitterCells", "4", "Detector:Adaptive:JitterCells = 4 must be between 0 and 3")]
+    [InlineData("Detector:Adaptive:CrowdStillTiles", "1.5", "Detector:Adaptive:CrowdStillTiles = 1.5 must be between 0 and 1")]
     public void A_bad_detection_mode_or_adaptive_setting_is_refused_naming_the_key_and_the_allowed_values(string key, string value, string expected)
     {
         var e = Assert.Throws<WorkerConfigurationException>(() => Load(new Dictionary<string, string?> { [key] = value }));
