@@ -83,6 +83,7 @@ public class ConfigHardeningTests
     [InlineData("Detector:Adaptive:MaxMovingShare", "1.5", "Detector:Adaptive:MaxMovingShare = 1.5 must be between 0.01 and 1")]
     [InlineData("Detector:Adaptive:TrackPadding", "-1", "Detector:Adaptive:TrackPadding = -1 must be between 0 and 5")]
     [InlineData("Detector:Adaptive:JitterCells", "4", "Detector:Adaptive:JitterCells = 4 must be between 0 and 3")]
+    [InlineData("Detector:Adaptive:FaceRowBands", "-1", "Detector:Adaptive:FaceRowBands = -1 must be between 0 and 64")]
     [InlineData("Detector:Adaptive:CrowdStillTiles", "1.5", "Detector:Adaptive:CrowdStillTiles = 1.5 must be between 0 and 1")]
     public void A_bad_detection_mode_or_adaptive_setting_is_refused_naming_the_key_and_the_allowed_values(string key, string value, string expected)
     {
