@@ -19,7 +19,7 @@ public sealed record AdaptiveBatchResult(int Cameras, int Batches, double FullCp
 /// </summary>
 public static class AdaptiveBatchComparison
 {
-    public static async Task<AdaptiveBatchResult> RunAsync(IFaceDetector detector, IReadOnlyList<string> clips, double fps, float minFace, CancellationToken cancel)
+    public static async Task<AdaptiveBatchResult> RunAsync(IFaceDetector detector, IReadOnlyList<string> clips, double fps, MotionOptions motion, ScanOptions scan, float minFace, CancellationToken cancel)
     {
         var frames = new List<List<(ImageFrame Image, TimeSpan Media)>>();
         foreach (var clip in clips)
@@ -28,7 +28,7 @@ public static class AdaptiveBatchComparison
         }
 
         int batches = frames.Min(f => f.Count), n = clips.Count;
-        var scans = Enumerable.Range(0, n).Select(i => new CameraScan(new MotionOptions(), new ScanOptions(), minFace, (i * 0.6180339887) % 1)).ToArray();
+        var scans = Enumerable.Range(0, n).Select(i => new CameraScan(motion, scan, minFace, (i * 0.6180339887) % 1)).ToArray();
         var trackers = Enumerable.Range(0, n).Select(_ => new FaceTracker(new TrackerOptions())).ToArray();
         var process = Process.GetCurrentProcess();
         TimeSpan full = TimeSpan.Zero, oneByOne = TimeSpan.Zero, batched = TimeSpan.Zero;

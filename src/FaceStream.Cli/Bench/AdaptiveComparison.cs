@@ -85,7 +85,7 @@ public static class AdaptiveComparison
                 fullScans += plan.Full ? 1 : 0;
                 if (trace is not null)
                 {
-                    trace.WriteLine($"{clock.TotalSeconds:0.0}s {plan.Reason} motion {cameraScan.LastMotion.MovingShare:P0} regions {cameraScan.LastMotion.Regions.Count} windows {plan.Windows.Count} scanned {plan.ScannedShare(image.Width, image.Height):P0} full {full.Count} adaptive {adaptive.Count}");
+                    trace.WriteLine($"{clock.TotalSeconds:0.0}s {plan.Reason} motion {cameraScan.LastMotion.MovingShare:P0} regions {cameraScan.LastMotion.Regions.Count} windows {plan.Windows.Count} scanned {plan.ScannedShare(image.Width, image.Height):P0} est. cost {plan.Cost:P0} CPU ms {(cpu1 - cpu0).TotalMilliseconds:0} / {(cpu2 - cpu1).TotalMilliseconds:0} full {full.Count} adaptive {adaptive.Count}{Missed(full, adaptive)}");
                 }
 
                 scanned += plan.ScannedShare(image.Width, image.Height);
@@ -112,6 +112,11 @@ public static class AdaptiveComparison
             frames == 0 ? 0 : scanned / frames,
             frames == 0 ? 0 : fullCpu.TotalMilliseconds / frames, frames == 0 ? 0 : adaptiveCpu.TotalMilliseconds / frames);
     }
+
+    /// <summary>The full pass's faces the adaptive mode did not find in this frame, as " missed x,y size …" (empty when none).</summary>
+    private static string Missed(IReadOnlyList<DetectedFace> full, IReadOnlyList<DetectedFace> adaptive) =>
+        string.Concat(full.Where(f => !adaptive.Any(a => a.Box.IoU(f.Box) >= 0.5f))
+            .Select((f, i) => $"{(i == 0 ? " missed" : "")} {f.Box.X1:0},{f.Box.Y1:0} {Math.Max(f.Box.Width, f.Box.Height):0}px"));
 
     /// <summary>Runs the source to its end, handing each frame to <paramref name="onFrame"/> (which must not keep it).</summary>
     internal static async Task PlayAsync(VideoSource source, Action<VideoFrame> onFrame, CancellationToken cancel)

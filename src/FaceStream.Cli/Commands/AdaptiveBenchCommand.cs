@@ -39,6 +39,7 @@ public static class AdaptiveBenchCommand
         var ctx = CliContext.Create(args);
         double fps = args.GetValue(Fps);
         int loops = args.GetValue(Loops);
+        var adaptive = CliContext.LoadWorkerSettings(args).Detector.Adaptive;
         using var engine = ctx.Engine();
         var lines = new List<string>
         {
@@ -50,7 +51,7 @@ public static class AdaptiveBenchCommand
         };
         if (args.GetValue(Batched))
         {
-            var b = await AdaptiveBatchComparison.RunAsync(engine.Detector, clips, fps, ctx.Mtcnn.MinFaceSize, cancel);
+            var b = await AdaptiveBatchComparison.RunAsync(engine.Detector, clips, fps, adaptive.ToMotion(), adaptive.ToScan(), ctx.Mtcnn.MinFaceSize, cancel);
             lines[1] += " --batched";
             lines[3] = "| cameras | batches | CPU ms per batch: full | adaptive, window by window | adaptive, one call | windows per frame | pixels scanned | whole-frame passes |";
             lines[4] = "|---|---|---|---|---|---|---|---|";
@@ -61,7 +62,7 @@ public static class AdaptiveBenchCommand
 
         foreach (var clip in clips)
         {
-            var r = await AdaptiveComparison.RunAsync(engine.Detector, clip, fps, loops, new MotionOptions(), new ScanOptions(),
+            var r = await AdaptiveComparison.RunAsync(engine.Detector, clip, fps, loops, adaptive.ToMotion(), adaptive.ToScan(),
                 ctx.Mtcnn.MinFaceSize, new TrackerOptions(), args.GetValue(Trace) ? Console.Error : null, cancel);
             lines.Add(string.Create(CultureInfo.InvariantCulture,
                 $"| {r.Clip} ({r.Width}x{r.Height}) | {r.Frames} | {r.FullFaces} | {r.FaceAgreement:P1} | {r.FullTracks} | {r.TrackAgreement:P1} | {r.TracksFoundLate} | {r.MaxTrackDelaySeconds:0.0} | {r.FullScans} | {r.MeanScannedShare:P0} | {r.FullCpuMsPerFrame:0} | {r.AdaptiveCpuMsPerFrame:0} | {r.CpuRatio:P0} |"));

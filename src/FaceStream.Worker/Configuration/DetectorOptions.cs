@@ -69,9 +69,31 @@ public sealed class AdaptiveDetectionOptions
     [Range(0.0, 2.0)]
     public float MotionPadding { get; set; } = new ScanOptions().MotionPadding;
 
-    public MotionOptions ToMotion() => new() { Threshold = MotionThreshold, MinCells = MinMotionCells, MaxMovingShare = MaxMovingShare };
+    /// <summary>More than <see cref="MaxMovingShare"/> moving is a crowd, not the camera, when at least this share of the frame's tiles stays still (1 = never).</summary>
+    [Range(0.0, 1.0)]
+    public float CrowdStillTiles { get; set; } = new MotionOptions().CrowdStillTiles;
 
-    public ScanOptions ToScan() => new() { FullScanInterval = FullScanInterval, TrackPadding = TrackPadding, MotionPadding = MotionPadding };
+    /// <summary>Windows estimated to cost more than this share of a whole-frame pass become one (P-Net's first-level pixels).</summary>
+    [Range(0.05, 2.0)]
+    public float MaxWindowShare { get; set; } = new ScanOptions().MaxWindowShare;
+
+    /// <summary>Horizontal bands remembering where and how large the camera's faces were lately; motion is searched only there (0 = off).</summary>
+    [Range(0, 64)]
+    public int FaceRowBands { get; set; } = new ScanOptions().FaceRowBands;
+
+    /// <summary>A cell moves only when it leaves the background's range within this many cells (a shaken camera's edges stay still); 0 = its own cell only.</summary>
+    [Range(0, 3)]
+    public int JitterCells { get; set; } = new MotionOptions().JitterCells;
+
+    public MotionOptions ToMotion() => new()
+    {
+        Threshold = MotionThreshold, MinCells = MinMotionCells, MaxMovingShare = MaxMovingShare, CrowdStillTiles = CrowdStillTiles, JitterCells = JitterCells,
+    };
+
+    public ScanOptions ToScan() => new()
+    {
+        FullScanInterval = FullScanInterval, TrackPadding = TrackPadding, MotionPadding = MotionPadding, MaxWindowShare = MaxWindowShare, FaceRowBands = FaceRowBands,
+    };
 
     public IEnumerable<string> Validate()
     {
@@ -88,6 +110,17 @@ public sealed class AdaptiveDetectionOptions
         if (MinMotionCells is < 1 or > 10_000)
         {
             yield return $"{Section}:MinMotionCells = {MinMotionCells} must be between 1 and 10000 cells";
+        }
+
+        // Integers are not among the [Range] checks of WorkerSettings (floats and doubles only).
+        if (JitterCells is < 0 or > 3)
+        {
+            yield return $"{Section}:JitterCells = {JitterCells} must be between 0 and 3 cells";
+        }
+
+        if (FaceRowBands is < 0 or > 64)
+        {
+            yield return $"{Section}:FaceRowBands = {FaceRowBands} must be between 0 and 64 bands";
         }
     }
 }

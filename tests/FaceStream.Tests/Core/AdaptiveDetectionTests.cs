@@ -11,7 +11,7 @@ public class MotionDetectorTests
     private const int W = 640, H = 360;
 
     /// <summary>A scene of 16 px tiles of random grey levels (40–200), so that a shifted copy differs everywhere.</summary>
-    private static byte[] Scene(int seed = 7)
+    internal static byte[] Scene(int seed = 7)
     {
         var rng = new Random(seed);
         var tiles = new byte[(W / 16) * ((H + 15) / 16)];
@@ -49,9 +49,12 @@ public class MotionDetectorTests
         return px;
     }
 
-    private static MotionDetector Primed(byte[] scene)
+    /// <summary>The crowd settings measured in docs/adaptive-detection.md: a shaken view's edges and a crowd are not a scene change.</summary>
+    internal static readonly MotionOptions CrowdOptions = new() { JitterCells = 1, CrowdStillTiles = 0.25f };
+
+    private static MotionDetector Primed(byte[] scene, MotionOptions? options = null)
     {
-        var m = new MotionDetector(new MotionOptions());
+        var m = new MotionDetector(options ?? new MotionOptions());
         Assert.True(m.Update(Frame(scene)).WholeFrame); // the first frame primes the background
         for (int i = 0; i < 3; i++)
         {
@@ -121,6 +124,86 @@ public class MotionDetectorTests
 
         Assert.True(m.Update(Frame(shifted)).WholeFrame);
         Assert.Empty(m.Update(Frame(shifted)).Regions); // the shifted view became the background
+        Assert.Equal(shifted, Shifted(scene, 8));
+
+        var tolerant = Primed(scene, CrowdOptions); // tolerating a cell of jitter, a two-cell move is still a new view
+        Assert.True(tolerant.Update(Frame(shifted)).WholeFrame);
+    }
+
+    /// <summary>Ten people side by side on the lower 200 rows: 43 % of the frame moves, the upper rows stay still.</summary>
+    internal static byte[] Crowd(byte[] scene, int offset = 0)
+    {
+        var px = scene;
+        for (int x = offset; x + 50 <= W; x += 64)
+        {
+            px = WithBlock(px, x, 160, 50, 200);
+        }
+
+        return px;
+    }
+
+    private static byte[] WithBlock(byte[] scene, int x0, int y0, int width, int height, byte value = 250)
+    {
+        var px = (byte[])scene.Clone();
+        for (int y = y0; y < Math.Min(H, y0 + height); y++)
+        {
+            for (int x = x0; x < x0 + width; x++)
+            {
+                px[((y * W) + x) * 3] = px[(((y * W) + x) * 3) + 1] = px[(((y * W) + x) * 3) + 2] = value;
+            }
+        }
+
+        return px;
+    }
+
+    /// <summary>The scene moved by <paramref name="dx"/> px to the left (a shaken or panning camera).</summary>
+    internal static byte[] Shifted(byte[] scene, int dx)
+    {
+        var shifted = new byte[scene.Length];
+        for (int y = 0; y < H; y++)
+        {
+            for (int x = 0; x < W; x++)
+            {
+                int sx = Math.Min(W - 1, x + dx);
+                for (int c = 0; c < 3; c++)
+                {
+                    shifted[(((y * W) + x) * 3) + c] = scene[(((y * W) + sx) * 3) + c];
+                }
+            }
+        }
+
+        return shifted;
+    }
+
+    [Fact]
+    public void A_crowd_moving_under_a_still_background_is_regions_not_a_scene_change()
+    {
+        var scene = Scene();
+        var m = Primed(scene, CrowdOptions);
+        var r = m.Update(Frame(Crowd(scene)));
+        Assert.True(r.MovingShare > new MotionOptions().MaxMovingShare, $"moving share {r.MovingShare:P0}");
+        Assert.False(r.WholeFrame);
+        Assert.NotEmpty(r.Regions);
+        Assert.All(r.Regions, b => Assert.True(b.Y1 >= 140, $"region {b} reaches into the still rows"));
+
+        var off = new MotionDetector(new MotionOptions());
+        off.Update(Frame(scene));
+        Assert.True(off.Update(Frame(Crowd(scene))).WholeFrame); // by default (no still-tile test) the give-up
+    }
+
+    [Fact]
+    public void A_view_shifted_by_less_than_a_cell_is_not_motion()
+    {
+        var scene = Scene();
+        var m = Primed(scene, CrowdOptions);
+        var r = m.Update(Frame(Shifted(scene, 3))); // cells are 4 px wide at 640 px across
+        Assert.False(r.WholeFrame);
+        Assert.Empty(r.Regions);
+        Assert.True(r.MovingShare < 0.02f, $"moving share {r.MovingShare:P1}");
+
+        // Each cell against its own background (the default): the cells on the tiles' edges move.
+        var strict = Primed(scene);
+        Assert.True(strict.Update(Frame(Shifted(scene, 3))).MovingShare > 0.1f);
     }
 
     [Fact]
@@ -227,6 +310,56 @@ public class ScanPlannerTests
         Assert.Equal(ScanReason.SceneChange, p.Plan(T0.AddSeconds(0.4), 640, 360, scene, []).Reason);
     }
 
+    private static BoxF[] Row(float y, float size) => [.. Enumerable.Range(0, 5).Select(i => new BoxF(100 + (200 * i), y, 100 + (200 * i) + size, y + size))];
+
+    [Fact]
+    public void Motion_is_searched_only_on_the_rows_where_faces_were_seen_and_for_their_sizes()
+    {
+        var p = new ScanPlanner(Options with { FaceRowBands = 12 }, 20);
+        // Five faces 60 px tall centred on row 500 (band 5 of 12 on a 1080-row frame), tracked at two whole passes.
+        BoxF[] faces = Row(470, 60);
+        p.Plan(T0, 1920, 1080, MotionResult.Still, faces);
+        for (int i = 1; i < 10; i++)
+        {
+            p.Plan(T0.AddSeconds(0.2 * i), 1920, 1080, MotionResult.Still, faces);
+        }
+
+        // The crowd's bodies moving on the lower half, a newcomer among them: its window is cut to the faces' rows.
+        var crowd = new MotionResult([new BoxF(1200, 400, 1700, 1080)], 0.3f, false);
+        var plan = p.Plan(T0.AddSeconds(2.2), 1920, 1080, crowd, faces);
+        Assert.Equal(ScanReason.Windows, plan.Reason);
+        var cut = plan.Windows.Single(w => w.X >= 1100);
+        Assert.Equal(450 - 72, cut.Y);                     // band 5 starts at row 450; a 96 px face reaches 72 px above it
+        Assert.Equal(540 + 72 - cut.Y, cut.Height);
+        Assert.Equal(60 / 1.6f, cut.MinFace, 3);          // not from 20 px up: faces here are 60 px
+        Assert.Equal(60 * 1.6f, cut.MaxFace, 3);
+        Assert.True(plan.Cost < 0.05, $"estimated cost {plan.Cost:P0}");
+
+        var whole = new ScanPlanner(Options, 20);
+        whole.Plan(T0, 1920, 1080, MotionResult.Still, faces);
+        var w0 = whole.Plan(T0.AddSeconds(0.2), 1920, 1080, crowd, faces).Windows.Single(w => w.X >= 1100);
+        Assert.Equal((400 - 68, 20f), (w0.Y, w0.MinFace)); // off: the padded region, every size
+    }
+
+    [Fact]
+    public void Face_rows_are_not_used_before_enough_faces_were_seen_nor_after_a_restart()
+    {
+        var p = new ScanPlanner(Options with { FaceRowBands = 12 }, 20);
+        BoxF[] faces = Row(470, 60);
+        var crowd = new MotionResult([new BoxF(1200, 400, 1700, 1080)], 0.3f, false);
+        p.Plan(T0, 1920, 1080, MotionResult.Still, faces); // 5 faces at a whole pass: not enough
+        Assert.Equal(20, p.Plan(T0.AddSeconds(0.2), 1920, 1080, crowd, faces).Windows.Single(w => w.X >= 1100).MinFace);
+        for (int i = 2; i <= 30; i++)
+        {
+            p.Plan(T0.AddSeconds(0.1 * i), 1920, 1080, MotionResult.Still, faces);
+        }
+
+        Assert.True(p.Plan(T0.AddSeconds(3.1), 1920, 1080, crowd, faces).Windows.Single(w => w.X >= 1100).MinFace > 20);
+        p.ForceFull();
+        p.Plan(T0.AddSeconds(3.2), 1920, 1080, MotionResult.Still, faces);
+        Assert.Equal(20, p.Plan(T0.AddSeconds(3.3), 1920, 1080, crowd, faces).Windows.Single(w => w.X >= 1100).MinFace);
+    }
+
     [Fact]
     public void ForceFull_scans_the_next_frame_whole()
     {
@@ -234,6 +367,37 @@ public class ScanPlannerTests
         p.Plan(T0, 640, 360, MotionResult.Still, []);
         p.ForceFull();
         Assert.True(p.Plan(T0.AddSeconds(0.2), 640, 360, MotionResult.Still, []).Full);
+    }
+}
+
+public class CameraScanTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 12, 2, 8, 0, 0, TimeSpan.Zero);
+
+    private static ImageFrame Frame(byte[] px) => new(640, 360, 640 * 3, PixelFormat.Bgr24, px);
+
+    [Fact]
+    public void A_crowd_walking_under_tracked_heads_gets_head_windows_and_a_shaken_view_a_whole_pass()
+    {
+        var scene = MotionDetectorTests.Scene();
+        // Ten people (50 px wide, from row 160 down) whose 30 px faces at the top are tracked.
+        BoxF[] heads = [.. Enumerable.Range(0, 10).Select(i => new BoxF((i * 64) + 10, 162, (i * 64) + 40, 192))];
+        var scan = new CameraScan(MotionDetectorTests.CrowdOptions, new ScanOptions { FaceRowBands = 12 }, 20);
+        Assert.True(scan.Plan(Frame(scene), T0, heads).Full); // the first frame
+        for (int i = 1; i < 4; i++)
+        {
+            Assert.False(scan.Plan(Frame(scene), T0.AddSeconds(0.2 * i), heads).Full);
+        }
+
+        var crowd = scan.Plan(Frame(MotionDetectorTests.Crowd(scene)), T0.AddSeconds(0.8), heads);
+        Assert.True(scan.LastMotion.MovingShare > 0.35f, $"moving share {scan.LastMotion.MovingShare:P0}");
+        Assert.Equal(ScanReason.Windows, crowd.Reason);
+        Assert.All(crowd.Windows, w => Assert.InRange(w.Y + w.Height, 0, 260)); // the heads' rows, not the bodies below
+        Assert.True(crowd.ScannedShare(640, 360) < 0.5f, $"scanned {crowd.ScannedShare(640, 360):P0}");
+
+        var shaken = scan.Plan(Frame(MotionDetectorTests.Shifted(MotionDetectorTests.Crowd(scene), 8)), T0.AddSeconds(1.0), heads);
+        Assert.True(shaken.Full);
+        Assert.Equal(ScanReason.SceneChange, shaken.Reason);
     }
 }
 

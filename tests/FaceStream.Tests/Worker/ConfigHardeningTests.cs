@@ -86,6 +86,9 @@ public class ConfigHardeningTests
     [InlineData("Pipeline:MinEmbedInterval", "00:01:00", "Pipeline:MinEmbedInterval = 00:01:00 must be between 0 and 10 s")]
     [InlineData("Pipeline:ClearUnknownMargin", "-0.1", "Pipeline:ClearUnknownMargin = -0.1 must be in [0, 1] (0 = off)")]
     [InlineData("Pipeline:UnknownRetryFactor", "0.9", "Pipeline:UnknownRetryFactor = 0.9 must be between 1 and 100")]
+    [InlineData("Detector:Adaptive:JitterCells", "4", "Detector:Adaptive:JitterCells = 4 must be between 0 and 3")]
+    [InlineData("Detector:Adaptive:FaceRowBands", "-1", "Detector:Adaptive:FaceRowBands = -1 must be between 0 and 64")]
+    [InlineData("Detector:Adaptive:CrowdStillTiles", "1.5", "Detector:Adaptive:CrowdStillTiles = 1.5 must be between 0 and 1")]
     public void A_bad_detection_mode_adaptive_or_view_gate_setting_is_refused_naming_the_key_and_the_allowed_values(string key, string value, string expected)
     {
         var e = Assert.Throws<WorkerConfigurationException>(() => Load(new Dictionary<string, string?> { [key] = value }));

@@ -21,8 +21,25 @@ public sealed record MotionOptions
     /// </summary>
     public float MaxMovingShare { get; init; } = 0.35f;
 
+    /// <summary>
+    /// More than <see cref="MaxMovingShare"/> moving is still people, not the camera, when at least this share of the
+    /// frame's tiles (8 × 8 cells) stays still: a crowd leaves the walls, the ceiling and the floor alone, a shake, a pan
+    /// or an IR switch moves every textured tile. 1 (the default) turns this off: every large motion is a scene change.
+    /// 0.25 is the measured crowd setting (docs/adaptive-detection.md).
+    /// </summary>
+    public float CrowdStillTiles { get; init; } = 1f;
+
     /// <summary>How fast the background follows the scene, per analysed frame (0.05 at 5 fps ≈ a 4 s memory).</summary>
     public float BackgroundRate { get; init; } = 0.05f;
+
+    /// <summary>
+    /// A cell moves only when its grey is outside the range of the background's cells within this many cells of it
+    /// (plus <see cref="Threshold"/>): a hand-held or wind-shaken camera shifts edges by a few pixels, which otherwise
+    /// turns every edge of the scene into motion; a view moved further than that (a pan, a knock) is a scene change.
+    /// 0 (the default) compares each cell with its own background only; 1 is the measured setting for a hand-held or
+    /// shaking camera (docs/adaptive-detection.md).
+    /// </summary>
+    public int JitterCells { get; init; }
 }
 
 /// <summary>What moved in one frame: padded regions in frame pixels, or <see cref="WholeFrame"/> when the mask gave up.</summary>
@@ -73,7 +90,8 @@ public sealed class MotionDetector(MotionOptions options)
         int shift = GlobalShift();
         int moving = Threshold(shift);
         float share = (float)moving / _mask.Length;
-        if (share > _o.MaxMovingShare)
+        bool viewMoved = _o.JitterCells > 0 && share > 0.05f && ViewMoved(shift);
+        if (viewMoved || (share > _o.MaxMovingShare && StillTileShare() < _o.CrowdStillTiles))
         {
             // Everything changed at once: adopt the new scene as the background and let the caller scan it all.
             for (int i = 0; i < _grey.Length; i++)
@@ -168,15 +186,96 @@ public sealed class MotionDetector(MotionOptions options)
 
     private int Threshold(int shift)
     {
-        int moving = 0;
-        for (int i = 0; i < _grey.Length; i++)
+        int moving = 0, r = _o.JitterCells;
+        for (int y = 0; y < _h; y++)
         {
-            bool m = Math.Abs(_grey[i] - _background[i] - shift) > _o.Threshold;
-            _mask[i] = m ? (byte)1 : (byte)0;
-            moving += _mask[i];
+            for (int x = 0; x < _w; x++)
+            {
+                // The background's range around the cell: a shift of the view by up to r cells stays inside it.
+                float lo = float.MaxValue, hi = float.MinValue;
+                for (int yy = Math.Max(0, y - r); yy <= Math.Min(_h - 1, y + r); yy++)
+                {
+                    for (int xx = Math.Max(0, x - r); xx <= Math.Min(_w - 1, x + r); xx++)
+                    {
+                        float b = _background[(yy * _w) + xx];
+                        lo = Math.Min(lo, b);
+                        hi = Math.Max(hi, b);
+                    }
+                }
+
+                int i = (y * _w) + x;
+                float g = _grey[i] - shift;
+                bool m = g > hi + _o.Threshold || g < lo - _o.Threshold;
+                _mask[i] = m ? (byte)1 : (byte)0;
+                moving += _mask[i];
+            }
         }
 
         return moving;
+    }
+
+    /// <summary>
+    /// Whether the whole view moved by more than <see cref="MotionOptions.JitterCells"/> (a pan, a knock): the frame
+    /// matches the background shifted by a few cells much better than where it is. People moving leave most of the
+    /// background in place, so there the unshifted match wins.
+    /// </summary>
+    private bool ViewMoved(int shift)
+    {
+        int reach = _o.JitterCells + 2;
+        double still = Difference(0, 0, reach, shift);
+        for (int dy = -reach; dy <= reach; dy++)
+        {
+            for (int dx = -reach; dx <= reach; dx++)
+            {
+                if (Math.Max(Math.Abs(dx), Math.Abs(dy)) > _o.JitterCells && Difference(dx, dy, reach, shift) * 2 < still)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Sum of absolute grey differences between the frame and the background moved by (dx, dy) cells, on every other cell inside a margin.</summary>
+    private double Difference(int dx, int dy, int margin, int shift)
+    {
+        double sum = 0;
+        for (int y = margin; y < _h - margin; y += 2)
+        {
+            for (int x = margin; x < _w - margin; x += 2)
+            {
+                sum += Math.Abs(_grey[(y * _w) + x] - shift - _background[((y + dy) * _w) + x + dx]);
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>Share of the 8 × 8-cell tiles with (almost) no moving cell: at most 2 of 64, which compression noise makes.</summary>
+    private float StillTileShare()
+    {
+        const int Tile = 8;
+        int still = 0, tiles = 0;
+        for (int ty = 0; ty < _h; ty += Tile)
+        {
+            for (int tx = 0; tx < _w; tx += Tile)
+            {
+                int moving = 0;
+                for (int y = ty; y < Math.Min(_h, ty + Tile); y++)
+                {
+                    for (int x = tx; x < Math.Min(_w, tx + Tile); x++)
+                    {
+                        moving += _mask[(y * _w) + x];
+                    }
+                }
+
+                tiles++;
+                still += moving <= 2 ? 1 : 0;
+            }
+        }
+
+        return (float)still / tiles;
     }
 
     private void Learn()

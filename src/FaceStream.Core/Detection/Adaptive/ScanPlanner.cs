@@ -14,6 +14,13 @@ public sealed record ScanOptions
     /// <summary>Margin around a motion region, as a share of its larger side (a head that starts moving shows its edge first).</summary>
     public float MotionPadding { get; init; } = 0.1f;
 
+    /// <summary>
+    /// Extra margin above a motion region, as a share of its width: people stand upright, and a face moving over a
+    /// busy background can stay below the motion threshold while the body under it does not, so the window reaches up
+    /// to where that body's head is. 0 (the default) pads all sides alike.
+    /// </summary>
+    public float MotionHeadroom { get; init; }
+
     /// <summary>Half-width of a tracked person's body beside the face, in face sizes (motion there is that person's).</summary>
     public float BodyWidth { get; init; } = 1.5f;
 
@@ -25,6 +32,19 @@ public sealed record ScanOptions
 
     /// <summary>A track window looks for faces between this factor smaller and larger than the face last seen.</summary>
     public float TrackScaleRange { get; init; } = 1.6f;
+
+    /// <summary>
+    /// Horizontal bands in which the faces seen lately are remembered (<see cref="FaceRows"/>): motion windows are cut to
+    /// the bands where faces were, each searched for the sizes seen there. 0 (the default) turns this off: motion
+    /// windows are searched whole, from the smallest face up (measured: it misses faces where few are seen).
+    /// </summary>
+    public int FaceRowBands { get; init; }
+
+    /// <summary>How long a face seen on a row keeps that row (and its size) in the search.</summary>
+    public TimeSpan FaceRowsMemory { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Faces tracked at whole-frame passes within the memory (one per live track and pass) before the rows are trusted; until then motion windows are searched whole.</summary>
+    public int FaceRowsMinFaces { get; init; } = 10;
 }
 
 /// <summary>
@@ -52,7 +72,11 @@ public enum ScanReason
 }
 
 /// <summary>What to scan in one frame.</summary>
-public sealed record ScanPlan(bool Full, IReadOnlyList<ScanWindow> Windows, ScanReason Reason)
+/// <param name="Cost">
+/// The windows' estimated detection work as a share of a whole-frame pass (see <see cref="ScanOptions.MaxWindowShare"/>):
+/// 0 when idle; 1 for a whole pass, except one chosen because the windows would have cost more (then their estimate).
+/// </param>
+public sealed record ScanPlan(bool Full, IReadOnlyList<ScanWindow> Windows, ScanReason Reason, double Cost = 1)
 {
     /// <summary>Share of the frame's pixels the detector looks at (1 for a full pass).</summary>
     public float ScannedShare(int width, int height) =>
@@ -70,12 +94,33 @@ public sealed record ScanPlan(bool Full, IReadOnlyList<ScanWindow> Windows, Scan
 public sealed class ScanPlanner(ScanOptions options, float minFaceSize, double phase = 0)
 {
     private readonly ScanOptions _o = options;
+    private readonly FaceRows _rows = new(options);
     private DateTimeOffset? _nextFull;
 
-    /// <summary>Ask for a full pass on the next frame (after a reconnect or a resolution change).</summary>
-    public void ForceFull() => _nextFull = null;
+    /// <summary>Ask for a full pass on the next frame and forget the rows of faces (after a reconnect or a resolution change).</summary>
+    public void ForceFull()
+    {
+        _nextFull = null;
+        _rows.Reset();
+    }
 
     public ScanPlan Plan(DateTimeOffset at, int width, int height, MotionResult motion, IReadOnlyList<BoxF> predictedFaces)
+    {
+        if (_o.FaceRowBands > 0)
+        {
+            _rows.Observe(at, height, predictedFaces);
+        }
+
+        var plan = Decide(at, width, height, motion, predictedFaces);
+        if (_o.FaceRowBands > 0 && plan.Full)
+        {
+            _rows.CountWholePass(predictedFaces.Count);
+        }
+
+        return plan;
+    }
+
+    private ScanPlan Decide(DateTimeOffset at, int width, int height, MotionResult motion, IReadOnlyList<BoxF> predictedFaces)
     {
         if (_nextFull is null)
         {
@@ -111,7 +156,8 @@ public sealed class ScanPlanner(ScanOptions options, float minFaceSize, double p
             }
 
             float pad = _o.MotionPadding * Math.Max(r.Width, r.Height);
-            windows.Add(Window(r, pad, pad, width, height, minFaceSize, float.MaxValue));
+            var up = new BoxF(r.X1, r.Y1 - (_o.MotionHeadroom * r.Width), r.X2, r.Y2);
+            windows.Add(Window(up, pad, pad, width, height, minFaceSize, float.MaxValue));
         }
 
         foreach (var f in predictedFaces)
@@ -124,35 +170,55 @@ public sealed class ScanPlanner(ScanOptions options, float minFaceSize, double p
 
         if (windows.Count == 0)
         {
-            return new ScanPlan(false, [], ScanReason.Idle);
+            return new ScanPlan(false, [], ScanReason.Idle, 0);
         }
 
         MergeOverlapping(windows, width, height);
-        if (RelativeCost(windows, width, height) > _o.MaxWindowShare)
+        if (_o.FaceRowBands > 0 && _rows.Known)
         {
-            return new ScanPlan(true, [], ScanReason.WindowsTooLarge);
+            windows = ToFaceRows(windows);
         }
 
-        return new ScanPlan(false, windows, ScanReason.Windows);
+        double cost = RelativeCost(windows, width, height);
+        if (cost > _o.MaxWindowShare)
+        {
+            return new ScanPlan(true, [], ScanReason.WindowsTooLarge, cost);
+        }
+
+        return new ScanPlan(false, windows, windows.Count == 0 ? ScanReason.Idle : ScanReason.Windows, cost);
+    }
+
+    /// <summary>
+    /// Windows that search every face size (those around motion) cut to the rows where this camera's faces have been
+    /// lately, at the sizes seen there (<see cref="FaceRows"/>); track windows stay as they are.
+    /// </summary>
+    private List<ScanWindow> ToFaceRows(List<ScanWindow> windows)
+    {
+        var cut = new List<ScanWindow>(windows.Count);
+        foreach (var w in windows)
+        {
+            if (w.MinFace <= minFaceSize)
+            {
+                _rows.Split(w, minFaceSize, cut);
+            }
+            else
+            {
+                cut.Add(w);
+            }
+        }
+
+        return cut;
     }
 
     /// <summary>
     /// The windows' detection work as a share of a full pass. P-Net's work, which dominates, grows with the pixels of
     /// its first pyramid level: area × (12 / smallest face)²; a window that looks only for large faces starts at a
-    /// small level, so a big window around a big face is cheap.
+    /// small level, so a big window around a big face is cheap. Checked against measured CPU (2026-12-02,
+    /// docs/adaptive-detection.md): 0.4× on a 1080p crowd, 1.4× on an 800 × 450 one, and it leaves out a fixed part per
+    /// window and per face (R-Net, O-Net, landmarks), which is most of a small window's cost.
     /// </summary>
-    private double RelativeCost(List<ScanWindow> windows, int width, int height)
-    {
-        double full = (double)width * height / (minFaceSize * minFaceSize);
-        double cost = 0;
-        foreach (var w in windows)
-        {
-            float minFace = Math.Max(minFaceSize, w.MinFace);
-            cost += (double)w.Width * w.Height / (minFace * minFace);
-        }
-
-        return cost / full;
-    }
+    private double RelativeCost(List<ScanWindow> windows, int width, int height) =>
+        windows.Sum(FaceRows.Cost) / FaceRows.Cost(new ScanWindow(0, 0, width, height, minFaceSize, float.MaxValue));
 
     /// <summary>
     /// A moving blob that is mostly the body of someone already tracked (the column below and around a tracked face)
