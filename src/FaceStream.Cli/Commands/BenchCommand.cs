@@ -53,10 +53,7 @@ public static class BenchCommand
                 ctx.Mtcnn.MinFaceSize = minFace;
                 using var engine = ctx.Engine();
                 int faces = 0;
-                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-                var times = Time(iterations, () => faces = engine.Detector.Detect(frame).Count);
-                // Time's two warm-up runs are counted in the CPU time, so it is divided by iterations + 2.
-                double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / (iterations + 2);
+                var times = Time(iterations, () => faces = engine.Detector.Detect(frame).Count, out double cpuMs);
                 lines.Add($"| {w}x{h} | {minFace} px | {faces} | {times.Average():F1} | {Percentile(times, 0.5):F1} | {Percentile(times, 0.95):F1} | {cpuMs:F1} |");
                 Console.Error.WriteLine(lines[^1]);
             }
@@ -80,7 +77,7 @@ public static class BenchCommand
             foreach (int batch in new[] { 1, faces.Count })
             {
                 var subset = faces.Take(batch).ToList();
-                var times = Time(iterations, () => engine.Embedder.Embed(source, subset)).Select(t => t / subset.Count).ToList();
+                var times = Time(iterations, () => engine.Embedder.Embed(source, subset), out _).Select(t => t / subset.Count).ToList();
                 lines.Add($"| {embedder} | {subset.Count} | {times.Average():F1} | {Percentile(times, 0.95):F1} |");
                 Console.Error.WriteLine(lines[^1]);
             }
@@ -101,11 +98,13 @@ public static class BenchCommand
         return 0;
     }
 
-    private static List<double> Time(int iterations, Action action)
+    /// <summary>Wall ms of each timed run (after two warm-up runs) and the process's CPU ms per timed run.</summary>
+    private static List<double> Time(int iterations, Action action, out double cpuMsPerRun)
     {
         action();
         action();
         var times = new List<double>();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         for (int i = 0; i < iterations; i++)
         {
             var sw = Stopwatch.StartNew();
@@ -113,6 +112,7 @@ public static class BenchCommand
             times.Add(sw.Elapsed.TotalMilliseconds);
         }
 
+        cpuMsPerRun = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / iterations;
         return times;
     }
 
