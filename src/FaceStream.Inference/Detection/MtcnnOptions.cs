@@ -64,7 +64,7 @@ public sealed class MtcnnOptions
     /// runs of at most this many pixels; a level of one image that is larger on its own (a huge photo) hands its
     /// memory back when the run ends, so nothing pins more than about this budget × 60 bytes per detector thread.
     /// 0 = no arena for P-Net (the behaviour before 2026-12-02): every run then maps and faults in fresh pages, which
-    /// cost 16–45 % of the detector's CPU at 1080p / 40 px and about three quarters at 20 px on the loaded 2-core VM
+    /// cost 10–45 % of the detector's CPU at 1080p / 40 px and about three quarters at 20 px on the loaded 2-core VM
     /// (docs/benchmarks.md, issue 12).
     /// </summary>
     public long PNetArenaPixels { get; set; } = 1_000_000;
