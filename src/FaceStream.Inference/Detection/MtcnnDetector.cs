@@ -25,6 +25,9 @@ public sealed class MtcnnDetector : IFaceDetector
     private readonly ParallelOptions _parallel;
     private readonly RunOptions _run = new();
 
+    /// <summary>For a P-Net run above <see cref="MtcnnOptions.PNetArenaPixels"/> (one image's level alone is larger): hand the arena's free memory back at the end.</summary>
+    private readonly RunOptions _runAndShrink = new();
+
     public string Name => "mtcnn";
 
     public MtcnnOptions Options => _o;
@@ -44,7 +47,8 @@ public sealed class MtcnnDetector : IFaceDetector
         // Each net takes BGRA bytes; the normalisation from its manifest entry runs inside ONNX Runtime.
         InferenceSession Load(ModelEntry m, bool arena = true) => factory.Create(
             OnnxImagePrefix.Prepend(File.ReadAllBytes(store.Resolve(m.Id)), m.Input.Name, PixelFormat.Bgra32, m.Input.Mean, m.Input.Scale), m.Id, m.GraphOptimization, arena);
-        _pnet = Load(p, arena: false);
+        _pnet = Load(p, arena: options.PNetArenaPixels > 0);
+        _runAndShrink.AddRunConfigEntry("memory.enable_memory_arena_shrinkage", "cpu:0");
         _rnet = Load(r);
         _onet = Load(o);
         (_pProb, _pReg) = (p.Output("prob"), p.Output("reg"));
@@ -93,7 +97,14 @@ public sealed class MtcnnDetector : IFaceDetector
             }
 
             int[] images = [.. group];
-            levels.AddRange(scales.Select(s => new PNetLevel(images, w, h, s)));
+            foreach (float s in scales)
+            {
+                // Same-size images share a run up to the arena's budget, so the memory a run keeps is bounded.
+                var level = new PNetLevel(images, w, h, s);
+                long perImage = (long)level.LevelWidth * level.LevelHeight;
+                int perRun = _o.PNetArenaPixels > 0 ? (int)Math.Clamp(_o.PNetArenaPixels / perImage, 1, images.Length) : images.Length;
+                levels.AddRange(images.Chunk(perRun).Select(chunk => level with { Images = chunk }));
+            }
         }
 
         var empty = Enumerable.Range(0, n).Select(_ => (IReadOnlyList<DetectedFace>)Array.Empty<DetectedFace>()).ToArray();
@@ -253,7 +264,8 @@ public sealed class MtcnnDetector : IFaceDetector
                 }
 
                 using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffer.AsMemory(0, n * levelBytes), [n, hs, ws, 4]);
-                using var outs = _pnet.Run(_run, [OnnxImagePrefix.ImageInput], [input], [_pProb, _pReg]);
+                var run = _o.PNetArenaPixels > 0 && (long)n * hs * ws > _o.PNetArenaPixels ? _runAndShrink : _run;
+                using var outs = _pnet.Run(run, [OnnxImagePrefix.ImageInput], [input], [_pProb, _pReg]);
                 perLevel[l] = Windows(outs[0], outs[1], level.Images, level.Scale);
             }
             finally
@@ -425,5 +437,6 @@ public sealed class MtcnnDetector : IFaceDetector
     {
         _pnet.Dispose(); _rnet.Dispose(); _onet.Dispose();
         _run.Dispose();
+        _runAndShrink.Dispose();
     }
 }

@@ -58,6 +58,17 @@ public sealed class MtcnnOptions
     /// </summary>
     public long MaxPyramidPixels { get; set; } = 4_000_000;
 
+    /// <summary>
+    /// Pixels of P-Net input (images × level width × level height) one run may take while ONNX Runtime keeps the run's
+    /// working memory (≈ 60 bytes per pixel) in its arena for the next run. Same-size images of a batch are split into
+    /// runs of at most this many pixels; a level of one image that is larger on its own (a huge photo) hands its
+    /// memory back when the run ends, so nothing pins more than about this budget × 60 bytes per detector thread.
+    /// 0 = no arena for P-Net (the behaviour before 2026-12-02): every run then maps and faults in fresh pages, which
+    /// cost 10–45 % of the detector's CPU at 1080p / 40 px and about three quarters at 20 px on the loaded 2-core VM
+    /// (docs/benchmarks.md, issue 12).
+    /// </summary>
+    public long PNetArenaPixels { get; set; } = 1_000_000;
+
     /// <summary>Run O-Net once more on each final box to place the five landmarks (better alignment; one O-Net crop per face).</summary>
     public bool RefineLandmarks { get; set; } = true;
 
@@ -100,6 +111,11 @@ public sealed class MtcnnOptions
         if (MaxPyramidPixels is < 100_000 or > 1_000_000_000)
         {
             yield return $"{Section}:MaxPyramidPixels = {MaxPyramidPixels} must be between 100000 and 1000000000";
+        }
+
+        if (PNetArenaPixels is < 0 or > 100_000_000)
+        {
+            yield return $"{Section}:PNetArenaPixels = {PNetArenaPixels} must be between 0 (no arena) and 100000000";
         }
 
         if (MaxImageSide < 64)

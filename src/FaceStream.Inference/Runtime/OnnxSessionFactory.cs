@@ -28,8 +28,9 @@ public sealed class OnnxSessionFactory
     public InferenceSession Create(string modelPath, string optimization = "all") => Create(File.ReadAllBytes(modelPath), Path.GetFileName(modelPath), optimization);
 
     /// <param name="memoryArena">
-    /// False for a model whose input size varies without bound (P-Net's pyramid levels): ONNX Runtime's CPU arena
-    /// keeps its high-water mark for the life of the session, so one huge image would pin its peak in the worker for good.
+    /// False for a model whose input size varies without bound and whose caller does not bound it: ONNX Runtime's CPU
+    /// arena keeps its high-water mark for the life of the session, so one huge image would pin its peak in the worker
+    /// for good (P-Net bounds its runs instead: <c>MtcnnOptions.PNetArenaPixels</c>).
     /// </param>
     public InferenceSession Create(byte[] model, string name, string optimization = "all", bool memoryArena = true)
     {
