@@ -57,6 +57,13 @@ public static class TestAssets
         }
     }
 
+    /// <summary>A photo of the ORL faces in the shared data (../shared/data/orl/PERSON/N.pgm); fails, naming the folder, when it is missing.</summary>
+    public static string OrlPhoto(string person, int photo)
+    {
+        string path = Path.Combine(SharedData ?? Path.Combine(RepositoryRoot, "..", "shared", "data"), "orl", person, $"{photo}.pgm");
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{path}: the ORL faces of the shared data (../shared/data beside the checkout) are needed by this test");
+    }
+
     /// <summary>An engine with the product's defaults (the default embedder, flip fusion, antialiased chips, refined landmarks) unless told otherwise.</summary>
     public static FaceEngine Engine(string embedder = InferenceOptions.DefaultEmbedder, int minFace = 20) =>
         new(new InferenceOptions { ModelsDirectory = Store.Directory, Embedder = embedder }, new MtcnnOptions { MinFaceSize = minFace });
