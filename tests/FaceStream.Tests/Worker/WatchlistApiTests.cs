@@ -75,6 +75,18 @@ public class WatchlistApiTests
             Assert.Equal(HttpStatusCode.BadRequest, badBox.StatusCode);
             Assert.Contains("box must be x1,y1,x2,y2", await badBox.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
+        // Both eyes shut (ORL s11/4): refused with how to override, enrolled when the caller allows it.
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/api/identities", new { id = "shut", name = "Eyes Shut" })).StatusCode);
+        var shut = await File.ReadAllBytesAsync(TestAssets.OrlPhoto("s11", 4));
+        var closed = await Upload(http, "shut", shut);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, closed.StatusCode);
+        string closedError = JsonDocument.Parse(await closed.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString()!;
+        Assert.StartsWith("eyes closed (", closedError, StringComparison.Ordinal);
+        Assert.Contains("allowClosedEyes=true", closedError, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Upload(http, "shut", shut, "?allowClosedEyes=maybe")).StatusCode);
+        var allowed = await Upload(http, "shut", shut, "?allowClosedEyes=true");
+        Assert.True(allowed.StatusCode == HttpStatusCode.Created, await allowed.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync("/api/identities/shut")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await Upload(http, "nobody", face)).StatusCode);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await Upload(http, "blonde", new byte[400_001])).StatusCode);
 
