@@ -75,18 +75,6 @@ public class WatchlistApiTests
             Assert.Equal(HttpStatusCode.BadRequest, badBox.StatusCode);
             Assert.Contains("box must be x1,y1,x2,y2", await badBox.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
-        // Both eyes shut (ORL s11/4): refused with how to override, enrolled when the caller allows it.
-        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/api/identities", new { id = "shut", name = "Eyes Shut" })).StatusCode);
-        var shut = await File.ReadAllBytesAsync(TestAssets.OrlPhoto("s11", 4));
-        var closed = await Upload(http, "shut", shut);
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, closed.StatusCode);
-        string closedError = JsonDocument.Parse(await closed.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString()!;
-        Assert.StartsWith("eyes closed (", closedError, StringComparison.Ordinal);
-        Assert.Contains("allowClosedEyes=true", closedError, StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.BadRequest, (await Upload(http, "shut", shut, "?allowClosedEyes=maybe")).StatusCode);
-        var allowed = await Upload(http, "shut", shut, "?allowClosedEyes=true");
-        Assert.True(allowed.StatusCode == HttpStatusCode.Created, await allowed.Content.ReadAsStringAsync());
-        Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync("/api/identities/shut")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await Upload(http, "nobody", face)).StatusCode);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await Upload(http, "blonde", new byte[400_001])).StatusCode);
 
@@ -100,6 +88,33 @@ public class WatchlistApiTests
         Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync($"/api/identities/blonde/templates/{templateId}")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync("/api/identities/blonde")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/api/identities/blonde")).StatusCode);
+        await app.StopAsync();
+    });
+
+    [Fact]
+    public Task A_face_with_both_eyes_shut_is_refused_over_http_unless_the_caller_allows_it() => Bounded.Run(async () =>
+    {
+        var dir = TestAssets.TempDirectory();
+        var config = Path.Combine(dir, "facestream.json");
+        await File.WriteAllTextAsync(config, $$"""
+            { "Metrics": { "Port": 0 }, "Events": { "Console": false }, "Api": { "Token": "{{Token}}" }, "Watchlist": { "Uri": "memory:" } }
+            """);
+        await using var app = await WorkerHost.BuildAsync(["--config", config], Prometheus.Metrics.NewCustomRegistry());
+        await app.StartAsync(CancellationToken.None);
+        using var http = new HttpClient { BaseAddress = app.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+
+        // Both eyes shut (ORL s11/4): refused with how to override, enrolled when the caller allows it.
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/api/identities", new { id = "shut", name = "Eyes Shut" })).StatusCode);
+        var shut = await File.ReadAllBytesAsync(TestAssets.OrlPhoto("s11", 4));
+        var closed = await Upload(http, "shut", shut);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, closed.StatusCode);
+        string closedError = JsonDocument.Parse(await closed.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString()!;
+        Assert.StartsWith("eyes closed (", closedError, StringComparison.Ordinal);
+        Assert.Contains("allowClosedEyes=true", closedError, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Upload(http, "shut", shut, "?allowClosedEyes=maybe")).StatusCode);
+        var allowed = await Upload(http, "shut", shut, "?allowClosedEyes=true");
+        Assert.True(allowed.StatusCode == HttpStatusCode.Created, await allowed.Content.ReadAsStringAsync());
         await app.StopAsync();
     });
 
