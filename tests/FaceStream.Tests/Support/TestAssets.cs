@@ -47,23 +47,6 @@ public static class TestAssets
 
     public static string RepositoryRoot => Path.GetDirectoryName(Store.Directory)!;
 
-    /// <summary>Directory of the shared development data (FACESTREAM_SHARED_DATA, else ../shared/data beside the checkout), or null when there is none.</summary>
-    public static string? SharedData
-    {
-        get
-        {
-            string p = Environment.GetEnvironmentVariable("FACESTREAM_SHARED_DATA") is { Length: > 0 } given ? given : Path.Combine(RepositoryRoot, "..", "shared", "data");
-            return Directory.Exists(p) ? Path.GetFullPath(p) : null;
-        }
-    }
-
-    /// <summary>A photo of the ORL faces in the shared data (../shared/data/orl/PERSON/N.pgm); fails, naming the folder, when it is missing.</summary>
-    public static string OrlPhoto(string person, int photo)
-    {
-        string path = Path.Combine(SharedData ?? Path.Combine(RepositoryRoot, "..", "shared", "data"), "orl", person, $"{photo}.pgm");
-        return File.Exists(path) ? path : throw new FileNotFoundException($"{path}: the ORL faces of the shared data (../shared/data beside the checkout, or FACESTREAM_SHARED_DATA) are needed by this test");
-    }
-
     /// <summary>An engine with the product's defaults (the default embedder, flip fusion, antialiased chips, refined landmarks) unless told otherwise.</summary>
     public static FaceEngine Engine(string embedder = InferenceOptions.DefaultEmbedder, int minFace = 20) =>
         new(new InferenceOptions { ModelsDirectory = Store.Directory, Embedder = embedder }, new MtcnnOptions { MinFaceSize = minFace });

@@ -48,21 +48,21 @@ public class EnrollmentTests(EngineFixture fixture) : IClassFixture<EngineFixtur
     [Fact]
     public void A_face_with_both_eyes_shut_is_refused_with_how_to_override_and_enrolled_when_allowed()
     {
-        // ORL s11/4: both eyes shut; s11/1: the same man, eyes open (labelled by looking, docs/attributes.md).
+        // Both eyes painted shut over a sample face (ShutEyeFace); the same face unpainted, eyes open.
         using var eyes = new FaceStream.Inference.Attributes.ConsensusEyeState(TestAssets.Store, fixture.Engine.Sessions);
         var enroller = new Enroller(fixture.Engine, new MemoryWatchlistStore(), new EnrollmentOptions(), eyes);
-        var shut = File.ReadAllBytes(TestAssets.OrlPhoto("s11", 4));
+        var shut = ShutEyeFace.ShutPortrait(fixture.Engine);
 
-        var (refused, none) = enroller.Prepare(shut, "s11/4.pgm", FacePick.Dominant);
+        var (refused, none) = enroller.Prepare(shut, "shut.png", FacePick.Dominant);
         Assert.False(refused.Accepted);
         Assert.Null(none);
         Assert.StartsWith("eyes closed (", refused.Reason, StringComparison.Ordinal);
         Assert.Contains("--allow-closed-eyes", refused.Reason, StringComparison.Ordinal);
         Assert.Contains("allowClosedEyes", refused.Reason, StringComparison.Ordinal);
 
-        Assert.True(enroller.Prepare(shut, "s11/4.pgm", FacePick.Dominant, allowClosedEyes: true).Result.Accepted, "allowed closed eyes");
-        Assert.True(new Enroller(fixture.Engine, new MemoryWatchlistStore(), new EnrollmentOptions { RefuseClosedEyes = false }, eyes).Prepare(shut, "s11/4.pgm").Result.Accepted, "RefuseClosedEyes off");
-        var open = enroller.Prepare(File.ReadAllBytes(TestAssets.OrlPhoto("s11", 1)), "s11/1.pgm");
+        Assert.True(enroller.Prepare(shut, "shut.png", FacePick.Dominant, allowClosedEyes: true).Result.Accepted, "allowed closed eyes");
+        Assert.True(new Enroller(fixture.Engine, new MemoryWatchlistStore(), new EnrollmentOptions { RefuseClosedEyes = false }, eyes).Prepare(shut, "shut.png").Result.Accepted, "RefuseClosedEyes off");
+        var open = enroller.Prepare(ShutEyeFace.OpenPortrait(), "open.png");
         Assert.True(open.Result.Accepted, open.Result.Reason);
         // The 22 labelled faces of the sample photos, all open (smiles, squints and downward looks among them;
         // faceplugin alone calls 7 of them closed): none reads closed.

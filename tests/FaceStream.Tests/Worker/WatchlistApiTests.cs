@@ -104,9 +104,14 @@ public class WatchlistApiTests
         using var http = new HttpClient { BaseAddress = app.BaseAddress };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
 
-        // Both eyes shut (ORL s11/4): refused with how to override, enrolled when the caller allows it.
+        // Both eyes painted shut over a sample face (ShutEyeFace): refused with how to override, enrolled when the caller allows it.
         Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/api/identities", new { id = "shut", name = "Eyes Shut" })).StatusCode);
-        var shut = await File.ReadAllBytesAsync(TestAssets.OrlPhoto("s11", 4));
+        byte[] shut;
+        using (var engine = TestAssets.Engine())
+        {
+            shut = ShutEyeFace.ShutPortrait(engine);
+        }
+
         var closed = await Upload(http, "shut", shut);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, closed.StatusCode);
         string closedError = JsonDocument.Parse(await closed.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString()!;
