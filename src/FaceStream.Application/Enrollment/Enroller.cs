@@ -1,3 +1,4 @@
+using FaceStream.Core.Attributes;
 using FaceStream.Core.Embeddings;
 using FaceStream.Core.Faces;
 using FaceStream.Core.Imaging;
@@ -42,6 +43,13 @@ public sealed class EnrollmentOptions
     /// </summary>
     public float RetryPadding { get; set; } = 0.25f;
 
+    /// <summary>
+    /// Refuse a face whose eyes read closed (three eye models agreeing; measured in docs/attributes.md, "Closed eyes
+    /// from three models together"); a photo can still be enrolled with `enroll --allow-closed-eyes` or the API's
+    /// <c>allowClosedEyes</c> field.
+    /// </summary>
+    public bool RefuseClosedEyes { get; set; } = true;
+
     public IEnumerable<string> Validate()
     {
         if (!(DominantAreaRatio >= 1) || DominantAreaRatio > 100)
@@ -76,8 +84,12 @@ public sealed record PreparedTemplate(string ModelId, float[] Vector, float Qual
 public sealed record IdentifiedFace(DetectedFace Face, bool Known, Identity? Identity, float Similarity, float Margin);
 
 /// <summary>Turns photos into templates (one usable face each: the dominant one or the one picked) and answers 1:N questions about photos.</summary>
-public sealed class Enroller(IFaceEncoder encoder, IWatchlistStore store, EnrollmentOptions options)
+/// <param name="eyes">Reads whether the chosen face's eyes are closed (<see cref="EnrollmentOptions.RefuseClosedEyes"/>); null: not checked.</param>
+public sealed class Enroller(IFaceEncoder encoder, IWatchlistStore store, EnrollmentOptions options, IEyeStateClassifier? eyes = null)
 {
+    /// <summary>How a closed-eye refusal says it can be overridden (the CLI flag and the API field).</summary>
+    public const string ClosedEyesOverride = "enroll --allow-closed-eyes, or allowClosedEyes=true in the API";
+
     // Margin around the face box kept in the stored crop, so re-embedding can detect and align the face again.
     private const float CropMargin = 0.5f;
     private const int CropJpegQuality = 90;
@@ -87,9 +99,9 @@ public sealed class Enroller(IFaceEncoder encoder, IWatchlistStore store, Enroll
         await EnrollAsync(identityId, image, source, FacePick.Dominant, cancel);
 
     /// <summary>Enrols the picked face of one photo; a refused photo returns its reason and stores nothing.</summary>
-    public async Task<EnrollResult> EnrollAsync(string identityId, byte[] image, string source, FacePick pick, CancellationToken cancel = default, ImageLimits? limits = null)
+    public async Task<EnrollResult> EnrollAsync(string identityId, byte[] image, string source, FacePick pick, CancellationToken cancel = default, ImageLimits? limits = null, bool allowClosedEyes = false)
     {
-        var (result, template) = Prepare(image, source, pick, limits);
+        var (result, template) = Prepare(image, source, pick, limits, allowClosedEyes);
         if (template is null)
         {
             return result;
@@ -103,7 +115,8 @@ public sealed class Enroller(IFaceEncoder encoder, IWatchlistStore store, Enroll
     public (EnrollResult Result, PreparedTemplate? Template) Prepare(byte[] image, string source) => Prepare(image, source, FacePick.Dominant);
 
     /// <summary>Checks and embeds the picked face of a photo without storing anything: the template to store, or the refusal.</summary>
-    public (EnrollResult Result, PreparedTemplate? Template) Prepare(byte[] image, string source, FacePick pick, ImageLimits? limits = null)
+    /// <param name="allowClosedEyes">Enrol the face even when its eyes read closed.</param>
+    public (EnrollResult Result, PreparedTemplate? Template) Prepare(byte[] image, string source, FacePick pick, ImageLimits? limits = null, bool allowClosedEyes = false)
     {
         if (image.Length > options.MaxImageBytes)
         {
@@ -133,6 +146,12 @@ public sealed class Enroller(IFaceEncoder encoder, IWatchlistStore store, Enroll
             // list them all so the user can pick.
             string reason = choice.Seen.Count == 1 ? Refusal(report) : $"face #{choice.Number} of {choice.Seen.Count}: {Refusal(report)}; faces seen: {string.Join("; ", choice.Seen)}";
             return (new EnrollResult(source, false, null, reason, report.Quality) { Faces = choice.Seen, Face = choice.Number, Note = choice.Note }, null);
+        }
+
+        if (options.RefuseClosedEyes && !allowClosedEyes && eyes?.Estimate([(frame, face)])[0] is { State: EyeState.Closed } shut)
+        {
+            string reason = FormattableString.Invariant($"eyes closed ({eyes.ModelId}: eyelid openness {shut.LeftOpenness:0.00} / {shut.RightOpenness:0.00}); use a photo with open eyes, or enrol it anyway with {ClosedEyesOverride}");
+            return (new EnrollResult(source, false, null, choice.Seen.Count == 1 ? reason : $"face #{choice.Number} of {choice.Seen.Count}: {reason}", report.Quality) { Faces = choice.Seen, Face = choice.Number, Note = choice.Note }, null);
         }
 
         var embedding = encoder.Embed(frame, face);

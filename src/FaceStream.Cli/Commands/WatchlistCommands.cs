@@ -65,11 +65,13 @@ public static class EnrollCommand
 
     private static readonly Option<string?> Box = new("--box") { Description = "With one IMAGE: enrol the face in this box", HelpName = "X1,Y1,X2,Y2" };
 
+    private static readonly Option<bool> AllowClosedEyes = new("--allow-closed-eyes") { Description = "Enrol faces whose eyes read closed (refused by default: Enrollment:RefuseClosedEyes)" };
+
     public static Command Create()
     {
         var command = new Command("enroll", "Add photos of people to the watchlist: each photo's dominant face (≥ 2.5× the area of the next), or the face picked")
         {
-            Images, Name, Id, Folders, Face, Box, CliOptions.Watchlist, CliOptions.Json,
+            Images, Name, Id, Folders, Face, Box, AllowClosedEyes, CliOptions.Watchlist, CliOptions.Json,
         };
         command.SetAction(RunAsync);
         return command;
@@ -123,7 +125,9 @@ public static class EnrollCommand
         await using var session = await WatchlistSession.OpenAsync(args, writes: true);
         var ctx = CliContext.Create(args);
         using var engine = ctx.Engine();
-        var enroller = new Enroller(engine, session.Store, session.Settings.Enrollment);
+        bool allowClosedEyes = args.GetValue(AllowClosedEyes);
+        using var eyes = session.Settings.Enrollment.RefuseClosedEyes && !allowClosedEyes ? new ConsensusEyeState(engine.Models, engine.Sessions) : null;
+        var enroller = new Enroller(engine, session.Store, session.Settings.Enrollment, eyes);
         int refused = 0, accepted = 0;
         using var progress = people.Sum(p => p.Images.Count) > 3 ? new Progress("enrolling", people.Sum(p => p.Images.Count)) : null;
         try
@@ -135,7 +139,7 @@ public static class EnrollCommand
                 foreach (var path in images)
                 {
                     var (r, template) = File.Exists(path)
-                        ? enroller.Prepare(await File.ReadAllBytesAsync(path, cancel), path, pick)
+                        ? enroller.Prepare(await File.ReadAllBytesAsync(path, cancel), path, pick, allowClosedEyes: allowClosedEyes)
                         : (new EnrollResult(path, false, null, "file not found", 0), null);
                     if (template is not null)
                     {

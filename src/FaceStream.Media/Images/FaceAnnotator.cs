@@ -98,6 +98,31 @@ public static class FaceAnnotator
         Save(bitmap, path, quality);
     }
 
+    /// <summary>
+    /// Face boxes and landmark points (e.g. a face mesh) drawn on a copy of the image: every point a small green dot,
+    /// the points listed in <paramref name="marked"/> (e.g. the eyelid points) larger and red.
+    /// </summary>
+    public static void WritePointsJpeg(ImageFrame image, IReadOnlyList<DetectedFace> faces, IReadOnlyList<IReadOnlyList<PointF>> points, IReadOnlySet<int> marked, string path, int quality = 90)
+    {
+        using var bitmap = ToBitmap(image);
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            DrawFaces(canvas, image.Width, faces, null);
+            float r = Math.Max(1f, Stroke(image) / 2);
+            using var plain = new SKPaint { Color = new SKColor(0, 230, 0), Style = SKPaintStyle.Fill, IsAntialias = true };
+            using var mark = new SKPaint { Color = new SKColor(255, 30, 30), Style = SKPaintStyle.Fill, IsAntialias = true };
+            foreach (var face in points)
+            {
+                for (int i = 0; i < face.Count; i++)
+                {
+                    canvas.DrawCircle(face[i].X, face[i].Y, marked.Contains(i) ? r * 1.5f : r * 0.6f, marked.Contains(i) ? mark : plain);
+                }
+            }
+        }
+
+        Save(bitmap, path, quality);
+    }
+
     private static float Stroke(ImageFrame image) => Stroke(image.Width);
 
     private static float Stroke(int width) => Math.Max(2f, width / 640f);

@@ -7,7 +7,7 @@ namespace FaceStream.Tools.Conversion;
 /// Op-by-op TF.js graph model → ONNX for the float CNNs used here: Conv2D, DepthwiseConv2dNative, their fused forms
 /// (_FusedConv2D, FusedDepthwiseConv2dNative, with BiasAdd and an activation incl. Prelu), _FusedMatMul/MatMul,
 /// Add/AddV2/Sub/Mul/Minimum/Maximum, Relu, Relu6, Prelu, Sigmoid, Softmax, Mean, MaxPool, Pad (constant zero),
-/// ConcatV2, Identity.
+/// ConcatV2, Reshape (to a non-image shape), Identity.
 /// </summary>
 /// <remarks>
 /// 4-D activations are kept in ONNX's NCHW order and the graph input becomes [N, C, H, W] (batch dynamic);
@@ -214,6 +214,21 @@ public static class TfjsToOnnxConverter
                     int a = (axis[0] + rank) % rank;
                     long mapped = rank == 4 ? new[] { 0, 2, 3, 1 }[a] : a;
                     values[node.Name] = new Value(Emit("Concat", [.. parts.Select(v => v.Name)], ("axis", mapped)), rank);
+                    break;
+                }
+
+                case "Reshape":
+                {
+                    var x = Get(0);
+                    var shape = Weight(1).Ints ?? throw new NotSupportedException($"node '{node.Name}': Reshape target is not int32");
+                    if (shape.Length == 4)
+                    {
+                        throw new NotSupportedException($"node '{node.Name}': Reshape to a 4-D (image) shape");
+                    }
+
+                    // TF flattens NHWC, so an NCHW activation goes back to NHWC before it is flattened.
+                    string src = x.Rank == 4 ? g.Op("Transpose", [x.Name], ("perm", new long[] { 0, 2, 3, 1 })) : x.Name;
+                    values[node.Name] = new Value(Emit("Reshape", [src, g.ConstantInt64("shape", [.. shape.Select(d => (long)d)])]), shape.Length);
                     break;
                 }
 

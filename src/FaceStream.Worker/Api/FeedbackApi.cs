@@ -83,6 +83,11 @@ public static class FeedbackApi
                 return ApiProblems.Of(409, $"event '{id}' has no snapshot left (Events:Snapshots off, erased, or deleted after its retention)");
             }
 
+            if (WatchlistApi.AllowClosedEyes(http.Request.Query["allowClosedEyes"].FirstOrDefault()) is not { } allowClosedEyes)
+            {
+                return ApiProblems.BadRequest("allowClosedEyes must be true or false");
+            }
+
             var (refusal, slot) = await WatchlistApi.Admit(jpeg, options, gate, cancel);
             using var held = slot;
             if (refusal is not null)
@@ -90,7 +95,7 @@ public static class FeedbackApi
                 return refusal;
             }
 
-            var result = await Task.Run(() => enroller.EnrollAsync(identity, jpeg, $"alert {e.Id}", FacePick.Dominant, cancel, limits), cancel);
+            var result = await Task.Run(() => enroller.EnrollAsync(identity, jpeg, $"alert {e.Id}", FacePick.Dominant, cancel, limits, allowClosedEyes), cancel);
             if (!result.Accepted)
             {
                 return ApiProblems.Of(422, result.Reason ?? "snapshot refused");
@@ -98,7 +103,7 @@ public static class FeedbackApi
 
             await AuditLog.RecordAsync(http, $"added template {result.TemplateId} to {identity} from the snapshot of match event {e.Id} (camera {e.CameraId})");
             return TypedResults.Created((string?)null, new AlertEnrolledAnswer(result.TemplateId, identity, Math.Round(result.Quality, 3), result.Note));
-        }).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422).ProducesProblem(429);
+        }).ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422).ProducesProblem(429);
 
         api.MapGet("/audit", async Task<Results<Ok<List<AuditEntryAnswer>>, ApiProblem>> (int? limit) =>
         {

@@ -117,6 +117,11 @@ public static class WatchlistApi
                 return ApiProblems.BadRequest(e.Message);
             }
 
+            if (AllowClosedEyes(Field(request, "allowClosedEyes")) is not { } allowClosedEyes)
+            {
+                return ApiProblems.BadRequest("allowClosedEyes must be true or false");
+            }
+
             var (refusal, slot) = await Admit(image, options, gate, cancel);
             using var held = slot;
             if (refusal is not null)
@@ -125,7 +130,7 @@ public static class WatchlistApi
             }
 
             // Detection is CPU-bound: off the request thread, so Kestrel keeps answering the other calls meanwhile.
-            var result = await Task.Run(() => enroller.EnrollAsync(id, image, "upload", pick, cancel, limits), cancel);
+            var result = await Task.Run(() => enroller.EnrollAsync(id, image, "upload", pick, cancel, limits, allowClosedEyes), cancel);
             var faces = result.Faces.Select(FaceSeenAnswer.Of).ToList();
             return result.Accepted
                 ? TypedResults.Created((string?)null, new EnrolledAnswer(result.TemplateId, Math.Round(result.Quality, 3), result.Face, result.Note, faces))
@@ -186,6 +191,9 @@ public static class WatchlistApi
     private static ApiProblem TooLarge(ApiOptions o) => ApiProblems.Of(413, $"upload larger than {o.MaxUploadBytes} bytes");
 
     /// <summary>A form field of a multipart upload, else the query string's (a raw-image upload has no form).</summary>
+    /// <summary>The allowClosedEyes field (form or query): absent = false; null when it is neither true nor false.</summary>
+    internal static bool? AllowClosedEyes(string? value) => value is null ? false : bool.TryParse(value, out bool b) ? b : null;
+
     private static string? Field(HttpRequest request, string name)
     {
         string? value = request.HasFormContentType ? request.Form[name].FirstOrDefault() : null;

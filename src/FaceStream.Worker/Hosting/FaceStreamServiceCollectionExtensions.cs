@@ -1,6 +1,7 @@
 using FaceStream.Application.Enrollment;
 using FaceStream.Core.Matching;
 using FaceStream.Inference;
+using FaceStream.Inference.Attributes;
 using FaceStream.Inference.Models;
 using FaceStream.Watchlist.Cache;
 using FaceStream.Watchlist.Store;
@@ -88,7 +89,9 @@ public static class FaceStreamServiceCollectionExtensions
 
         // The watchlist: the store (Redis connects in the background when down), enrollment, and the cache the pipeline searches.
         services.AddSingleton(sp => sp.GetRequiredService<WorkerSettings>().Watchlist.Open(overrides.WatchlistUri));
-        services.AddSingleton(sp => new Enroller(sp.GetRequiredService<FaceEngine>(), sp.GetRequiredService<IWatchlistStore>(), sp.GetRequiredService<WorkerSettings>().Enrollment));
+        services.AddSingleton(sp => new ConsensusEyeState(sp.GetRequiredService<FaceEngine>().Models, sp.GetRequiredService<FaceEngine>().Sessions));
+        services.AddSingleton(sp => new Enroller(sp.GetRequiredService<FaceEngine>(), sp.GetRequiredService<IWatchlistStore>(), sp.GetRequiredService<WorkerSettings>().Enrollment,
+            sp.GetRequiredService<WorkerSettings>().Enrollment.RefuseClosedEyes ? sp.GetRequiredService<ConsensusEyeState>() : null));
         services.AddSingleton(sp =>
         {
             var embedder = sp.GetRequiredService<FaceEngine>().Embedder;

@@ -13,7 +13,7 @@ namespace FaceStream.Tests.Inference;
 [Trait("Category", "Live")]
 public class FaceAttributeTests(EngineFixture fixture) : IClassFixture<EngineFixture>
 {
-    private static readonly string[] Roles = ["age", "gender", "gender-age", "head-pose", "eye-state", "eye-landmarks", "expression"];
+    private static readonly string[] Roles = ["age", "gender", "gender-age", "head-pose", "eye-state", "eye-landmarks", "face-mesh", "expression"];
 
     /// <summary>The labelled faces of a sample photo (the detector's other finds, e.g. sample4's dress, left out).</summary>
     private (ImageFrame Image, IReadOnlyList<DetectedFace> Faces) Labelled(int sample) => LabelledFaces(fixture.Engine, sample);

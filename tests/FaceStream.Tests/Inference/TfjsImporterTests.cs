@@ -82,6 +82,7 @@ public class TfjsImporterTests
             ("side/w", [1, 1, 10, 3], "float32", Random(30, 12)),
             ("side/b", [3], "float32", Random(3, 13)),
             ("side/alpha", [1, 1, 3], "float16", Random(3, 14)),
+            ("flat/shape", [2], "int32", [-1, 48]),
         };
         static object Attr(string kind, object v) => new Dictionary<string, object> { [kind] = v };
         static object Ints(params int[] v) => Attr("list", new { i = v.Select(x => x.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray() });
@@ -114,6 +115,7 @@ public class TfjsImporterTests
             new { name = "cat", op = "ConcatV2", input = new[] { "padded", "widened", "cat/axis" }, attr = new { } },
             new { name = "side/conv", op = "_FusedConv2D", input = new[] { "cat", "side/w", "side/b", "side/alpha" }, attr = new { strides = Ints(1, 1, 1, 1), padding = S("VALID"), dilations = Ints(1, 1, 1, 1), fused_ops = Ops("BiasAdd", "Prelu") } },
             new { name = "side", op = "Identity", input = new[] { "side/conv" }, attr = new { } },
+            new { name = "flat", op = "Reshape", input = new[] { "side/conv", "flat/shape" }, attr = new { } },
         ]);
         var manifest = weights.Select(w => w.Kind == "float16"
             ? (object)new { name = w.Name, shape = w.Shape, dtype = "float32", quantization = new { dtype = "float16", original_dtype = "float32" } }
@@ -147,10 +149,10 @@ public class TfjsImporterTests
         const int n = 2, h = 9, w = 11;
         var nhwc = Random(n * h * w * 3, 42, 3);
         var reference = TfjsReference.Run(model, new TfjsReference.Tensor([n, h, w, 3], nhwc));
-        var actual = RunOnnx(onnx, "input", NhwcToNchw(nhwc, n, h, w, 3), [n, 3, h, w], ["probs", "gate", "side"]);
-        // "side" is NHWC [2, 4, 4, 3] in the reference and NCHW in ONNX.
+        var actual = RunOnnx(onnx, "input", NhwcToNchw(nhwc, n, h, w, 3), [n, 3, h, w], ["probs", "gate", "side", "flat"]);
+        // "side" is NHWC [2, 4, 4, 3] in the reference and NCHW in ONNX; "flat" ([2, 48]) is TF's NHWC flattening in both.
         actual["side"] = NchwToNhwc(actual["side"], n, 4, 4, 3);
-        foreach (var output in new[] { "probs", "gate", "side" })
+        foreach (var output in new[] { "probs", "gate", "side", "flat" })
         {
             var expected = reference[output].Data;
             Assert.Equal(expected.Length, actual[output].Length);
@@ -174,6 +176,7 @@ public class TfjsImporterTests
     [Theory]
     [InlineData("faceres-gender-age", 224, 127.5f)]
     [InlineData("mediapipe-iris", 64, 0.5f)]
+    [InlineData("mediapipe-facemesh", 192, 0.5f)]
     public void The_installed_tfjs_model_matches_the_reference_interpreter_on_its_own_weights(string id, int size, float half)
     {
         var store = TestAssets.Store;
@@ -190,7 +193,7 @@ public class TfjsImporterTests
             Assert.Equal(expected.Length, actual[output].Length);
             for (int i = 0; i < expected.Length; i++)
             {
-                // iris's outputs are pixel coordinates (up to 64): 1e-4 relative to values above 1.
+                // iris's and facemesh's outputs are pixel coordinates (up to 64 / 192): 1e-4 relative to values above 1.
                 Assert.True(Math.Abs(expected[i] - actual[output][i]) <= 1e-4 * Math.Max(1, Math.Abs(expected[i])), $"{output}[{i}]: reference {expected[i]}, ONNX {actual[output][i]}");
             }
         }

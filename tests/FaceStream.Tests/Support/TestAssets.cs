@@ -47,16 +47,6 @@ public static class TestAssets
 
     public static string RepositoryRoot => Path.GetDirectoryName(Store.Directory)!;
 
-    /// <summary>Directory of the shared development data, or null when this checkout has none beside it.</summary>
-    public static string? SharedData
-    {
-        get
-        {
-            string p = Path.Combine(RepositoryRoot, "..", "shared", "data");
-            return Directory.Exists(p) ? Path.GetFullPath(p) : null;
-        }
-    }
-
     /// <summary>An engine with the product's defaults (the default embedder, flip fusion, antialiased chips, refined landmarks) unless told otherwise.</summary>
     public static FaceEngine Engine(string embedder = InferenceOptions.DefaultEmbedder, int minFace = 20) =>
         new(new InferenceOptions { ModelsDirectory = Store.Directory, Embedder = embedder }, new MtcnnOptions { MinFaceSize = minFace });

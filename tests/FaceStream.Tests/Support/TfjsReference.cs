@@ -42,6 +42,7 @@ public static class TfjsReference
                 "Pad" => Pad(Get(n, 0), model.Weights[n.Inputs[1]].Ints!),
                 "ConcatV2" => Concat(Enumerable.Range(0, n.Inputs.Count - 1).Select(i => Get(n, i)).ToList(), model.Weights[n.Inputs[^1]].Ints![0]),
                 "Softmax" => Softmax(Get(n, 0)),
+                "Reshape" => Reshape(Get(n, 0), model.Weights[n.Inputs[1]].Ints!),
                 "Mean" => Mean(Get(n, 0), model.Weights[n.Inputs[1]].Ints!, n.Bool("keep_dims")),
                 _ => throw new NotSupportedException(n.Op),
             };
@@ -78,6 +79,13 @@ public static class TfjsReference
 
     /// <summary>x where x ≥ 0, else slope × x; the slope broadcast over the trailing (channel) axis.</summary>
     private static Tensor Prelu(Tensor x, Tensor slope) => Binary(x, slope, (v, a) => v >= 0 ? v : a * v);
+
+    /// <summary>The same NHWC-ordered values under a new shape; one -1 takes what the others leave.</summary>
+    private static Tensor Reshape(Tensor x, int[] shape)
+    {
+        int known = shape.Where(d => d != -1).Aggregate(1, (a, d) => a * d);
+        return new Tensor([.. shape.Select(d => d == -1 ? x.Data.Length / known : d)], x.Data);
+    }
 
     /// <summary>Max over ksize windows (NHWC); SAME pads with -∞, the smaller half top/left, as TF does.</summary>
     private static Tensor MaxPool(Tensor x, TfjsNode n)

@@ -46,6 +46,35 @@ public class EnrollmentTests(EngineFixture fixture) : IClassFixture<EngineFixtur
     }
 
     [Fact]
+    public void A_face_with_both_eyes_shut_is_refused_with_how_to_override_and_enrolled_when_allowed()
+    {
+        // Both eyes painted shut over a sample face (ShutEyeFace); the same face unpainted, eyes open.
+        using var eyes = new FaceStream.Inference.Attributes.ConsensusEyeState(TestAssets.Store, fixture.Engine.Sessions);
+        var enroller = new Enroller(fixture.Engine, new MemoryWatchlistStore(), new EnrollmentOptions(), eyes);
+        var shut = ShutEyeFace.ShutPortrait(fixture.Engine);
+
+        var (refused, none) = enroller.Prepare(shut, "shut.png", FacePick.Dominant);
+        Assert.False(refused.Accepted);
+        Assert.Null(none);
+        Assert.StartsWith("eyes closed (", refused.Reason, StringComparison.Ordinal);
+        Assert.Contains("--allow-closed-eyes", refused.Reason, StringComparison.Ordinal);
+        Assert.Contains("allowClosedEyes", refused.Reason, StringComparison.Ordinal);
+
+        Assert.True(enroller.Prepare(shut, "shut.png", FacePick.Dominant, allowClosedEyes: true).Result.Accepted, "allowed closed eyes");
+        Assert.True(new Enroller(fixture.Engine, new MemoryWatchlistStore(), new EnrollmentOptions { RefuseClosedEyes = false }, eyes).Prepare(shut, "shut.png").Result.Accepted, "RefuseClosedEyes off");
+        var open = enroller.Prepare(ShutEyeFace.OpenPortrait(), "open.png");
+        Assert.True(open.Result.Accepted, open.Result.Reason);
+        // The 22 labelled faces of the sample photos, all open (smiles, squints and downward looks among them;
+        // faceplugin alone calls 7 of them closed): none reads closed.
+        for (int sample = 1; sample <= 6; sample++)
+        {
+            var (image, faces) = FaceStream.Tests.Inference.FaceAttributeTests.LabelledFaces(fixture.Engine, sample);
+            var states = eyes.Estimate(faces.Select(f => (image, f)).ToList());
+            Assert.All(states, (e, i) => Assert.True(e.State == FaceStream.Core.Attributes.EyeState.Open, $"sample{sample} face {i}: openness {e.LeftOpenness:F3} / {e.RightOpenness:F3}"));
+        }
+    }
+
+    [Fact]
     public void A_group_photo_is_refused_with_every_face_listed_largest_first()
     {
         var (result, template) = Enroller().Prepare(File.ReadAllBytes(TestAssets.Sample(1)), "sample1.jpg");

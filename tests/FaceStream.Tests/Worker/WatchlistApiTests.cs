@@ -91,6 +91,38 @@ public class WatchlistApiTests
         await app.StopAsync();
     });
 
+    [Fact]
+    public Task A_face_with_both_eyes_shut_is_refused_over_http_unless_the_caller_allows_it() => Bounded.Run(async () =>
+    {
+        var dir = TestAssets.TempDirectory();
+        var config = Path.Combine(dir, "facestream.json");
+        await File.WriteAllTextAsync(config, $$"""
+            { "Metrics": { "Port": 0 }, "Events": { "Console": false }, "Api": { "Token": "{{Token}}" }, "Watchlist": { "Uri": "memory:" } }
+            """);
+        await using var app = await WorkerHost.BuildAsync(["--config", config], Prometheus.Metrics.NewCustomRegistry());
+        await app.StartAsync(CancellationToken.None);
+        using var http = new HttpClient { BaseAddress = app.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+
+        // Both eyes painted shut over a sample face (ShutEyeFace): refused with how to override, enrolled when the caller allows it.
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("/api/identities", new { id = "shut", name = "Eyes Shut" })).StatusCode);
+        byte[] shut;
+        using (var engine = TestAssets.Engine())
+        {
+            shut = ShutEyeFace.ShutPortrait(engine);
+        }
+
+        var closed = await Upload(http, "shut", shut);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, closed.StatusCode);
+        string closedError = JsonDocument.Parse(await closed.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString()!;
+        Assert.StartsWith("eyes closed (", closedError, StringComparison.Ordinal);
+        Assert.Contains("allowClosedEyes=true", closedError, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Upload(http, "shut", shut, "?allowClosedEyes=maybe")).StatusCode);
+        var allowed = await Upload(http, "shut", shut, "?allowClosedEyes=true");
+        Assert.True(allowed.StatusCode == HttpStatusCode.Created, await allowed.Content.ReadAsStringAsync());
+        await app.StopAsync();
+    });
+
     internal static Task<HttpResponseMessage> Upload(HttpClient http, string id, byte[] image, string query = "")
     {
         var content = new ByteArrayContent(image);
