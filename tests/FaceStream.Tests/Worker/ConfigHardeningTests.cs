@@ -110,7 +110,9 @@ public class ConfigHardeningTests
         Assert.Equal(1.5f, scan.TrackPadding);
         Assert.Equal(25, motion.Threshold);
         Assert.Equal(4, motion.MinCells);
-        Assert.False(new WorkerSettings().Detector.IsAdaptive);
+        // Adaptive is the default (docs/adaptive-detection.md); "full" still binds and turns it off.
+        Assert.True(new WorkerSettings().Detector.IsAdaptive);
+        Assert.False(WorkerSettings.Load(new ConfigurationBuilder().AddJsonStream(new MemoryStream("""{ "Detector": { "Mode": "full" } }"""u8.ToArray())).Build()).Detector.IsAdaptive);
     }
 
     [Fact]
