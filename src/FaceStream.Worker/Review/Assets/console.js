@@ -22,12 +22,6 @@
     const headers = { 'X-FaceStream-Console': '1', ...(options.headers || {}) };
     const r = await fetch('/api' + path, { credentials: 'same-origin', ...options, headers });
     if (r.status === 401) { location.href = '/login'; throw new Error('signed out'); }
-    if (r.status === 503) {
-      // Previews are made only while someone watches: this request asked for one; the next poll shows it.
-      f.img.hidden = true;
-      f.caption.textContent = `${id}: waiting for a frame…`;
-      return f.figure;
-    }
     if (!r.ok) {
       let detail = r.statusText;
       try { detail = (await r.json()).detail || detail; } catch { /* not JSON */ }
