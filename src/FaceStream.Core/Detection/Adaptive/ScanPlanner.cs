@@ -14,13 +14,6 @@ public sealed record ScanOptions
     /// <summary>Margin around a motion region, as a share of its larger side (a head that starts moving shows its edge first).</summary>
     public float MotionPadding { get; init; } = 0.1f;
 
-    /// <summary>
-    /// Extra margin above a motion region, as a share of its width: people stand upright, and a face moving over a
-    /// busy background can stay below the motion threshold while the body under it does not, so the window reaches up
-    /// to where that body's head is. 0 (the default) pads all sides alike.
-    /// </summary>
-    public float MotionHeadroom { get; init; }
-
     /// <summary>Half-width of a tracked person's body beside the face, in face sizes (motion there is that person's).</summary>
     public float BodyWidth { get; init; } = 1.5f;
 
@@ -156,8 +149,7 @@ public sealed class ScanPlanner(ScanOptions options, float minFaceSize, double p
             }
 
             float pad = _o.MotionPadding * Math.Max(r.Width, r.Height);
-            var up = new BoxF(r.X1, r.Y1 - (_o.MotionHeadroom * r.Width), r.X2, r.Y2);
-            windows.Add(Window(up, pad, pad, width, height, minFaceSize, float.MaxValue));
+            windows.Add(Window(r, pad, pad, width, height, minFaceSize, float.MaxValue));
         }
 
         foreach (var f in predictedFaces)
