@@ -6,9 +6,9 @@ using System.Reflection;
 namespace FaceStream.Core.Configuration;
 
 /// <summary>
-/// The check every float and double option gets without writing it: the value must be finite (NaN compares false with
-/// every bound, so a hand-written <c>x &lt; 0 || x &gt; 1</c> lets it through), and within its <see cref="RangeAttribute"/>
-/// when it has one. Walks nested option objects, lists (by index) and dictionaries (by key), naming each key as the
+/// The check every number option gets without writing it: a float or double must be finite (NaN compares false with
+/// every bound, so a hand-written <c>x &lt; 0 || x &gt; 1</c> lets it through), and any number within its
+/// <see cref="RangeAttribute"/> when it has one. Walks nested option objects, lists (by index) and dictionaries (by key), naming each key as the
 /// configuration does (<c>Cameras:0:AnalysisFps</c>).
 /// </summary>
 public static class NumberChecks
@@ -35,7 +35,14 @@ public static class NumberChecks
     {
         switch (value)
         {
-            case null or string or bool or int or long or TimeSpan or Enum:
+            case int or long:
+                if (range is not null && !range.IsValid(value))
+                {
+                    yield return FormattableString.Invariant($"{key} = {value} must be between {range.Minimum} and {range.Maximum}");
+                }
+
+                yield break;
+            case null or string or bool or TimeSpan or Enum:
                 yield break;
             case double or float:
                 var d = Convert.ToDouble(value, CultureInfo.InvariantCulture);

@@ -114,16 +114,5 @@ public sealed class AdaptiveDetectionOptions
         {
             yield return $"{Section}:MinMotionCells = {MinMotionCells} must be between 1 and 10000 cells";
         }
-
-        // Integers are not among the [Range] checks of WorkerSettings (floats and doubles only).
-        if (JitterCells is < 0 or > 3)
-        {
-            yield return $"{Section}:JitterCells = {JitterCells} must be between 0 and 3 cells";
-        }
-
-        if (FaceRowBands is < 0 or > 64)
-        {
-            yield return $"{Section}:FaceRowBands = {FaceRowBands} must be between 0 and 64 bands";
-        }
     }
 }
