@@ -13,7 +13,8 @@ public sealed class ModelStore
     public const string EnvironmentVariable = "FACESTREAM_MODELS";
 
     /// <summary>Bumped whenever conversion output changes, so stale converted files are rebuilt.</summary>
-    public const int ConverterVersion = 1;
+    /// <remarks>2: per-channel PRelu is written as Relu/BatchNormalization/Add (FaceStream.Tools' PreluDecomposition).</remarks>
+    public const int ConverterVersion = 2;
 
     public const string FixCommand = "facestream models install";
 

@@ -60,6 +60,12 @@ public sealed class ModelInstaller(ModelStore store, TextWriter log)
                 "none" => source,
                 _ => throw new ModelInstallException($"model '{m.Id}': unknown conversion '{m.Convert}' in the manifest"),
             };
+            if (m.Convert != "none")
+            {
+                // Per-channel PRelu in a form ONNX Runtime keeps in its blocked layout (same values; see the class).
+                onnx = PreluDecomposition.Apply(onnx);
+            }
+
             SmokeLoad(m, onnx);
             string path = store.OnnxPath(m);
             WriteAtomically(path, onnx);
