@@ -10,11 +10,11 @@ namespace FaceStream.Tools.Conversion;
 /// <remarks>
 /// Why: ONNX Runtime's CPU graph optimiser moves convolutions into its blocked NCHWc layout, but PRelu is not one of
 /// the ops that layout supports, so every conv → PRelu pair paid a reorder out of the blocked layout, a broadcast
-/// PRelu kernel, and a reorder back; in P-Net, PRelu and the reorders were 60 % of the op time. Relu and
+/// PRelu kernel, and a reorder back; in P-Net, PRelu and the reorders were about 60 % of the op time. Relu and
 /// BatchNormalization are NCHWc ops: a per-channel BatchNormalization becomes a blocked 1×1 depthwise conv, the
-/// Relu after it fuses into that conv and the Add fuses into the next one as its sum input, so the whole net stays
-/// blocked. Measured in docs/benchmarks.md ("PReLU in the blocked layout"): P-Net −39 %, R-Net −53 %, O-Net −52 %,
-/// MobileFaceNet and the ArcFace embedder −60 % CPU per run.
+/// Relu after it fuses into that conv and the Add into the second scaling's conv as its sum input, so the whole net
+/// stays blocked. CPU per run roughly halves (P-Net −31 to −44 %, MobileFaceNet −64 %): docs/benchmarks.md, "PReLU in the
+/// blocked layout".
 /// <para>
 /// Exact: for x &gt; 0 the second term is (−a)·0 and the first is x; for x &lt; 0 the first is 0 and the second is
 /// (−a)·(−x) = a·x, the product PRelu computes. Only slopes stored as a float initializer of shape [C, 1, 1] or

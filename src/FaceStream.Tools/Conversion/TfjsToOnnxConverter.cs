@@ -282,6 +282,7 @@ public static class TfjsToOnnxConverter
     /// <summary>
     /// A Prelu slope: per channel ([C], or Keras' [1, 1, C] over NHWC) becomes [C, 1, 1] next to an NCHW activation.
     /// tfjs-converter's Prelu fusion stores the slope itself (it negates Keras' "Neg" constant, keeping that name).
+    /// The installer rewrites the [C, 1, 1] ones in a form ONNX Runtime keeps in its blocked layout (<see cref="PreluDecomposition"/>).
     /// </summary>
     private static string PreluSlope(OnnxGraphBuilder g, TfjsTensor alpha, int rank) =>
         rank == 4 ? g.Constant("alpha", alpha.Values, alpha.Values.Length, 1, 1) : g.Constant("alpha", alpha.Values, alpha.Values.Length);

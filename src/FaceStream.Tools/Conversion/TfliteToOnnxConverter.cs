@@ -16,7 +16,8 @@ public sealed record TfliteConversionOptions(bool TransposedInput, bool DynamicS
 /// Every 4-D activation is kept in ONNX's NCHW order; <see cref="TfliteConversionOptions.TransposedInput"/> decides
 /// which TFLite spatial axis becomes ONNX H. Before a flatten (Reshape / FullyConnected on a 4-D tensor) the data is
 /// transposed back to TFLite order so the fully-connected weights still line up. PReLU, which these files spell as
-/// Relu/Neg/Mul/Add chains, is fused back into one PRelu node.
+/// Relu/Neg/Mul/Add chains, is fused back into one PRelu node (which the installer then rewrites in a form ONNX Runtime
+/// keeps in its blocked layout: <see cref="PreluDecomposition"/>).
 /// </remarks>
 public static class TfliteToOnnxConverter
 {
