@@ -52,8 +52,9 @@ public sealed record NpmPackageRef(string Name, string Version, string Integrity
 }
 
 /// <summary>One model: where it comes from, how it is converted and what its tensors mean.</summary>
-/// <remarks><c>GraphOptimization</c> (all | extended | basic) is measured per model: ORT's layout transforms made
-/// fr_feature 2.5× slower on this CPU, while MobileFaceNet gains from them.</remarks>
+/// <remarks><c>GraphOptimization</c> (all | extended | basic) is measured per model. Every model now gains from `all`
+/// (ORT's blocked-layout transforms) since PReLU is installed in a form that stays in that layout; fr_feature, which
+/// ran `extended` before, is 2.2× faster at `all` than at `extended` (docs/benchmarks.md, "PReLU in the blocked layout").</remarks>
 public sealed record ModelEntry(
     string Id,
     string Role,
