@@ -60,7 +60,7 @@ public sealed class PipelineOptions
     /// </summary>
     public bool PreScreen { get; set; } = true;
 
-    /// <summary>How far below the first member's known-person threshold a view's best score must be to skip the full embedding (measured: docs/accuracy.md, the pre-screen).</summary>
+    /// <summary>How far below the first member's known-person threshold a view's best score must be to skip the full embedding (measured: docs/accuracy.md, the pre-screen); a Decision:KnownThreshold below the embedder's own lowers the cut by as much.</summary>
     [Range(0.0, 2.0)]
     public float PreScreenMargin { get; set; } = 0.15f;
 

@@ -21,7 +21,8 @@ namespace FaceStream.Worker.Pipeline;
 /// </summary>
 /// <param name="screen">The pre-screen, or null to embed every view in full.</param>
 /// <param name="gallery">The watchlist the pre-screen scores against (the decide stage searches the same one).</param>
-internal sealed class EmbedStage(PipelineOptions options, IFaceEmbedder embedder, PreScreen? screen, Func<GalleryIndex> gallery, PipelineMetrics metrics, ILogger log)
+/// <param name="cut">The screen score below which a view skips the full embedder (<see cref="PreScreenCut"/>).</param>
+internal sealed class EmbedStage(PipelineOptions options, IFaceEmbedder embedder, PreScreen? screen, Func<GalleryIndex> gallery, Func<float> cut, PipelineMetrics metrics, ILogger log)
 {
     public const string Name = "embed";
 
@@ -94,9 +95,9 @@ internal sealed class EmbedStage(PipelineOptions options, IFaceEmbedder embedder
         var full = Enumerable.Range(0, faces.Count).ToList();
         if (screen is not null)
         {
-            float cut = screen.Threshold - options.PreScreenMargin;
+            float below = cut();
             var scores = screen.BestScores(gallery(), faces);
-            full.RemoveAll(i => scores[i] < cut);
+            full.RemoveAll(i => scores[i] < below);
         }
 
         if (full.Count > 0)
@@ -110,6 +111,14 @@ internal sealed class EmbedStage(PipelineOptions options, IFaceEmbedder embedder
 
         return result;
     }
+
+    /// <summary>
+    /// The screen's cut: its member's threshold less Pipeline:PreScreenMargin, moved by as much as the known-person
+    /// threshold in use (Decision:KnownThreshold) differs from the embedder's own, so a lower threshold set for more
+    /// recall lowers the cut with it and the screen keeps the margin it was measured with.
+    /// </summary>
+    public static float PreScreenCut(PreScreen screen, float margin, float knownThreshold, float embedderThreshold) =>
+        screen.Threshold - margin + (knownThreshold - embedderThreshold);
 
     /// <summary>The batch without its views (their crops returned): only the track ends go on.</summary>
     private static List<TrackMessage> Drop(IReadOnlyList<TrackMessage> batch)

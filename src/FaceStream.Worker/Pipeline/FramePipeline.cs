@@ -91,10 +91,10 @@ public sealed class FramePipeline : IAsyncDisposable
         _preScreen = preScreen;
         if (preScreen is not null)
         {
-            _log.PreScreenOn(preScreen.ModelId, preScreen.Threshold - settings.Pipeline.PreScreenMargin, embedder.ModelId);
+            _log.PreScreenOn(preScreen.ModelId, PreScreenCut, embedder.ModelId);
         }
 
-        _embed = new EmbedStage(settings.Pipeline, embedder, preScreen, () => _gallery, metrics, _log);
+        _embed = new EmbedStage(settings.Pipeline, embedder, preScreen, () => _gallery, () => PreScreenCut, metrics, _log);
         _decide = new DecideStage(settings, () => _gallery, () => KnownThreshold, news.Writer, metrics, snapshots is not null && settings.Events.Snapshots.Face,
             previews: Previews);
         _describe = new DescribeStage(attributes, settings.Pipeline.EmbedBatchSize, metrics, _log);
@@ -119,6 +119,9 @@ public sealed class FramePipeline : IAsyncDisposable
 
     /// <summary>The known-person threshold in use (config, else the model's measured one).</summary>
     public float KnownThreshold => _settings.Decision.ThresholdFor(_embedder.ModelId, _embedder.Threshold);
+
+    private float PreScreenCut => _preScreen is null ? float.NegativeInfinity
+        : EmbedStage.PreScreenCut(_preScreen, _settings.Pipeline.PreScreenMargin, KnownThreshold, _embedder.Threshold);
 
     public IReadOnlyList<CameraStatus> Cameras => _cameras.Status;
 

@@ -19,7 +19,8 @@ public class EmbedStageTests(WorkerEngineFixture fixture) : IClassFixture<Worker
     {
         var engine = fixture.Engine;
         var options = new PipelineOptions { EmbedBatchSize = 8, EmbedBatchTimeout = TimeSpan.FromMilliseconds(50) };
-        var stage = new EmbedStage(options, engine.Embedder, screen: null, () => GalleryIndex.Empty(engine.Embedder.ModelId, engine.Embedder.Dimension), Metrics(), NullLogger.Instance);
+        var stage = new EmbedStage(options, engine.Embedder, screen: null, () => GalleryIndex.Empty(engine.Embedder.ModelId, engine.Embedder.Dimension), () => 0, Metrics(),
+            NullLogger.Instance);
         var input = Channel.CreateUnbounded<TrackMessage>();
         var output = Channel.CreateUnbounded<TrackMessage>();
         var expected = new List<TrackMessage>();
@@ -78,7 +79,10 @@ public class EmbedStageTests(WorkerEngineFixture fixture) : IClassFixture<Worker
         }
 
         input.Writer.Complete();
-        var stage = new EmbedStage(options, engine.Embedder, screen, () => watchlist, metrics, NullLogger.Instance);
+        float cut = EmbedStage.PreScreenCut(screen, options.PreScreenMargin, engine.Embedder.Threshold, engine.Embedder.Threshold);
+        var stage = new EmbedStage(options, engine.Embedder, screen, () => watchlist, () => cut, metrics, NullLogger.Instance);
+        // A known-person threshold set 0.05 lower for more recall lowers the cut with it.
+        Assert.Equal(cut - 0.05f, EmbedStage.PreScreenCut(screen, options.PreScreenMargin, engine.Embedder.Threshold - 0.05f, engine.Embedder.Threshold), 5);
         await stage.RunAsync(input.Reader, output.Writer).WaitAsync(TimeSpan.FromMinutes(2));
         var got = await output.Reader.ReadAllAsync().Cast<EmbeddedView>().ToListAsync();
 
@@ -90,7 +94,6 @@ public class EmbedStageTests(WorkerEngineFixture fixture) : IClassFixture<Worker
         // Each stranger is screened out exactly when the member alone scores it below the cut; most are.
         var others = got.Where(v => v.Track.Track != 0).ToList();
         var scores = screen.BestScores(watchlist, others.Select(v => (v.View.Crop.Image, v.View.Crop.Landmarks)).ToList());
-        float cut = screen.Threshold - options.PreScreenMargin;
         Assert.Equal(scores.Select(s => s < cut), others.Select(v => v.Embedding is null));
         int screened = others.Count(v => v.Embedding is null);
         Assert.True(strangers >= 5 && screened * 2 > strangers, $"{screened} of {strangers} strangers' faces in samples 1, 2 and 4 screened out (scores {string.Join(", ", scores.Select(s => s.ToString("F3")))}, cut {cut:F3})");
@@ -106,7 +109,7 @@ public class EmbedStageTests(WorkerEngineFixture fixture) : IClassFixture<Worker
         using var screen = engine.CreatePreScreen();
         var image = StillImageDecoder.DecodeFile(TestAssets.Sample(1));
         var views = engine.Detector.Detect(image).Select((f, i) => View(new TrackKey("door", 1, i), image, f)).ToList();
-        var stage = new EmbedStage(new PipelineOptions(), engine.Embedder, screen, () => GalleryIndex.Empty(engine.Embedder.ModelId, engine.Embedder.Dimension),
+        var stage = new EmbedStage(new PipelineOptions(), engine.Embedder, screen, () => GalleryIndex.Empty(engine.Embedder.ModelId, engine.Embedder.Dimension), () => 0.3f,
             Metrics(), NullLogger.Instance);
 
         using var thread = new StageThread("test-embed");
