@@ -25,6 +25,8 @@ public sealed class FaceEngine : IFaceEncoder, IDisposable
     public OnnxSessionFactory Sessions { get; }
 
     private readonly Lazy<FaceAttributeAnalyzer> _attributes;
+    private readonly InferenceOptions _inference;
+    private readonly string _thresholdsFile;
 
     /// <summary>Age, gender, pose, expression and eye-state models, loaded at first use (callers that never ask pay nothing).</summary>
     public FaceAttributeAnalyzer Attributes => _attributes.Value;
@@ -40,6 +42,7 @@ public sealed class FaceEngine : IFaceEncoder, IDisposable
                 $"nor several of them joined by '{EnsembleFaceEmbedder.Separator}' (an ensemble, e.g. {InferenceOptions.DefaultEmbedder})");
         }
 
+        _inference = inference;
         var factory = new OnnxSessionFactory(inference, log);
         ExecutionProvider = factory.ProviderInUse;
         Sessions = factory;
@@ -50,7 +53,7 @@ public sealed class FaceEngine : IFaceEncoder, IDisposable
             var members = memberIds.Select(id => new OnnxFaceEmbedder(Models, factory, id, flipFusion: inference.FlipFusion, antialias: inference.AntialiasChips)).ToList();
             Embedder = members.Count == 1 ? members[0] : new EnsembleFaceEmbedder(members);
             // Hosts that know their config file have already resolved the setting beside it (ThresholdFile.Resolve).
-            string thresholds = ThresholdFile.Resolve(inference.ThresholdsFile, configFile: null);
+            string thresholds = _thresholdsFile = ThresholdFile.Resolve(inference.ThresholdsFile, configFile: null);
             if (ThresholdFile.Load(thresholds).TryGetValue(Embedder.ModelId, out var calibrated))
             {
                 Embedder.UseCalibratedThreshold(calibrated.Threshold);
@@ -65,6 +68,21 @@ public sealed class FaceEngine : IFaceEncoder, IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// A new pre-screen for this engine's embedder (its first member without flip fusion, with that member's calibrated
+    /// threshold), or null where it would save nothing. The caller owns it.
+    /// </summary>
+    public PreScreen? CreatePreScreen() => PreScreen.For(Embedder, _inference.FlipFusion, id =>
+    {
+        var member = new OnnxFaceEmbedder(Models, Sessions, id, flipFusion: false, antialias: _inference.AntialiasChips);
+        if (ThresholdFile.Load(_thresholdsFile).TryGetValue(id, out var calibrated))
+        {
+            member.UseCalibratedThreshold(calibrated.Threshold);
+        }
+
+        return member;
+    });
 
     /// <summary>Detects every face (those <paramref name="keep"/> accepts, when given) and embeds each one.</summary>
     public IReadOnlyList<EmbeddedFace> DetectAndEmbed(ImageFrame image, Func<DetectedFace, bool>? keep = null)

@@ -37,11 +37,19 @@ public static class EvalIdentitiesCommand
 
     private static readonly Option<string?> Dump = new("--dump") { Description = "Write every embedding as a JSON line to FILE, with the face's landmark pose proxies and Hopenet head pose (degrees) for gate studies", HelpName = "FILE" };
 
+    private static readonly Option<bool> PreScreenOption = new("--pre-screen")
+    {
+        Description = "Also measure the worker's pre-screen (Pipeline:PreScreen) at several margins: the strangers it spares the full embedder, the known faces it would drop",
+    };
+
+    /// <summary>Pipeline:PreScreenMargin values reported by --pre-screen (0.15, the default, among them).</summary>
+    private static readonly float[] PreScreenMargins = [0.05f, 0.1f, 0.15f, 0.2f, 0.25f, 0.3f];
+
     public static Command Create()
     {
         var command = new Command("identities", "Verification and identification accuracy of the whole pipeline on labelled photos")
         {
-            Dataset, CliOptions.Json, Pad, Limit, Templates, GreyProbes, CameraGates, TargetFar, CalibrateOption, Thresholds, Cohort, Dump,
+            Dataset, CliOptions.Json, Pad, Limit, Templates, GreyProbes, CameraGates, TargetFar, CalibrateOption, Thresholds, Cohort, Dump, PreScreenOption,
         };
         command.SetAction(Run);
         return command;
@@ -86,6 +94,10 @@ public static class EvalIdentitiesCommand
         var embeddings = new List<(FaceEmbedding E, FaceEmbedding Probe, int Label, string Path, bool PassesGates, Core.Quality.QualityReport Quality, Core.Attributes.HeadPose? Pose)>();
         // --dump: the head-pose model's angles beside the landmark proxies the camera gates use (docs/attributes.md, pose gates).
         using var pose = args.GetValue(Dump) is null ? null : new FaceStream.Inference.Attributes.HopenetPoseEstimator(engine.Models, engine.Sessions);
+        // --pre-screen: each probe as the worker's pre-screen sees it, beside the full embeddings.
+        using var screen = args.GetValue(PreScreenOption) ? engine.CreatePreScreen() ?? throw new UsageException("--pre-screen: the embedder is a single model without flip fusion, so the worker runs no pre-screen")
+            : null;
+        var screenProbes = new List<float[]?>();
         int notFound = 0, failed = 0;
         double engineMs = 0;
         using (var progress = new Progress("embedding", images.Count))
@@ -99,7 +111,8 @@ public static class EvalIdentitiesCommand
                     var face = engine.SubjectFaceOf(image);
                     engineMs += sw.Elapsed.TotalMilliseconds;
                     // Night condition: the probe is the same photo without colour, detected and embedded afresh.
-                    var probe = face is not null && grey ? engine.SubjectFaceOf(Greyscale.Of(image)) : face;
+                    var probeImage = grey ? Greyscale.Of(image) : image;
+                    var probe = face is not null && grey ? engine.SubjectFaceOf(probeImage) : face;
                     if (face is null || probe is null)
                     {
                         notFound++;
@@ -115,6 +128,7 @@ public static class EvalIdentitiesCommand
                         else
                         {
                             embeddings.Add((face.Embedding, probe.Embedding, label, path, passes, quality, pose?.Estimate([(image, face.Face)])[0]));
+                            screenProbes.Add(screen?.Embed([(probeImage, probe.Face.Landmarks)])[0].Vector);
                         }
                     }
                 }
@@ -164,7 +178,8 @@ public static class EvalIdentitiesCommand
         string model = engine.Embedder.ModelId;
         int templatesPerIdentity = args.GetValue(Templates);
         var op = new OpenSetEvaluation.OperatingPoint(engine.Embedder.Threshold, new DecisionOptions().Margin, targetFar);
-        var labelled = embeddings.Select(e => new LabelledFace(e.Label, e.E.Vector, e.Probe.Vector)).ToList();
+        var labelled = embeddings.Select((e, i) => new LabelledFace(e.Label, e.E.Vector, e.Probe.Vector, screenProbes[i])).ToList();
+        var screening = screen is null ? [] : PreScreenEvaluation.Run(labelled, templatesPerIdentity, model, op, screen.Offset, screen.Scale, screen.Threshold, PreScreenMargins);
         var openSet = OpenSetEvaluation.Run(labelled, templatesPerIdentity, model, op).Select(r => ("plain", r)).ToList();
         if (args.GetValue(Cohort) is { } cohortDir)
         {
@@ -244,6 +259,30 @@ public static class EvalIdentitiesCommand
                 }
 
                 w.WriteEndArray();
+                if (screen is not null)
+                {
+                    w.WriteStartObject("preScreen");
+                    w.WriteString("member", screen.ModelId);
+                    Json.NumberOrNull(w, "memberThreshold", screen.Threshold);
+                    w.WriteStartArray("margins");
+                    foreach (var r in screening)
+                    {
+                        w.WriteStartObject();
+                        Json.NumberOrNull(w, "margin", r.Margin);
+                        Json.NumberOrNull(w, "cut", r.Cut);
+                        w.WriteNumber("genuinePairsAccepted", r.GenuinePairsAccepted);
+                        w.WriteNumber("genuinePairsLost", r.GenuinePairsLost);
+                        w.WriteNumber("knownNamed", r.KnownNamed);
+                        w.WriteNumber("knownNamedLost", r.KnownNamedLost);
+                        w.WriteNumber("strangers", r.Strangers);
+                        w.WriteNumber("strangersScreened", r.StrangersScreened);
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+
                 w.WriteEndObject();
             }));
         }
@@ -268,6 +307,16 @@ public static class EvalIdentitiesCommand
             foreach (var t in tracks)
             {
                 Console.Out.WriteLine($"tracks         {t.Rule}: {t.KnownTracks} known tracks named {t.KnownTracksNamed * 100:F2}%, {t.StrangerTracks} stranger tracks named {t.StrangerTracksNamed * 100:F2}% (photos of one person as a track's views)");
+            }
+
+            if (screen is not null)
+            {
+                Console.Out.WriteLine($"pre-screen     {screen.ModelId} alone, no flip (its threshold {screen.Threshold:F3}); a probe below threshold − margin against every template skips the full embedder:");
+                foreach (var r in screening)
+                {
+                    Console.Out.WriteLine($"  margin {r.Margin:F2} (cut {r.Cut:F3}): strangers screened {100.0 * r.StrangersScreened / Math.Max(1, r.Strangers):F1}% ({r.StrangersScreened}/{r.Strangers}); " +
+                        $"known probes named lost {r.KnownNamedLost}/{r.KnownNamed}; accepted genuine pairs lost {r.GenuinePairsLost}/{r.GenuinePairsAccepted}");
+                }
             }
 
             Console.Out.WriteLine($"speed          {perImage:F1} ms per image (detect + align + embed, decoding excluded)");

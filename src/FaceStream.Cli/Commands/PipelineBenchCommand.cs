@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using FaceStream.Application.Gallery;
 using FaceStream.Cli.Bench;
 using FaceStream.Inference;
 using FaceStream.Worker.Configuration;
@@ -12,6 +13,7 @@ using FaceStream.Worker.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FaceStream.Cli.Commands;
 
@@ -64,11 +66,22 @@ public static class PipelineBenchCommand
         Description = "The view gate as it was before spacing, for A/B: no least time between a track's views (Pipeline:MinEmbedInterval 0), no early stop for clear strangers (Pipeline:ClearUnknownMargin 0), first views not held back (Pipeline:HoldFirstViews false)",
     };
 
+    private static readonly Option<bool> NoPreScreen = new("--no-pre-screen")
+    {
+        Description = "Every view embedded in full, for A/B (Pipeline:PreScreen false)",
+    };
+
+    private static readonly Option<string?> GalleryDir = new("--gallery")
+    {
+        Description = "Enroll this folder of per-person folders as the watchlist (default: the demo's two faces); the pre-screen skips fewer views the more faces the watchlist holds",
+        HelpName = "DIR",
+    };
+
     public static Command Create()
     {
         var command = new Command("pipeline", "The whole pipeline on N live cameras (1080p RTSP of the sample photos, or --clip files): fps, latency, pixels searched, CPU, RSS (min face 40 unless --min-face)")
         {
-            Cameras, Seconds, Fps, MaxWidth, Clips, Mode, NoAttributes, NoPreviews, WatchPreviews, AllViews, CliOptions.Markdown,
+            Cameras, Seconds, Fps, MaxWidth, Clips, Mode, NoAttributes, NoPreviews, WatchPreviews, AllViews, NoPreScreen, GalleryDir, CliOptions.Markdown,
         };
         command.SetAction(RunAsync);
         return command;
@@ -97,6 +110,12 @@ public static class PipelineBenchCommand
 
         string previewing = !previews ? "off" : watched ? "on, every camera watched" : "on, nobody watching";
         bool allViews = args.GetValue(AllViews);
+        bool preScreen = !args.GetValue(NoPreScreen);
+        string? galleryDir = args.GetValue(GalleryDir);
+        if (galleryDir is not null && !Directory.Exists(galleryDir))
+        {
+            throw new UsageException($"--gallery {galleryDir}: directory not found");
+        }
         if (args.GetValue(CliOptions.MinFace) is null)
         {
             ctx.Mtcnn.MinFaceSize = 40;
@@ -104,7 +123,8 @@ public static class PipelineBenchCommand
 
         var store = ctx.Store();
         using var engine = ctx.Engine();
-        var gallery = await BenchAssets.DemoGalleryAsync(engine, store);
+        var gallery = galleryDir is null ? await BenchAssets.DemoGalleryAsync(engine, store)
+            : await GalleryLoader.LoadIndexAsync(galleryDir, engine, new Application.Enrollment.EnrollmentOptions(), NullLogger.Instance);
         var servers = new List<RtspLoopServer>();
         try
         {
@@ -128,7 +148,7 @@ public static class PipelineBenchCommand
                 $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; provider {engine.ExecutionProvider}, " +
                 $"detector min face {ctx.Mtcnn.MinFaceSize} px, embedder {engine.Embedder.ModelId}, event attributes {(attributes ? "on" : "off")}, console previews {previewing}",
                 $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --fps {fps} --max-width {maxWidth} --mode {mode} " +
-                string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId}{(attributes ? "" : " --no-attributes")}{(previews ? "" : " --no-previews")}{(watched ? " --watch-previews" : "")}{(allViews ? " --all-views" : "")} ({sources}; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
+                string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId}{(attributes ? "" : " --no-attributes")}{(previews ? "" : " --no-previews")}{(watched ? " --watch-previews" : "")}{(allViews ? " --all-views" : "")}{(preScreen ? "" : " --no-pre-screen")}{(galleryDir is null ? "" : $" --gallery {galleryDir}")} ({sources}; watchlist: {gallery.Identities} people, {gallery.Templates} templates; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
                 "",
                 "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | pixels searched | full passes | detect ms per batch (frames per batch) | embed ms per batch | embed ms per view (views) | attributes ms per event (events) | CPU (of all cores) | CPU ms per analysed frame | RSS |",
                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -137,7 +157,7 @@ public static class PipelineBenchCommand
             var viewNotes = new List<string>();
             foreach (var n in counts)
             {
-                var (line, note, views) = await MeasureAsync(ctx, engine, gallery, urls.Take(n).ToList(), mode, fps, maxWidth, attributes, previews, watched, allViews, TimeSpan.FromSeconds(seconds), cancel);
+                var (line, note, views) = await MeasureAsync(ctx, engine, gallery, urls.Take(n).ToList(), mode, fps, maxWidth, attributes, previews, watched, allViews, preScreen, TimeSpan.FromSeconds(seconds), cancel);
                 lines.Add(line);
                 notes.Add(note);
                 viewNotes.Add(views);
@@ -176,7 +196,7 @@ public static class PipelineBenchCommand
 
     /// <summary>The session's table row, a line on the console previews encoded meanwhile and one on where the embedded views went.</summary>
     private static async Task<(string Row, string Previews, string Views)> MeasureAsync(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, string mode, double fps,
-        int maxWidth, bool attributes, bool previews, bool watched, bool allViews, TimeSpan duration, CancellationToken cancel)
+        int maxWidth, bool attributes, bool previews, bool watched, bool allViews, bool preScreen, TimeSpan duration, CancellationToken cancel)
     {
         // The worker's composition root with this bench's cameras, engine, gallery, sink and registry.
         var cameras = urls.Select((url, i) => new CameraOptions { Id = $"cam{i + 1}", Url = url, AnalysisFps = fps, MaxWidth = maxWidth }).ToList();
@@ -202,6 +222,7 @@ public static class PipelineBenchCommand
                     s.Pipeline.HoldFirstViews = false;
                 }
 
+                s.Pipeline.PreScreen = preScreen;
                 s.Detector.Mtcnn.MinFaceSize = ctx.Mtcnn.MinFaceSize;
                 s.Cameras.AddRange(cameras);
             },
@@ -241,7 +262,8 @@ public static class PipelineBenchCommand
         double framesPerBatch = analysed / Math.Max(1, after.DetectCount - before.DetectCount);
         double scanned = (after.ScannedShare - before.ScannedShare) / analysed;
         double fullPasses = mode == DetectorOptions.FullMode ? 1 : (after.FullScans - before.FullScans) / analysed;
-        double views = after.Embedded - before.Embedded;
+        double screened = after.Screened - before.Screened;
+        double views = after.Embedded - before.Embedded + screened;
         double viewMs = 1000 * (after.EmbedSum - before.EmbedSum) / Math.Max(1, views);
         double described = after.Described - before.Described;
         double describeMs = 1000 * (after.DescribeSum - before.DescribeSum) / Math.Max(1, described);
@@ -251,7 +273,7 @@ public static class PipelineBenchCommand
         var perTrack = Histogram.Delta(before.ViewsPerTrack, after.ViewsPerTrack);
         double tracks = perTrack.Buckets.Count == 0 ? 0 : perTrack.Buckets.Last().Value;
         var viewsNote = string.Create(CultureInfo.InvariantCulture,
-            $"{urls.Count} camera(s): {views:0} views embedded ({views / analysed:0.00} per analysed frame; embed batches took {after.EmbedSum - before.EmbedSum:0.0} s of wall time, the process used {cpuSeconds:0} CPU-seconds); " +
+            $"{urls.Count} camera(s): {views:0} views to the embed stage ({views / analysed:0.00} per analysed frame; {views - screened:0} embedded in full, {screened:0} pre-screened out; embed batches took {after.EmbedSum - before.EmbedSum:0.0} s of wall time, the process used {cpuSeconds:0} CPU-seconds); " +
             $"tracks ended with views {tracks:0}, views per track p50 / p95 ≤ {perTrack.UpperBound(0.5):0} / ≤ {perTrack.UpperBound(0.95):0}");
         return (string.Create(CultureInfo.InvariantCulture,
             $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {viewMs:0} ({views:0}) | {describeMs:0} ({described:0}) | {cpu * 100:0} % | {1000 * cpuSeconds / analysed:0} | {rss / (1 << 20)} MiB |"), note, viewsNote);
@@ -278,7 +300,7 @@ public static class PipelineBenchCommand
         }
     }
 
-    private sealed record Counters(double Analysed, double Dropped, double DetectSum, double DetectCount, double EmbedSum, double EmbedCount, double Embedded, double DescribeSum, double Described, double ScannedShare, double FullScans, double PreviewSum, double PreviewCount, Histogram Latency, Histogram ViewsPerTrack);
+    private sealed record Counters(double Analysed, double Dropped, double DetectSum, double DetectCount, double EmbedSum, double EmbedCount, double Embedded, double Screened, double DescribeSum, double Described, double ScannedShare, double FullScans, double PreviewSum, double PreviewCount, Histogram Latency, Histogram ViewsPerTrack);
 
     private static async Task<Counters> SnapshotAsync(PipelineMetrics m)
     {
@@ -295,6 +317,7 @@ public static class PipelineBenchCommand
             Sum("facestream_stage_latency_seconds_sum{stage=\"embed\"}"),
             Sum("facestream_stage_latency_seconds_count{stage=\"embed\"}"),
             Sum("facestream_embeddings_total{"),
+            Sum("facestream_views_prescreened_total{"),
             Sum("facestream_stage_latency_seconds_sum{stage=\"describe\"}"),
             Sum("facestream_attributes_analysed_total{"),
             Sum("facestream_detect_scanned_share_sum{"),

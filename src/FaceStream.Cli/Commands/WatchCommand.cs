@@ -181,6 +181,7 @@ public static class WatchCommand
             faces = metrics.FacesDetected.WithLabels(c.Id).Value,
             tracks = metrics.TracksStarted.WithLabels(c.Id).Value,
             embeddings = metrics.Embeddings.WithLabels(c.Id).Value,
+            prescreened = metrics.ViewsPreScreened.WithLabels(c.Id).Value,
             matches = events.Count(e => e.CameraId == c.Id && e.Kind == EventKind.Match),
             unknown = events.Count(e => e.CameraId == c.Id && e.Kind == EventKind.Unknown),
             failed = failed.Contains(c.Id),
@@ -202,6 +203,7 @@ public static class WatchCommand
                     w.WriteNumber("faces", l.faces);
                     w.WriteNumber("tracks", l.tracks);
                     w.WriteNumber("embeddings", l.embeddings);
+                    w.WriteNumber("prescreened", l.prescreened);
                     w.WriteNumber("matches", l.matches);
                     w.WriteNumber("unknown", l.unknown);
                     w.WriteBoolean("failed", l.failed);
@@ -218,7 +220,7 @@ public static class WatchCommand
             foreach (var l in lines)
             {
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {l.camera}: {(l.failed ? "FAILED, " : "")}{l.frames_analysed} frames analysed, {l.faces} faces, {l.tracks} tracks, {l.embeddings} embeddings, {l.matches} matches, {l.unknown} unknown"));
+                    $"  {l.camera}: {(l.failed ? "FAILED, " : "")}{l.frames_analysed} frames analysed, {l.faces} faces, {l.tracks} tracks, {l.embeddings} embeddings ({l.prescreened} more views pre-screened out), {l.matches} matches, {l.unknown} unknown"));
             }
         }
 

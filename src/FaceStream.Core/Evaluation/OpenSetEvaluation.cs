@@ -3,7 +3,8 @@ using FaceStream.Core.Matching;
 namespace FaceStream.Core.Evaluation;
 
 /// <summary>One labelled photo's embeddings: as enrolled (gallery) and as seen by a camera (probe; greyscale in the night condition).</summary>
-public sealed record LabelledFace(int Label, float[] Gallery, float[] Probe);
+/// <param name="ScreenProbe">The probe as the worker's pre-screen sees it (one member, no flip fusion), when measured.</param>
+public sealed record LabelledFace(int Label, float[] Gallery, float[] Probe, float[]? ScreenProbe = null);
 
 /// <summary>Watchlist simulation on labelled embeddings: half the people enrolled, the other half strangers.</summary>
 public static class OpenSetEvaluation
@@ -67,11 +68,17 @@ public static class OpenSetEvaluation
     private static SearchHit[] Normalise(IFittedNormaliser? norm, float[] probe, IReadOnlyList<SearchHit> hits) =>
         norm is null ? [.. hits] : [.. hits.Select(h => h with { Similarity = norm.Normalise(h.Identity, probe, h.Similarity) }).OrderByDescending(h => h.Similarity)];
 
-    private static ((Identity, float[])[] Templates, (float[] Vector, string Id)[] Known, float[][] Strangers)? Split(IReadOnlyList<LabelledFace> data, int k, int enrolledParity)
+    private static ((Identity, float[])[] Templates, (float[] Vector, string Id)[] Known, float[][] Strangers)? Split(IReadOnlyList<LabelledFace> data, int k, int enrolledParity) =>
+        SplitFaces(data, k, enrolledParity) is not { } s ? null
+            : ([.. s.Templates.Select(t => (t.Identity, t.Face.Gallery))], [.. s.Known.Select(f => (f.Face.Probe, f.Id))], [.. s.Strangers.Select(f => f.Probe)]);
+
+    /// <summary>One half of the people enrolled (their first <paramref name="k"/> photos), their other photos as known probes, the rest as strangers.</summary>
+    internal static (List<(Identity Identity, LabelledFace Face)> Templates, List<(LabelledFace Face, string Id)> Known, List<LabelledFace> Strangers)? SplitFaces(
+        IReadOnlyList<LabelledFace> data, int k, int enrolledParity)
     {
-        var templates = new List<(Identity, float[])>();
-        var known = new List<(float[], string)>();
-        var strangers = new List<float[]>();
+        var templates = new List<(Identity, LabelledFace)>();
+        var known = new List<(LabelledFace, string)>();
+        var strangers = new List<LabelledFace>();
         foreach (var g in data.GroupBy(d => d.Label).OrderBy(g => g.Key))
         {
             var items = g.ToList();
@@ -83,16 +90,16 @@ public static class OpenSetEvaluation
                 }
 
                 var identity = new Identity(g.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), $"person {g.Key}");
-                templates.AddRange(items.Take(k).Select(i => (identity, i.Gallery)));
-                known.AddRange(items.Skip(k).Select(i => (i.Probe, identity.Id)));
+                templates.AddRange(items.Take(k).Select(i => (identity, i)));
+                known.AddRange(items.Skip(k).Select(i => (i, identity.Id)));
             }
             else
             {
-                strangers.AddRange(items.Select(i => i.Probe));
+                strangers.AddRange(items);
             }
         }
 
-        return templates.Count == 0 || known.Count == 0 || strangers.Count == 0 ? null : ([.. templates], [.. known], [.. strangers]);
+        return templates.Count == 0 || known.Count == 0 || strangers.Count == 0 ? null : (templates, known, strangers);
     }
 
     private static Result Evaluate(Aggregation aggregation, int identities, List<(SearchHit[] Hits, string Id)> knownTop, List<SearchHit[]> strangerTop, OperatingPoint op)

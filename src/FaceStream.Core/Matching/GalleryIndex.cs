@@ -254,6 +254,29 @@ public sealed class GalleryIndex
         }
     }
 
+    /// <summary>
+    /// The best dot product of <paramref name="query"/> with one part of every template: columns
+    /// <paramref name="offset"/> to offset + query length. An ensemble's templates are its members' vectors side by
+    /// side, so this scores a probe embedded by one member alone (the pre-screen) against the whole gallery.
+    /// −∞ for an empty gallery. An exact scan: the pre-screen serves watchlists, not million-face galleries.
+    /// </summary>
+    public float BestPartialSimilarity(ReadOnlySpan<float> query, int offset)
+    {
+        if (offset < 0 || query.Length == 0 || offset + query.Length > Dimension)
+        {
+            throw new ArgumentException($"columns {offset}..{offset + query.Length} are not within the index's {Dimension}");
+        }
+
+        float best = float.NegativeInfinity;
+        var matrix = _matrix.AsSpan();
+        for (int row = 0; row < _owner.Length; row++)
+        {
+            best = Math.Max(best, TensorPrimitives.Dot(query, matrix.Slice((row * Dimension) + offset, query.Length)));
+        }
+
+        return best;
+    }
+
     /// <summary>The exhaustive scan: every template's exact similarity, aggregated per identity.</summary>
     private void ScoreAll(ReadOnlySpan<float> query, Aggregation aggregation, Span<float> scores)
     {

@@ -52,6 +52,18 @@ public sealed class PipelineOptions
     [Range(1.0, 100.0)]
     public float UnknownRetryFactor { get; set; } = 1.5f;
 
+    /// <summary>
+    /// Look at each view with the embedder's first member alone first (one network pass without flip fusion, a quarter
+    /// of the default ensemble's runs) and embed it in full only if that look scores within PreScreenMargin of the
+    /// member's known-person threshold against some watchlist template. Most faces a camera sees are strangers; they
+    /// cost the one pass. Not used while Decision:ReportUnknown is on (unknown events report the full similarity).
+    /// </summary>
+    public bool PreScreen { get; set; } = true;
+
+    /// <summary>How far below the first member's known-person threshold a view's best score must be to skip the full embedding (measured: docs/accuracy.md, the pre-screen); a Decision:KnownThreshold below the embedder's own lowers the cut by as much.</summary>
+    [Range(0.0, 2.0)]
+    public float PreScreenMargin { get; set; } = 0.15f;
+
     /// <summary>Longest wait for in-flight work at shutdown.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

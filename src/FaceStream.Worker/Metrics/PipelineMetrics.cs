@@ -25,7 +25,8 @@ public sealed class PipelineMetrics
         FacesDetected = f.CreateCounter("facestream_faces_detected_total", "Faces detected.", "camera");
         TracksStarted = f.CreateCounter("facestream_tracks_started_total", "Tracks started.", "camera");
         TracksEnded = f.CreateCounter("facestream_tracks_ended_total", "Tracks ended.", "camera");
-        Embeddings = f.CreateCounter("facestream_embeddings_total", "Face views embedded.", "camera");
+        Embeddings = f.CreateCounter("facestream_embeddings_total", "Face views embedded (in full, by the whole embedder).", "camera");
+        ViewsPreScreened = f.CreateCounter("facestream_views_prescreened_total", "Face views the pre-screen found far from everyone on the watchlist, so not embedded in full (Pipeline:PreScreen).", "camera");
         ViewsPerTrack = f.CreateHistogram("facestream_track_views", "Views embedded per track, observed when the track ends (tracks with at least one view).",
             new HistogramConfiguration { Buckets = [1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32] });
         AttributesAnalysed = f.CreateCounter("facestream_attributes_analysed_total", "Faces whose attributes were read (Events:Attributes: one per match or unknown event).", "camera");
@@ -69,6 +70,7 @@ public sealed class PipelineMetrics
     public Counter TracksStarted { get; }
     public Counter TracksEnded { get; }
     public Counter Embeddings { get; }
+    public Counter ViewsPreScreened { get; }
     public Histogram ViewsPerTrack { get; }
     public Counter AttributesAnalysed { get; }
     public Counter GateRejections { get; }

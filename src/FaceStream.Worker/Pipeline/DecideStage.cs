@@ -79,7 +79,11 @@ internal sealed class DecideStage(WorkerSettings settings, Func<GalleryIndex> ga
         var index = gallery();
         var d = settings.Decision;
         float known = threshold();
-        var vote = OpenSetRule.Judge(index.Search(embedded.Embedding, 2), known, d.Margin, v.Quality);
+        // A pre-screened view names nobody. Its similarity is NaN, not low: the screen's cut is not the clear-stranger
+        // line (some views it skips would score within 0.1 of the threshold in full), so it never makes a track one.
+        var vote = embedded.Embedding is null
+            ? new Vote(null, float.NaN, 0, v.Quality)
+            : OpenSetRule.Judge(index.Search(embedded.Embedding, 2), known, d.Margin, v.Quality);
         if (!_votes.TryGetValue(v.Track, out var votes))
         {
             _votes[v.Track] = votes = new TrackVotes();

@@ -44,6 +44,7 @@ public sealed class FramePipeline : IAsyncDisposable
     private readonly DecideStage _decide;
     private readonly DescribeStage _describe;
     private readonly PublishStage _publish;
+    private readonly PreScreen? _preScreen;
     private volatile GalleryIndex _gallery;
     private Task _analysing = Task.CompletedTask;
 
@@ -53,14 +54,16 @@ public sealed class FramePipeline : IAsyncDisposable
     public FramePipeline(WorkerSettings settings, FaceEngine engine, GalleryIndex gallery, IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs,
         ISnapshotStore? snapshots = null)
         : this(settings, engine.Detector, engine.Embedder, engine.ExecutionProvider, gallery, sinks, metrics, logs, snapshots,
-            settings.Events.Attributes ? engine.Attributes : null)
+            settings.Events.Attributes ? engine.Attributes : null, settings.Pipeline.PreScreen && !settings.Decision.ReportUnknown ? engine.CreatePreScreen() : null)
     {
     }
 
     /// <summary>With the stages given separately (the seam tests use to slow a stage down).</summary>
     /// <param name="attributes">Face attributes for match and unknown events (Events:Attributes); null = none.</param>
+    /// <param name="preScreen">The embedder's pre-screen (Pipeline:PreScreen), owned by the pipeline from here; null = every view embedded in full.</param>
     public FramePipeline(WorkerSettings settings, IFaceDetector detector, IFaceEmbedder embedder, string executionProvider, GalleryIndex gallery,
-        IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs, ISnapshotStore? snapshots = null, FaceAttributeAnalyzer? attributes = null)
+        IReadOnlyList<IEventSink> sinks, PipelineMetrics metrics, ILoggerFactory logs, ISnapshotStore? snapshots = null, FaceAttributeAnalyzer? attributes = null,
+        PreScreen? preScreen = null)
     {
         _settings = settings;
         _embedder = embedder;
@@ -78,7 +81,20 @@ public sealed class FramePipeline : IAsyncDisposable
         Previews = new CameraPreviews(settings.Console, metrics, _log);
         _gate = new TrackGateStage(settings, snapshots is not null && settings.Events.Snapshots.Frame, camera => _cameras.Feeds.Any(f => f.Ref == camera), news.Reader, metrics, _log,
             Previews);
-        _embed = new EmbedStage(settings.Pipeline, embedder, metrics, _log);
+        if (settings.Decision.ReportUnknown && preScreen is not null)
+        {
+            // Unknown events report the full model's similarity, which a screened view does not have.
+            preScreen.Dispose();
+            preScreen = null;
+        }
+
+        _preScreen = preScreen;
+        if (preScreen is not null)
+        {
+            _log.PreScreenOn(preScreen.ModelId, PreScreenCut, embedder.ModelId);
+        }
+
+        _embed = new EmbedStage(settings.Pipeline, embedder, preScreen, () => _gallery, () => PreScreenCut, metrics, _log);
         _decide = new DecideStage(settings, () => _gallery, () => KnownThreshold, news.Writer, metrics, snapshots is not null && settings.Events.Snapshots.Face,
             previews: Previews);
         _describe = new DescribeStage(attributes, settings.Pipeline.EmbedBatchSize, metrics, _log);
@@ -103,6 +119,9 @@ public sealed class FramePipeline : IAsyncDisposable
 
     /// <summary>The known-person threshold in use (config, else the model's measured one).</summary>
     public float KnownThreshold => _settings.Decision.ThresholdFor(_embedder.ModelId, _embedder.Threshold);
+
+    private float PreScreenCut => _preScreen is null ? float.NegativeInfinity
+        : EmbedStage.PreScreenCut(_preScreen, _settings.Pipeline.PreScreenMargin, KnownThreshold, _embedder.Threshold);
 
     public IReadOnlyList<CameraStatus> Cameras => _cameras.Status;
 
@@ -191,6 +210,7 @@ public sealed class FramePipeline : IAsyncDisposable
         // after the pipeline) must outlive that call, or ONNX Runtime crashes the process.
         await _analysing.WaitAsync(StageWait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _cameras.CloseAsync();
+        _preScreen?.Dispose();
         _pool.Dispose();
         _abandon.Dispose();
     }

@@ -75,7 +75,8 @@ internal sealed record FaceView(TrackKey Track, DetectedFace Face, float Quality
 internal sealed record TrackEnded(TrackKey Track) : TrackMessage(Track);
 
 /// <summary>A view and its embedding; the view's crop still to be disposed by the decide stage.</summary>
-internal sealed record EmbeddedView(FaceView View, float[] Embedding) : TrackMessage(View.Track);
+/// <param name="Embedding">Null when the pre-screen found the view far from everyone on the watchlist (Pipeline:PreScreen): a vote for nobody.</param>
+internal sealed record EmbeddedView(FaceView View, float[]? Embedding) : TrackMessage(View.Track);
 
 /// <summary>decide ─► describe ─► publish: an event to publish, with the pictures for its snapshot (when snapshots are on).</summary>
 /// <param name="Crop">The face crop of the view the event shows, for its attributes: the describe stage reads and disposes it and hands the decision on without (null).</param>

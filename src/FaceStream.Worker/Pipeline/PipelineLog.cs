@@ -34,4 +34,7 @@ internal static partial class PipelineLog
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "camera {Camera}: console preview not encoded")]
     public static partial void PreviewFailed(this ILogger log, Exception e, string camera);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "pre-screen on: {Member} alone looks at each view first; views scoring below {Cut:F3} against every watchlist template skip the full {Embedder}")]
+    public static partial void PreScreenOn(this ILogger log, string member, float cut, string embedder);
 }

@@ -30,6 +30,8 @@ public class WatchCommandTests
         var camera = summary.GetProperty("cameras")[0];
         Assert.Equal(60, camera.GetProperty("frames_analysed").GetInt32());
         Assert.Equal(2, camera.GetProperty("matches").GetInt32());
+        // The pre-screen (on by default) spared the full embedder the photos' other faces, and not the two she and her friend needed.
+        Assert.True(camera.GetProperty("prescreened").GetInt32() > 0 && camera.GetProperty("embeddings").GetInt32() >= 4, camera.ToString());
     }
 
     [Fact]

@@ -162,6 +162,24 @@ public class GalleryIndexTests
     }
 
     [Fact]
+    public void The_best_partial_similarity_scores_one_members_columns_of_every_template()
+    {
+        // Ensemble-shaped templates: a 3-d member then a 2-d member, each unit vector weighted 1/√2.
+        float w = 1 / MathF.Sqrt(2);
+        float[] Template(float[] first, float[] second) => [.. first.Select(v => v * w), .. second.Select(v => v * w)];
+        var a = new Identity("a", "A");
+        var b = new Identity("b", "B");
+        var index = new GalleryIndex("m1+m2", 5, [(a, Template([1, 0, 0], [1, 0])), (b, Template([0, 0.6f, 0.8f], [0, 1])), (a, Template([0, 1, 0], [0, 1]))], prefilter: false);
+
+        // The first member's columns only: the second member's part plays no role.
+        Assert.Equal(0.8f * w, index.BestPartialSimilarity([0, 0, 1], 0), 5);
+        Assert.Equal(w, index.BestPartialSimilarity([0, 1, 0], 0), 5);
+        Assert.Equal(w, index.BestPartialSimilarity([0, 1], 3), 5);
+        Assert.Equal(float.NegativeInfinity, GalleryIndex.Empty("m1+m2", 5).BestPartialSimilarity([1, 0, 0], 0));
+        Assert.Throws<ArgumentException>(() => index.BestPartialSimilarity([1, 0, 0], 3));
+    }
+
+    [Fact]
     public void Asking_for_more_identities_than_there_are_returns_all_of_them_ranked()
     {
         var random = new Random(7);

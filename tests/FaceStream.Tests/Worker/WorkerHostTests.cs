@@ -18,7 +18,7 @@ public class WorkerHostTests
         "facestream_camera_up", "facestream_camera_state", "facestream_camera_frames_decoded_total", "facestream_camera_frames_analysed_total",
         "facestream_camera_reconnects_total", "facestream_camera_last_frame_age_seconds", "facestream_stage_latency_seconds",
         "facestream_stage_batch_size", "facestream_stage_queue_depth", "facestream_faces_detected_total", "facestream_tracks_started_total",
-        "facestream_embeddings_total", "facestream_info", "facestream_watchlist_templates",
+        "facestream_embeddings_total", "facestream_views_prescreened_total", "facestream_info", "facestream_watchlist_templates",
     ];
 
     private static WorkerSettings Load(string json) =>

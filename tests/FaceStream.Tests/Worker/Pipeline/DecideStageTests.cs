@@ -150,6 +150,27 @@ public class DecideStageTests
     }
 
     [Fact]
+    public void Pre_screened_views_name_nobody_and_never_make_a_track_a_clear_stranger()
+    {
+        var stage = Stage(new(_registry));
+        var track = new TrackKey("door", 1, 3);
+
+        // The screen's cut is not the clear-stranger line: a window of screened views tells the gate nothing.
+        for (int i = 0; i < _settings.Decision.VoteWindow + 1; i++)
+        {
+            Assert.Null(stage.Decide(new EmbeddedView(View(track, Grey(), Face()), Embedding: null)));
+        }
+
+        Assert.Empty(Told());
+
+        // A screened view between two full ones that name Alice does not stop the match.
+        var later = new TrackKey("door", 1, 4);
+        Assert.Null(stage.Decide(Seen(later, 0)));
+        Assert.Null(stage.Decide(new EmbeddedView(View(later, Grey(), Face()), Embedding: null)));
+        Assert.Equal("alice", Assert.IsType<MatchEvent>(stage.Decide(Seen(later, 0))!.Event).IdentityId);
+    }
+
+    [Fact]
     public void With_the_clear_stranger_margin_off_the_gate_hears_nothing_of_unknown_tracks()
     {
         _settings.Pipeline.ClearUnknownMargin = 0;
