@@ -4,7 +4,6 @@ using FaceStream.Core.Geometry;
 using FaceStream.Core.Imaging;
 using FaceStream.Core.Tracking;
 using FaceStream.Inference.Detection;
-using FaceStream.Media.Video;
 
 namespace FaceStream.Cli.Bench;
 
@@ -24,7 +23,7 @@ public static class AdaptiveBatchComparison
         var frames = new List<List<(ImageFrame Image, TimeSpan Media)>>();
         foreach (var clip in clips)
         {
-            frames.Add(await DecodeAsync(clip, fps, cancel));
+            frames.Add(await AdaptiveComparison.DecodeAsync(clip, fps, cancel));
         }
 
         int batches = frames.Min(f => f.Count), n = clips.Count;
@@ -88,18 +87,5 @@ public static class AdaptiveBatchComparison
         work();
         process.Refresh();
         return process.TotalProcessorTime - before;
-    }
-
-    private static async Task<List<(ImageFrame, TimeSpan)>> DecodeAsync(string clip, double fps, CancellationToken cancel)
-    {
-        using var pool = new VideoFramePool();
-        var source = new VideoSource(new VideoSourceOptions { Id = "batch", Url = clip, AnalysisFps = fps, Live = false }, pool);
-        var list = new List<(ImageFrame, TimeSpan)>();
-        await AdaptiveComparison.PlayAsync(source, frame =>
-        {
-            var image = frame.Image;
-            list.Add((new ImageFrame(image.Width, image.Height, image.Stride, image.Format, image.Pixels.ToArray()), frame.MediaTime));
-        }, cancel);
-        return list;
     }
 }

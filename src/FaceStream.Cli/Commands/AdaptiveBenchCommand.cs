@@ -4,6 +4,8 @@ using System.Runtime.InteropServices;
 using FaceStream.Cli.Bench;
 using FaceStream.Core.Detection.Adaptive;
 using FaceStream.Core.Tracking;
+using FaceStream.Inference.Detection;
+using FaceStream.Worker.Configuration;
 
 namespace FaceStream.Cli.Commands;
 
@@ -23,11 +25,21 @@ public static class AdaptiveBenchCommand
         Description = "Instead: play clip i as camera i and time each batch (frame t of every clip) searched whole, window by window, and in one call",
     };
 
+    private static readonly Option<string> Mode = new Option<string>("--mode")
+    {
+        Description = "What is compared with the full pass: adaptive (the scene-adaptive mode) or full (a second full pass, e.g. with --reference-scale-factor)",
+        HelpName = "MODE",
+        DefaultValueFactory = _ => DetectorOptions.AdaptiveMode,
+    }.AcceptOnlyFromAmong(DetectorOptions.AdaptiveMode, DetectorOptions.FullMode);
+
+    private static readonly Option<float?> ReferenceScaleFactor = CliOptions.OptionalFloat("--reference-scale-factor", 0.1f, 0.95f, "F",
+        "The reference full pass's pyramid step (default: Detector:Mtcnn:ScaleFactor, as the compared side); the other settings stay the configured ones");
+
     public static Command Create()
     {
         var command = new Command("adaptive", "Full-frame against scene-adaptive detection on the same frames: faces and tracks also found, how late, pixels scanned, CPU")
         {
-            Clips, Fps, Loops, Trace, Batched, CliOptions.Markdown,
+            Clips, Fps, Loops, Trace, Batched, Mode, ReferenceScaleFactor, CliOptions.Markdown,
         };
         command.SetAction(RunAsync);
         return command;
@@ -39,14 +51,38 @@ public static class AdaptiveBenchCommand
         var ctx = CliContext.Create(args);
         double fps = args.GetValue(Fps);
         int loops = args.GetValue(Loops);
-        var adaptive = CliContext.LoadWorkerSettings(args).Detector.Adaptive;
+        var settings = CliContext.LoadWorkerSettings(args);
+        var adaptive = settings.Detector.Adaptive;
+        bool adaptiveMode = args.GetValue(Mode) == DetectorOptions.AdaptiveMode;
+        if (args.GetValue(Batched) && (!adaptiveMode || args.GetValue(ReferenceScaleFactor) is not null))
+        {
+            throw new UsageException("--batched times the adaptive mode against the full mode with one detector: leave out --mode full and --reference-scale-factor");
+        }
+
+        // The worker settings' own copy of Detector:Mtcnn (with the global options applied) configures the reference.
+        var referenceOptions = settings.Mtcnn;
+        referenceOptions.ScaleFactor = args.GetValue(ReferenceScaleFactor) ?? ctx.Mtcnn.ScaleFactor;
+        if (referenceOptions.Validate().FirstOrDefault() is { } invalid)
+        {
+            throw new UsageException($"--reference-scale-factor: {invalid}");
+        }
+
         using var engine = ctx.Engine();
+        using var separateReference = referenceOptions.ScaleFactor == ctx.Mtcnn.ScaleFactor ? null : new MtcnnDetector(engine.Models, engine.Sessions, referenceOptions);
+        var detectors = new ComparedDetectors(separateReference ?? engine.Detector, engine.Detector, adaptiveMode);
+        string compared = adaptiveMode ? "adaptive" : "full";
+        if (separateReference is not null)
+        {
+            compared += $", step {ctx.Mtcnn.ScaleFactor}";
+        }
+
         var lines = new List<string>
         {
-            $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; detector threads {ctx.Mtcnn.EffectiveParallelism}, min face {ctx.Mtcnn.MinFaceSize} px",
-            $"Command: facestream bench adaptive {string.Join(' ', clips.Select(Path.GetFileName))} --fps {fps} --loops {loops}",
+            $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; detector threads {ctx.Mtcnn.EffectiveParallelism}, min face {ctx.Mtcnn.MinFaceSize} px, pyramid step {ctx.Mtcnn.ScaleFactor}",
+            $"Command: facestream bench adaptive {string.Join(' ', clips.Select(Path.GetFileName))} --fps {fps} --loops {loops}" +
+                (adaptiveMode ? "" : " --mode full") + (separateReference is null ? "" : $" --reference-scale-factor {referenceOptions.ScaleFactor}"),
             "",
-            "| clip | frames | faces (full) | also found (adaptive) | tracks (full, ≥ 2 views) | also found | found late | latest (s) | full scans | pixels scanned | CPU ms/frame full | adaptive | ratio |",
+            $"| clip | frames | faces (full{(separateReference is null ? "" : $", step {referenceOptions.ScaleFactor}")}) | also found ({compared}) | tracks (full, ≥ 2 views) | also found | found late | latest (s) | full scans | pixels scanned | CPU ms/frame full | {compared} | ratio |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         };
         if (args.GetValue(Batched))
@@ -62,10 +98,10 @@ public static class AdaptiveBenchCommand
 
         foreach (var clip in clips)
         {
-            var r = await AdaptiveComparison.RunAsync(engine.Detector, clip, fps, loops, adaptive.ToMotion(), adaptive.ToScan(),
+            var r = await AdaptiveComparison.RunAsync(detectors, clip, fps, loops, adaptive.ToMotion(), adaptive.ToScan(),
                 ctx.Mtcnn.MinFaceSize, new TrackerOptions(), args.GetValue(Trace) ? Console.Error : null, cancel);
             lines.Add(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Clip} ({r.Width}x{r.Height}) | {r.Frames} | {r.FullFaces} | {r.FaceAgreement:P1} | {r.FullTracks} | {r.TrackAgreement:P1} | {r.TracksFoundLate} | {r.MaxTrackDelaySeconds:0.0} | {r.FullScans} | {r.MeanScannedShare:P0} | {r.FullCpuMsPerFrame:0} | {r.AdaptiveCpuMsPerFrame:0} | {r.CpuRatio:P0} |"));
+                $"| {r.Clip} ({r.Width}x{r.Height}) | {r.Frames} | {r.ReferenceFaces} | {r.FaceAgreement:P1} | {r.ReferenceTracks} | {r.TrackAgreement:P1} | {r.TracksFoundLate} | {r.MaxTrackDelaySeconds:0.0} | {r.FullScans} | {r.MeanScannedShare:P0} | {r.ReferenceCpuMsPerFrame:0} | {r.ComparedCpuMsPerFrame:0} | {r.CpuRatio:P0} |"));
             Console.Error.WriteLine(lines[^1]);
         }
 
