@@ -187,6 +187,18 @@ public sealed class MotionDetector(MotionOptions options)
     private int Threshold(int shift)
     {
         int moving = 0, r = _o.JitterCells;
+        if (r == 0)
+        {
+            // The default: each cell against its own background, without the neighbourhood walk (every frame of every camera).
+            for (int i = 0; i < _grey.Length; i++)
+            {
+                _mask[i] = Math.Abs(_grey[i] - _background[i] - shift) > _o.Threshold ? (byte)1 : (byte)0;
+                moving += _mask[i];
+            }
+
+            return moving;
+        }
+
         for (int y = 0; y < _h; y++)
         {
             for (int x = 0; x < _w; x++)
