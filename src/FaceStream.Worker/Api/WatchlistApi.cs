@@ -190,10 +190,10 @@ public static class WatchlistApi
 
     private static ApiProblem TooLarge(ApiOptions o) => ApiProblems.Of(413, $"upload larger than {o.MaxUploadBytes} bytes");
 
-    /// <summary>A form field of a multipart upload, else the query string's (a raw-image upload has no form).</summary>
     /// <summary>The allowClosedEyes field (form or query): absent = false; null when it is neither true nor false.</summary>
     internal static bool? AllowClosedEyes(string? value) => value is null ? false : bool.TryParse(value, out bool b) ? b : null;
 
+    /// <summary>A form field of a multipart upload, else the query string's (a raw-image upload has no form).</summary>
     private static string? Field(HttpRequest request, string name)
     {
         string? value = request.HasFormContentType ? request.Form[name].FirstOrDefault() : null;
