@@ -3,7 +3,10 @@ using FaceStream.Core.Imaging;
 
 namespace FaceStream.Inference.Detection;
 
-/// <summary>Finds faces (box, score, five landmarks) in images.</summary>
+/// <summary>
+/// Finds faces (box, score, five landmarks) in images. Calls may run at once from several threads (the worker's detect
+/// stage searches up to Pipeline:DetectBatchesInFlight batches at a time, the HTTP API's requests beside them).
+/// </summary>
 public interface IFaceDetector : IDisposable
 {
     /// <summary>Model family, for logs and metrics.</summary>

@@ -23,6 +23,10 @@ public sealed class PipelineOptions
     /// <summary>How long the detector waits to fill a batch once it has one frame.</summary>
     public TimeSpan DetectBatchTimeout { get; set; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>Most detector batches searched at once, each of other cameras (a camera is in one batch at a time). Another starts only while a full batch (DetectBatchSize frames) waits: a node behind its cameras sheds fewer frames, one that keeps up runs one batch at a time as before; 1 = always one after another.</summary>
+    [Range(1, 8)]
+    public int DetectBatchesInFlight { get; set; } = 2;
+
     /// <summary>Most face crops per embedder call.</summary>
     public int EmbedBatchSize { get; set; } = 8;
 

@@ -21,13 +21,16 @@ public sealed record ScannedFrame(string CameraId, DateTimeOffset Timestamp, Ima
 /// What the detect stage searches in each frame (<c>Detector:Mode</c>): the whole frame (<c>full</c>), or per camera the
 /// motion regions and the windows around its live tracks, with a periodic whole-frame pass (<c>adaptive</c>,
 /// docs/adaptive-detection.md). Owns each camera's <see cref="CameraScan"/>; the live tracks come from the gate as an
-/// immutable copy with each released batch. Used from the detect stage's thread only.
+/// immutable copy with each released batch. The detect stage's lanes call it at once: planning and recording take
+/// turns under a lock, the detector runs outside it. Each camera's state still sees its frames in order, because the
+/// detect stage puts a camera in one batch at a time.
 /// </summary>
 internal sealed class CameraScans(DetectorOptions options, IFaceDetector detector)
 {
     /// <summary>Cameras started one after another get full-pass phases 0, 0.618, 0.236, 0.854, …: evenly spread, whatever their number.</summary>
     private const double PhaseStep = 0.6180339887498949;
 
+    private readonly Lock _state = new();
     private readonly Dictionary<string, CameraState> _cameras = new(StringComparer.Ordinal);
     private readonly MotionOptions _motion = options.Adaptive.ToMotion();
     private readonly ScanOptions _scan = options.Adaptive.ToScan();
@@ -40,8 +43,17 @@ internal sealed class CameraScans(DetectorOptions options, IFaceDetector detecto
     /// <summary>Called after each frame is scanned (the <c>watch --annotate</c> overlay); null when nobody looks.</summary>
     public Action<ScannedFrame>? Scanned { get; set; }
 
-    /// <summary>The gate's live tracks after the last batch: where the next frames' track windows go.</summary>
-    public void Observe(LiveTracks live) => _live = live;
+    /// <summary>The gate's live tracks after a batch: where the next frames' track windows go. A copy older than the one held (lanes finish in any order) is ignored.</summary>
+    public void Observe(LiveTracks live)
+    {
+        lock (_state)
+        {
+            if (live.Sequence >= _live.Sequence)
+            {
+                _live = live;
+            }
+        }
+    }
 
     /// <summary>Faces in each frame, in frame coordinates, one list per frame in order; one detector call for all of them.</summary>
     public IReadOnlyList<IReadOnlyList<DetectedFace>> Detect(IReadOnlyList<FrameToScan> frames)
@@ -49,19 +61,26 @@ internal sealed class CameraScans(DetectorOptions options, IFaceDetector detecto
         var plans = new ScanPlan[frames.Count];
         var motion = new MotionResult[frames.Count];
         var reconnected = new bool[frames.Count];
-        for (int i = 0; i < frames.Count; i++)
+        lock (_state)
         {
-            (plans[i], motion[i]) = options.IsAdaptive ? Plan(frames[i], out reconnected[i]) : (FullPass, MotionResult.Still);
+            for (int i = 0; i < frames.Count; i++)
+            {
+                (plans[i], motion[i]) = options.IsAdaptive ? Plan(frames[i], out reconnected[i]) : (FullPass, MotionResult.Still);
+            }
         }
 
         var images = frames.Select(f => f.Image).ToList();
         var found = options.IsAdaptive ? WindowedDetection.Detect(detector, images, plans) : detector.DetectBatch(images);
-        for (int i = 0; i < frames.Count; i++)
+        // In turn, so the overlay sees one frame at a time, as it did with one lane.
+        lock (_state)
         {
-            var f = frames[i];
-            string? fullScanReason = FullScanReason(plans[i], reconnected[i]);
-            Record(f, plans[i], fullScanReason);
-            Scanned?.Invoke(new ScannedFrame(f.Camera.Id, f.Timestamp, f.Image, plans[i], motion[i], fullScanReason, found[i]));
+            for (int i = 0; i < frames.Count; i++)
+            {
+                var f = frames[i];
+                string? fullScanReason = FullScanReason(plans[i], reconnected[i]);
+                Record(f, plans[i], fullScanReason);
+                Scanned?.Invoke(new ScannedFrame(f.Camera.Id, f.Timestamp, f.Image, plans[i], motion[i], fullScanReason, found[i]));
+            }
         }
 
         return found;

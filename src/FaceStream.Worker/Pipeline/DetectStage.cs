@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using FaceStream.Core.Faces;
-using FaceStream.Core.Imaging;
 using FaceStream.Media.Video;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Metrics;
@@ -12,8 +11,13 @@ namespace FaceStream.Worker.Pipeline;
 /// <summary>
 /// camera queues ─► detect: takes frames round-robin across cameras, nvstreammux-style (up to Pipeline:DetectBatchSize
 /// frames, or whatever arrived within Pipeline:DetectBatchTimeout), runs the detector once per batch on a thread of its
-/// own, and hands the batch on. Owns the frames it took until the next stage releases them, and each camera's scan
-/// state (<see cref="CameraScans"/>: whole frames, or motion and track windows); the release brings the gate's live tracks back.
+/// own, and hands the batch on. While one batch is being searched, another starts only when a full batch is already
+/// waiting (up to Pipeline:DetectBatchesInFlight at once): a node behind its cameras then fills the cores that one
+/// batch's serial parts leave idle, and a node that keeps up keeps one batch's latency.
+/// A camera is in one batch at a time, from the take until the gate releases the batch, so its frames are tracked in
+/// order and planned with the tracks of its previous frame. Owns the frames taken until their release, the cameras in
+/// flight and each camera's scan state (<see cref="CameraScans"/>: whole frames, or motion and track windows); the
+/// release brings the gate's live tracks back.
 /// </summary>
 internal sealed class DetectStage(PipelineOptions options, CameraScans scans, CameraSupervisor cameras, FrameSignal frameArrived, PipelineMetrics metrics, ILogger log)
 {
@@ -23,15 +27,24 @@ internal sealed class DetectStage(PipelineOptions options, CameraScans scans, Ca
     private readonly Prometheus.Histogram.Child _latency = metrics.StageLatency.WithLabels(Name);
     private readonly Prometheus.Histogram.Child _batchSize = metrics.StageBatchSize.WithLabels(Name);
     private readonly Prometheus.Gauge.Child _queueDepth = metrics.QueueDepth.WithLabels(Name);
+
+    // Cameras whose frames are in a batch not yet released; touched by the loop and by batches ending, hence the lock.
+    private readonly Lock _flight = new();
+    private readonly HashSet<CameraFeed> _inFlight = [];
     private int _roundRobin;
+
+    // The one wait for a frame, kept across loop turns: a wait given up would swallow the next frame's wake-up.
+    private Task<bool>? _arrival;
 
     /// <summary>
     /// Runs until cancelled or, with Pipeline:StopWhenSourcesEnd, until every source has ended and its frames were
-    /// taken; then completes <paramref name="output"/> so that the later stages drain.
+    /// taken; then lets the batches in flight finish and completes <paramref name="output"/> so that the later stages drain.
     /// </summary>
     public async Task RunAsync(ChannelWriter<DetectedBatch> output, CancellationToken cancel)
     {
-        using var thread = new StageThread("facestream-detect");
+        int slots = options.DetectBatchesInFlight;
+        var threads = Enumerable.Range(1, slots).Select(i => new StageThread(slots == 1 ? "facestream-detect" : $"facestream-detect-{i}")).ToArray();
+        var running = new Task?[slots];
         var taken = new List<(CameraFeed Feed, VideoFrame Frame)>(options.DetectBatchSize);
         try
         {
@@ -43,44 +56,89 @@ internal sealed class DetectStage(PipelineOptions options, CameraScans scans, Ca
                     return;
                 }
 
+                // A batch that failed stops the stage, as it did with one batch at a time.
+                foreach (var done in running.Where(t => t is { IsCompleted: true }))
+                {
+                    await done!;
+                }
+
+                int free = Array.FindIndex(running, t => t is null || t.IsCompleted);
+                int busy = running.Count(t => t is { IsCompleted: false });
                 try
                 {
-                    if (await TakeBatchAsync(taken, cancel))
+                    bool started = free >= 0 && (busy == 0 ? await TakeBatchAsync(taken, cancel) : TakeFullBatch(taken));
+                    if (started)
                     {
-                        var batch = await DetectAsync(thread, taken);
-                        await output.WriteAsync(batch, cancel);
-                        // The gate reads the frames; they go back to the pool (finally, below) once it is done with them.
-                        scans.Observe(await batch.Released);
+                        // The batch owns its list from here.
+                        running[free] = SearchAsync(threads[free], taken, output, cancel);
+                        taken = new List<(CameraFeed Feed, VideoFrame Frame)>(options.DetectBatchSize);
+                    }
+                    else if (busy > 0)
+                    {
+                        // A batch is being searched: wait for it to end, or for frames enough to start another.
+                        await Task.WhenAny(running.Where(t => t is { IsCompleted: false }).Append(Arrival(cancel))!);
                     }
                 }
                 catch (OperationCanceledException) when (cancel.IsCancellationRequested)
                 {
                     return;
                 }
-                finally
-                {
-                    foreach (var (_, frame) in taken)
-                    {
-                        frame.Dispose();
-                    }
-
-                    taken.Clear();
-                }
             }
         }
         finally
         {
+            Release(taken);
+            // Batches already handed on are released by the gate, which keeps reading until this stage's output completes.
+            await Task.WhenAll(running.Where(t => t is not null)!).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            foreach (var t in threads)
+            {
+                t.Dispose();
+            }
+
             output.TryComplete();
         }
     }
 
-    /// <summary>Fills <paramref name="taken"/>: false when nothing arrived within the idle poll (time to look at the sources again).</summary>
+    /// <summary>One batch: searched on its thread, handed to the gate, its frames and cameras given back once the gate has read them.</summary>
+    private async Task SearchAsync(StageThread thread, List<(CameraFeed Feed, VideoFrame Frame)> taken, ChannelWriter<DetectedBatch> output, CancellationToken cancel)
+    {
+        try
+        {
+            var batch = await DetectAsync(thread, taken);
+            await output.WriteAsync(batch, cancel);
+            // The gate reads the frames; they go back to the pool (finally, below) once it is done with them.
+            scans.Observe(await batch.Released);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // Stopping: the frames go back below.
+        }
+        finally
+        {
+            Release(taken);
+        }
+    }
+
+    private Task<bool> Arrival(CancellationToken cancel)
+    {
+        if (_arrival is { IsCompleted: true })
+        {
+            _arrival = null;
+        }
+
+        return _arrival ??= frameArrived.WaitAsync(IdlePoll, cancel);
+    }
+
+    /// <summary>
+    /// Fills <paramref name="taken"/> when no batch is in flight: false when nothing arrived within the idle poll (time to
+    /// look at the sources again).
+    /// </summary>
     private async Task<bool> TakeBatchAsync(List<(CameraFeed, VideoFrame)> taken, CancellationToken cancel)
     {
         TakeFrames(taken);
         if (taken.Count == 0)
         {
-            await frameArrived.WaitAsync(IdlePoll, cancel);
+            await Arrival(cancel);
             return false;
         }
 
@@ -88,7 +146,13 @@ internal sealed class DetectStage(PipelineOptions options, CameraScans scans, Ca
         while (taken.Count < options.DetectBatchSize)
         {
             var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-            if (left <= TimeSpan.Zero || !await frameArrived.WaitAsync(left, cancel))
+            if (left <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            var arrival = Arrival(cancel);
+            if (await Task.WhenAny(arrival, Task.Delay(left, cancel)) != arrival || !await arrival)
             {
                 break;
             }
@@ -99,28 +163,94 @@ internal sealed class DetectStage(PipelineOptions options, CameraScans scans, Ca
         return true;
     }
 
-    /// <summary>Round-robin over the cameras, one frame each per pass, so a busy camera cannot starve the others.</summary>
-    private void TakeFrames(List<(CameraFeed, VideoFrame)> taken)
+    /// <summary>While another batch is searched: takes a batch only if a full one (Pipeline:DetectBatchSize frames) is waiting.</summary>
+    private bool TakeFullBatch(List<(CameraFeed, VideoFrame)> taken)
     {
-        var feeds = cameras.Feeds;
-        bool tookAny = true;
-        while (taken.Count < options.DetectBatchSize && tookAny && feeds.Count > 0)
+        lock (_flight)
         {
-            tookAny = false;
-            for (int i = 0; i < feeds.Count && taken.Count < options.DetectBatchSize; i++)
+            int waiting = 0;
+            foreach (var feed in cameras.Feeds)
             {
-                var feed = feeds[(_roundRobin + i) % feeds.Count];
-                if (feed.Frames.TryRead(out var frame))
+                if (!_inFlight.Contains(feed))
                 {
-                    taken.Add((feed, frame));
-                    tookAny = true;
+                    waiting += feed.Frames.Count;
                 }
             }
 
-            _roundRobin = (_roundRobin + 1) % feeds.Count;
+            if (waiting < options.DetectBatchSize)
+            {
+                return false;
+            }
+
+            TakeFrames(taken);
+            return taken.Count > 0;
+        }
+    }
+
+    /// <summary>
+    /// Round-robin over the cameras not in a batch in flight, one frame each per pass, so a busy camera cannot starve the
+    /// others. The cameras taken stay in flight until <see cref="Release"/>.
+    /// </summary>
+    private void TakeFrames(List<(CameraFeed Feed, VideoFrame)> taken)
+    {
+        var feeds = cameras.Feeds;
+        lock (_flight)
+        {
+            bool tookAny = true;
+            while (taken.Count < options.DetectBatchSize && tookAny && feeds.Count > 0)
+            {
+                tookAny = false;
+                for (int i = 0; i < feeds.Count && taken.Count < options.DetectBatchSize; i++)
+                {
+                    var feed = feeds[(_roundRobin + i) % feeds.Count];
+                    if (_inFlight.Contains(feed) && !taken.Exists(t => t.Feed == feed))
+                    {
+                        continue;
+                    }
+
+                    if (feed.Frames.TryRead(out var frame))
+                    {
+                        taken.Add((feed, frame));
+                        _inFlight.Add(feed);
+                        tookAny = true;
+                    }
+                }
+
+                _roundRobin = (_roundRobin + 1) % feeds.Count;
+            }
+
+            _queueDepth.Set(feeds.Sum(f => f.Frames.Count));
+        }
+    }
+
+    /// <summary>Returns the frames to the pool and their cameras to the take (waking the loop when one has frames waiting).</summary>
+    private void Release(List<(CameraFeed Feed, VideoFrame Frame)> taken)
+    {
+        if (taken.Count == 0)
+        {
+            return;
         }
 
-        _queueDepth.Set(feeds.Sum(f => f.Frames.Count));
+        bool waiting = false;
+        lock (_flight)
+        {
+            foreach (var (feed, _) in taken)
+            {
+                _inFlight.Remove(feed);
+                waiting |= feed.Frames.Count > 0;
+            }
+        }
+
+        foreach (var (_, frame) in taken)
+        {
+            frame.Dispose();
+        }
+
+        taken.Clear();
+        if (waiting)
+        {
+            frameArrived.Set();
+        }
     }
 
     private async Task<DetectedBatch> DetectAsync(StageThread thread, List<(CameraFeed Feed, VideoFrame Frame)> taken)

@@ -24,8 +24,6 @@ namespace FaceStream.Worker.Pipeline;
 /// </summary>
 public sealed class FramePipeline : IAsyncDisposable
 {
-    // Batches in flight between detect and gate: one (the detect stage waits for the gate to release its frames).
-    private const int DetectedCapacity = 1;
     private const int DecisionCapacity = 256;
 
     /// <summary>Longest wait at dispose for stages still finishing the call they are in.</summary>
@@ -162,7 +160,8 @@ public sealed class FramePipeline : IAsyncDisposable
     public async Task RunAsync(CancellationToken cancel)
     {
         var o = _settings.Pipeline;
-        var detected = Bounded<DetectedBatch>(DetectedCapacity);
+        // Each detect lane waits for the gate to release its batch before it takes the next: one place per lane.
+        var detected = Bounded<DetectedBatch>(o.DetectBatchesInFlight, singleWriter: false);
         var views = Bounded<TrackMessage>(o.EmbedQueueCapacity);
         var embedded = Bounded<TrackMessage>(o.EmbedQueueCapacity);
         var decisions = Bounded<Decision>(DecisionCapacity);
@@ -215,8 +214,8 @@ public sealed class FramePipeline : IAsyncDisposable
         _abandon.Dispose();
     }
 
-    private static Channel<T> Bounded<T>(int capacity) =>
-        Channel.CreateBounded<T>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+    private static Channel<T> Bounded<T>(int capacity, bool singleWriter = true) =>
+        Channel.CreateBounded<T>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = singleWriter, FullMode = BoundedChannelFullMode.Wait });
 
     private static async Task<bool> Completes(Task task, TimeSpan timeout)
     {

@@ -35,9 +35,10 @@ internal sealed record DetectedFrame(CameraRef Camera, ImageFrame Image, DateTim
 
 /// <summary>
 /// detect ─► track + gate: a batch of analysed frames. The frames stay the detect stage's: the gate reads them and calls
-/// <see cref="Release(LiveTracks)"/> when done; only then does the detect stage return them to the pool and take new ones,
-/// so a live camera's queue keeps holding its newest frames and the frames held at once stay queue + decoder + batch.
-/// The release carries the gate's live tracks back (adaptive detection aims its windows with them).
+/// <see cref="Release(LiveTracks)"/> when done; only then does the detect stage return them to the pool and take new ones
+/// from those cameras, so a live camera's queue keeps holding its newest frames and the frames held at once stay queue +
+/// decoder + the batches in flight (Pipeline:DetectBatchesInFlight). The release carries the gate's live tracks back
+/// (adaptive detection aims its windows with them).
 /// </summary>
 internal sealed class DetectedBatch(IReadOnlyList<DetectedFrame> frames)
 {
@@ -56,7 +57,8 @@ internal sealed class DetectedBatch(IReadOnlyList<DetectedFrame> frames)
 /// track + gate ─► detect, with a batch's release: an immutable copy of where each camera start's live tracks were and
 /// how they moved. The tracks stay the gate's; the detect stage only predicts from the copy.
 /// </summary>
-internal sealed record LiveTracks(IReadOnlyDictionary<CameraRef, IReadOnlyList<TrackMotion>> ByCamera)
+/// <param name="Sequence">How many batches the gate had processed when it made the copy: of two copies, the later one holds every camera's newest tracks.</param>
+internal sealed record LiveTracks(IReadOnlyDictionary<CameraRef, IReadOnlyList<TrackMotion>> ByCamera, long Sequence = 0)
 {
     public static readonly LiveTracks None = new(new Dictionary<CameraRef, IReadOnlyList<TrackMotion>>());
 

@@ -31,6 +31,7 @@ internal sealed class TrackGateStage
     private readonly Dictionary<string, CameraTracks> _cameras = new(StringComparer.Ordinal);
     private readonly float[] _scratch;
     private readonly CameraPreviews? _previews;
+    private long _released;
 
     /// <param name="running">Whether a camera start is still running (a camera that is gone has its tracks ended).</param>
     /// <param name="news">What the decide stage says of tracks: recognised ones need no more views, clear strangers only much better ones.</param>
@@ -120,7 +121,7 @@ internal sealed class TrackGateStage
 
     /// <summary>Where every camera start's live tracks are now (handed back to the detect stage with each batch).</summary>
     internal LiveTracks LiveTracks() =>
-        new(_cameras.Values.ToDictionary(c => c.Camera, c => (IReadOnlyList<TrackMotion>)c.Tracker.Active.Select(t => t.Motion).ToArray()));
+        new(_cameras.Values.ToDictionary(c => c.Camera, c => (IReadOnlyList<TrackMotion>)c.Tracker.Active.Select(t => t.Motion).ToArray()), ++_released);
 
     private async Task GateAsync(DetectedFrame frame, ChannelWriter<TrackMessage> output)
     {

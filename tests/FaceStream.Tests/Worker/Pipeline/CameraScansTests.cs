@@ -165,6 +165,27 @@ public class CameraScansTests(WorkerEngineFixture fixture) : IClassFixture<Worke
     }
 
     [Fact]
+    public async Task A_copy_of_the_live_tracks_older_than_the_one_held_is_ignored()
+    {
+        // Two detect batches in flight are released in the gate's order but observed in any order: the older copy must
+        // not take back a track the newer one has (its face would then go unsearched until motion or a full pass).
+        _settings.Detector.Adaptive.FullScanInterval = TimeSpan.FromMinutes(1);
+        var (scans, gate) = Stages();
+        var camera = Camera(_metrics);
+        var scene = Scene(FacePatch(), 300, 100);
+        var older = gate.LiveTracks();
+        await Analyse(scans, gate, camera, scene, 0);
+        scans.Observe(older);
+        await Analyse(scans, gate, camera, scene, 1);
+
+        Assert.True(older.Of(camera).Count == 0 && _scanned[0].Plan.Full);
+        // Nothing moved: the one window searched at frame 1 is the track's, from the newer copy.
+        Assert.Equal(ScanReason.Windows, _scanned[1].Plan.Reason);
+        Assert.Single(_scanned[1].Plan.Windows);
+        Assert.Single(_scanned[1].Faces);
+    }
+
+    [Fact]
     public async Task Full_mode_scans_every_frame_whole()
     {
         _settings.Detector.Mode = DetectorOptions.FullMode;

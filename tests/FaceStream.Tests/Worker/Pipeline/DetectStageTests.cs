@@ -1,0 +1,106 @@
+using FaceStream.Core.Faces;
+using FaceStream.Core.Imaging;
+using FaceStream.Inference.Detection;
+using FaceStream.Tests.Support;
+using FaceStream.Worker.Configuration;
+using Xunit;
+
+namespace FaceStream.Tests.Worker.Pipeline;
+
+/// <summary>The detect stage's batches in flight (Pipeline:DetectBatchesInFlight), on real clips with the real detector.</summary>
+public class DetectStageTests(WorkerEngineFixture fixture) : IClassFixture<WorkerEngineFixture>
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Batches_overlap_up_to_the_setting_and_each_camera_is_searched_once_per_frame_in_order(int inFlight)
+    {
+        var settings = new WorkerSettings();
+        settings.Pipeline.StopWhenSourcesEnd = true;
+        settings.Pipeline.DetectBatchSize = 2;
+        settings.Pipeline.DetectBatchesInFlight = inFlight;
+        string[] ids = ["a", "b", "c"];
+        foreach (var id in ids)
+        {
+            // Files wait for the detect stage, so frames are always queued: a full batch waits whenever one is searched.
+            settings.Cameras.Add(new CameraOptions { Id = id, Url = VideoClips.Instance.Faces, AnalysisFps = 2 });
+        }
+
+        var detector = new OverlapDetector(fixture.Engine.Detector);
+        await using var h = new Harness(settings, fixture.Engine, detector: detector);
+        var scanned = new List<(string Camera, DateTimeOffset At)>();
+        h.Pipeline.FrameScanned = s =>
+        {
+            lock (scanned)
+            {
+                scanned.Add((s.CameraId, s.Timestamp));
+            }
+        };
+        await h.Pipeline.SyncCamerasAsync(settings.Cameras);
+        await h.Pipeline.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(3));
+
+        Assert.Equal(inFlight, detector.MostAtOnce);
+        foreach (var id in ids)
+        {
+            // 12 s at 2 fps; a camera is in one batch at a time, so its frames come out of detection in order.
+            var times = scanned.Where(s => s.Camera == id).Select(s => s.At).ToList();
+            Assert.Equal(24, times.Count);
+            Assert.Equal(24, h.Analysed(id));
+            Assert.True(times.Zip(times.Skip(1)).All(p => p.First < p.Second), $"camera {id}: {string.Join(", ", times.Select(t => t.ToString("ss.fff")))}");
+        }
+
+        Assert.Equal(0, h.Pipeline.FramePool.Outstanding);
+    }
+
+    [Fact]
+    public void Batches_in_flight_are_validated()
+    {
+        var settings = new WorkerSettings();
+        settings.Pipeline.DetectBatchesInFlight = 0;
+        Assert.Contains(settings.Validate(), p => p.Contains("Pipeline:DetectBatchesInFlight = 0", StringComparison.Ordinal));
+        settings.Pipeline.DetectBatchesInFlight = 9;
+        Assert.Contains(settings.Validate(), p => p.Contains("Pipeline:DetectBatchesInFlight = 9", StringComparison.Ordinal));
+        settings.Pipeline.DetectBatchesInFlight = 8;
+        Assert.DoesNotContain(settings.Validate(), p => p.Contains("DetectBatchesInFlight", StringComparison.Ordinal));
+    }
+
+    /// <summary>The real detector, counting how many of its calls run at once (each held a little longer, so overlaps show).</summary>
+    private sealed class OverlapDetector(IFaceDetector inner) : IFaceDetector
+    {
+        private int _now, _most;
+
+        public string Name => inner.Name;
+
+        public int MostAtOnce => Volatile.Read(ref _most);
+
+        public IReadOnlyList<DetectedFace> Detect(ImageFrame frame) => DetectBatch([frame])[0];
+
+        public IReadOnlyList<IReadOnlyList<DetectedFace>> DetectBatch(IReadOnlyList<ImageFrame> frames) => Counted(() => inner.DetectBatch(frames));
+
+        public IReadOnlyList<IReadOnlyList<DetectedFace>> DetectBatch(IReadOnlyList<ImageFrame> frames, IReadOnlyList<FaceSizeRange> sizes) =>
+            Counted(() => inner.DetectBatch(frames, sizes));
+
+        public void Dispose()
+        {
+        }
+
+        private T Counted<T>(Func<T> call)
+        {
+            int now = Interlocked.Increment(ref _now);
+            int most;
+            while (now > (most = Volatile.Read(ref _most)) && Interlocked.CompareExchange(ref _most, now, most) != most)
+            {
+            }
+
+            try
+            {
+                Thread.Sleep(20);
+                return call();
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _now);
+            }
+        }
+    }
+}
