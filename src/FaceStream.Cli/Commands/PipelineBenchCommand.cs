@@ -23,14 +23,15 @@ namespace FaceStream.Cli.Commands;
 /// </summary>
 public static class PipelineBenchCommand
 {
-    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(8);
-
     /// <summary>Slack for connecting and stopping around each measured session.</summary>
     private static readonly TimeSpan SessionMargin = TimeSpan.FromSeconds(30);
 
     private static readonly Option<IReadOnlyList<int>> Cameras = CliOptions.Counts("--cameras", 1, 32, "1,2,4", "Camera counts to measure, one session each");
 
     private static readonly Option<int> Seconds = CliOptions.Int("--seconds", 5, 3600, 30, "S", "Measured seconds per session (after warm-up)");
+
+    private static readonly Option<int> WarmUpSeconds = CliOptions.Int("--warm-up", 0, 600, 20, "S",
+        "Seconds each session runs before it is measured: connecting, every camera's first whole pass, the JIT's tiers (eight 1080p cameras still shed frames 10-20 s after the start)");
 
     private static readonly Option<float> Fps = CliOptions.Float("--fps", 0.5f, 30f, 5f, "N", "Analysed frames per second per camera");
 
@@ -66,6 +67,9 @@ public static class PipelineBenchCommand
         Description = "The view gate as it was before spacing, for A/B: no least time between a track's views (Pipeline:MinEmbedInterval 0), no early stop for clear strangers (Pipeline:ClearUnknownMargin 0), first views not held back (Pipeline:HoldFirstViews false)",
     };
 
+    private static readonly Option<int> BatchesInFlight = CliOptions.Int("--batches-in-flight", 1, 8, new PipelineOptions().DetectBatchesInFlight, "N",
+        "Pipeline:DetectBatchesInFlight: detector batches run at once (1 = one after another)");
+
     private static readonly Option<bool> NoPreScreen = new("--no-pre-screen")
     {
         Description = "Every view embedded in full, for A/B (Pipeline:PreScreen false)",
@@ -81,7 +85,7 @@ public static class PipelineBenchCommand
     {
         var command = new Command("pipeline", "The whole pipeline on N live cameras (1080p RTSP of the sample photos, or --clip files): fps, latency, pixels searched, CPU, RSS (min face 40 unless --min-face)")
         {
-            Cameras, Seconds, Fps, MaxWidth, Clips, Mode, NoAttributes, NoPreviews, WatchPreviews, AllViews, NoPreScreen, GalleryDir, CliOptions.Markdown,
+            Cameras, Seconds, WarmUpSeconds, Fps, MaxWidth, Clips, Mode, NoAttributes, NoPreviews, WatchPreviews, AllViews, NoPreScreen, BatchesInFlight, GalleryDir, CliOptions.Markdown,
         };
         command.SetAction(RunAsync);
         return command;
@@ -111,6 +115,8 @@ public static class PipelineBenchCommand
         string previewing = !previews ? "off" : watched ? "on, every camera watched" : "on, nobody watching";
         bool allViews = args.GetValue(AllViews);
         bool preScreen = !args.GetValue(NoPreScreen);
+        int batchesInFlight = args.GetValue(BatchesInFlight);
+        var warmUp = TimeSpan.FromSeconds(args.GetValue(WarmUpSeconds));
         string? galleryDir = args.GetValue(GalleryDir);
         if (galleryDir is not null && !Directory.Exists(galleryDir))
         {
@@ -129,7 +135,7 @@ public static class PipelineBenchCommand
         try
         {
             // Each camera's session must outlast warm-up + measurement (the server plays the clip once per client).
-            var session = WarmUp + TimeSpan.FromSeconds(seconds) + SessionMargin;
+            var session = warmUp + TimeSpan.FromSeconds(seconds) + SessionMargin;
             var looped = clips.Length > 0
                 ? clips.Select(c => BenchAssets.LoopedCopy(c, session)).ToList()
                 : [BenchAssets.LoopedClip(store, 1920, 1080, session)];
@@ -147,8 +153,8 @@ public static class PipelineBenchCommand
             {
                 $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; provider {engine.ExecutionProvider}, " +
                 $"detector min face {ctx.Mtcnn.MinFaceSize} px, embedder {engine.Embedder.ModelId}, event attributes {(attributes ? "on" : "off")}, console previews {previewing}",
-                $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --fps {fps} --max-width {maxWidth} --mode {mode} " +
-                string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId}{(attributes ? "" : " --no-attributes")}{(previews ? "" : " --no-previews")}{(watched ? " --watch-previews" : "")}{(allViews ? " --all-views" : "")}{(preScreen ? "" : " --no-pre-screen")}{(galleryDir is null ? "" : $" --gallery {galleryDir}")} ({sources}; watchlist: {gallery.Identities} people, {gallery.Templates} templates; {WarmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
+                $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --warm-up {warmUp.TotalSeconds:0} --fps {fps} --max-width {maxWidth} --mode {mode} " +
+                string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId}{(attributes ? "" : " --no-attributes")}{(previews ? "" : " --no-previews")}{(watched ? " --watch-previews" : "")}{(allViews ? " --all-views" : "")}{(preScreen ? "" : " --no-pre-screen")} --batches-in-flight {batchesInFlight}{(galleryDir is null ? "" : $" --gallery {galleryDir}")} ({sources}; watchlist: {gallery.Identities} people, {gallery.Templates} templates; {warmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
                 "",
                 "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | pixels searched | full passes | detect ms per batch (frames per batch) | embed ms per batch | embed ms per view (views) | attributes ms per event (events) | CPU (of all cores) | CPU ms per analysed frame | RSS |",
                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -157,7 +163,7 @@ public static class PipelineBenchCommand
             var viewNotes = new List<string>();
             foreach (var n in counts)
             {
-                var (line, note, views) = await MeasureAsync(ctx, engine, gallery, urls.Take(n).ToList(), mode, fps, maxWidth, attributes, previews, watched, allViews, preScreen, TimeSpan.FromSeconds(seconds), cancel);
+                var (line, note, views) = await MeasureAsync(ctx, engine, gallery, urls.Take(n).ToList(), mode, fps, maxWidth, attributes, previews, watched, allViews, preScreen, batchesInFlight, warmUp, TimeSpan.FromSeconds(seconds), cancel);
                 lines.Add(line);
                 notes.Add(note);
                 viewNotes.Add(views);
@@ -196,7 +202,7 @@ public static class PipelineBenchCommand
 
     /// <summary>The session's table row, a line on the console previews encoded meanwhile and one on where the embedded views went.</summary>
     private static async Task<(string Row, string Previews, string Views)> MeasureAsync(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, string mode, double fps,
-        int maxWidth, bool attributes, bool previews, bool watched, bool allViews, bool preScreen, TimeSpan duration, CancellationToken cancel)
+        int maxWidth, bool attributes, bool previews, bool watched, bool allViews, bool preScreen, int batchesInFlight, TimeSpan warmUp, TimeSpan duration, CancellationToken cancel)
     {
         // The worker's composition root with this bench's cameras, engine, gallery, sink and registry.
         var cameras = urls.Select((url, i) => new CameraOptions { Id = $"cam{i + 1}", Url = url, AnalysisFps = fps, MaxWidth = maxWidth }).ToList();
@@ -223,6 +229,7 @@ public static class PipelineBenchCommand
                 }
 
                 s.Pipeline.PreScreen = preScreen;
+                s.Pipeline.DetectBatchesInFlight = batchesInFlight;
                 s.Detector.Mtcnn.MinFaceSize = ctx.Mtcnn.MinFaceSize;
                 s.Cameras.AddRange(cameras);
             },
@@ -232,7 +239,7 @@ public static class PipelineBenchCommand
         await host.StartAsync(cancel);
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var watcher = watched ? WatchAsync(host.Services.GetRequiredService<FramePipeline>(), cameras.Select(c => c.Id).ToList(), watching.Token) : Task.CompletedTask;
-        await Task.Delay(WarmUp, cancel);
+        await Task.Delay(warmUp, cancel);
         var before = await SnapshotAsync(metrics);
         var process = Process.GetCurrentProcess();
         var cpu0 = process.TotalProcessorTime;
