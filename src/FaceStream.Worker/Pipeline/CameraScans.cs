@@ -21,8 +21,8 @@ public sealed record ScannedFrame(string CameraId, DateTimeOffset Timestamp, Ima
 /// What the detect stage searches in each frame (<c>Detector:Mode</c>): the whole frame (<c>full</c>), or per camera the
 /// motion regions and the windows around its live tracks, with a periodic whole-frame pass (<c>adaptive</c>,
 /// docs/adaptive-detection.md). Owns each camera's <see cref="CameraScan"/>; the live tracks come from the gate as an
-/// immutable copy with each released batch. The detect stage's lanes call it at once: planning and recording take
-/// turns under a lock, the detector runs outside it. Each camera's state still sees its frames in order, because the
+/// immutable copy with each released batch. The detect stage's batches in flight call it at once: planning and
+/// recording take turns under a lock, the detector runs outside it. Each camera's state still sees its frames in order, because the
 /// detect stage puts a camera in one batch at a time.
 /// </summary>
 internal sealed class CameraScans(DetectorOptions options, IFaceDetector detector)
@@ -43,7 +43,7 @@ internal sealed class CameraScans(DetectorOptions options, IFaceDetector detecto
     /// <summary>Called after each frame is scanned (the <c>watch --annotate</c> overlay); null when nobody looks.</summary>
     public Action<ScannedFrame>? Scanned { get; set; }
 
-    /// <summary>The gate's live tracks after a batch: where the next frames' track windows go. A copy older than the one held (lanes finish in any order) is ignored.</summary>
+    /// <summary>The gate's live tracks after a batch: where the next frames' track windows go. A copy older than the one held (batches in flight are released in order but may be observed out of it) is ignored.</summary>
     public void Observe(LiveTracks live)
     {
         lock (_state)
@@ -71,7 +71,7 @@ internal sealed class CameraScans(DetectorOptions options, IFaceDetector detecto
 
         var images = frames.Select(f => f.Image).ToList();
         var found = options.IsAdaptive ? WindowedDetection.Detect(detector, images, plans) : detector.DetectBatch(images);
-        // In turn, so the overlay sees one frame at a time, as it did with one lane.
+        // In turn, so the overlay sees one frame at a time, as it did with one batch in flight.
         lock (_state)
         {
             for (int i = 0; i < frames.Count; i++)

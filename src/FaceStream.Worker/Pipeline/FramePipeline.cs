@@ -160,7 +160,7 @@ public sealed class FramePipeline : IAsyncDisposable
     public async Task RunAsync(CancellationToken cancel)
     {
         var o = _settings.Pipeline;
-        // Each detect lane waits for the gate to release its batch before it takes the next: one place per lane.
+        // A batch in flight waits for the gate to release it before its cameras are taken again: one place per batch in flight.
         var detected = Bounded<DetectedBatch>(o.DetectBatchesInFlight, singleWriter: false);
         var views = Bounded<TrackMessage>(o.EmbedQueueCapacity);
         var embedded = Bounded<TrackMessage>(o.EmbedQueueCapacity);
