@@ -35,11 +35,14 @@ public static class AdaptiveBenchCommand
     private static readonly Option<float?> ReferenceScaleFactor = CliOptions.OptionalFloat("--reference-scale-factor", 0.1f, 0.95f, "F",
         "The reference full pass's pyramid step (default: Detector:Mtcnn:ScaleFactor, as the compared side); the other settings stay the configured ones");
 
+    private static readonly Option<float?> ReferencePNetThreshold = CliOptions.OptionalFloat("--reference-pnet-threshold", 0.05f, 0.99f, "T",
+        "The reference full pass's P-Net threshold (default: Detector:Mtcnn:PNetThreshold, as the compared side); the other settings stay the configured ones");
+
     public static Command Create()
     {
         var command = new Command("adaptive", "Full-frame against scene-adaptive detection on the same frames: faces and tracks also found, how late, pixels scanned, CPU")
         {
-            Clips, Fps, Loops, Trace, Batched, Mode, ReferenceScaleFactor, CliOptions.Markdown,
+            Clips, Fps, Loops, Trace, Batched, Mode, ReferenceScaleFactor, ReferencePNetThreshold, CliOptions.Markdown,
         };
         command.SetAction(RunAsync);
         return command;
@@ -54,35 +57,38 @@ public static class AdaptiveBenchCommand
         var settings = CliContext.LoadWorkerSettings(args);
         var adaptive = settings.Detector.Adaptive;
         bool adaptiveMode = args.GetValue(Mode) == DetectorOptions.AdaptiveMode;
-        if (args.GetValue(Batched) && (!adaptiveMode || args.GetValue(ReferenceScaleFactor) is not null))
+        if (args.GetValue(Batched) && (!adaptiveMode || args.GetValue(ReferenceScaleFactor) is not null || args.GetValue(ReferencePNetThreshold) is not null))
         {
-            throw new UsageException("--batched times the adaptive mode against the full mode with one detector: leave out --mode full and --reference-scale-factor");
+            throw new UsageException("--batched times the adaptive mode against the full mode with one detector: leave out --mode full and the --reference-… options");
         }
 
         // The worker settings' own copy of Detector:Mtcnn (with the global options applied) configures the reference.
         var referenceOptions = settings.Mtcnn;
         referenceOptions.ScaleFactor = args.GetValue(ReferenceScaleFactor) ?? ctx.Mtcnn.ScaleFactor;
+        referenceOptions.PNetThreshold = args.GetValue(ReferencePNetThreshold) ?? ctx.Mtcnn.PNetThreshold;
         if (referenceOptions.Validate().FirstOrDefault() is { } invalid)
         {
-            throw new UsageException($"--reference-scale-factor: {invalid}");
+            throw new UsageException($"--reference-…: {invalid}");
         }
 
+        bool sameReference = referenceOptions.ScaleFactor == ctx.Mtcnn.ScaleFactor && referenceOptions.PNetThreshold == ctx.Mtcnn.PNetThreshold;
+
         using var engine = ctx.Engine();
-        using var separateReference = referenceOptions.ScaleFactor == ctx.Mtcnn.ScaleFactor ? null : new MtcnnDetector(engine.Models, engine.Sessions, referenceOptions);
+        using var separateReference = sameReference ? null : new MtcnnDetector(engine.Models, engine.Sessions, referenceOptions);
         var detectors = new ComparedDetectors(separateReference ?? engine.Detector, engine.Detector, adaptiveMode);
         string compared = adaptiveMode ? "adaptive" : "full";
         if (separateReference is not null)
         {
-            compared += $", step {ctx.Mtcnn.ScaleFactor}";
+            compared += $", step {ctx.Mtcnn.ScaleFactor}, P-Net {ctx.Mtcnn.PNetThreshold}";
         }
 
         var lines = new List<string>
         {
             $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; detector threads {ctx.Mtcnn.EffectiveParallelism}, min face {ctx.Mtcnn.MinFaceSize} px, pyramid step {ctx.Mtcnn.ScaleFactor}",
             $"Command: facestream bench adaptive {string.Join(' ', clips.Select(Path.GetFileName))} --fps {fps} --loops {loops}" +
-                (adaptiveMode ? "" : " --mode full") + (separateReference is null ? "" : $" --reference-scale-factor {referenceOptions.ScaleFactor}"),
+                (adaptiveMode ? "" : " --mode full") + (separateReference is null ? "" : $" --reference-scale-factor {referenceOptions.ScaleFactor} --reference-pnet-threshold {referenceOptions.PNetThreshold}"),
             "",
-            $"| clip | frames | faces (full{(separateReference is null ? "" : $", step {referenceOptions.ScaleFactor}")}) | also found ({compared}) | tracks (full, ≥ 2 views) | also found | found late | latest (s) | full scans | pixels scanned | CPU ms/frame full | {compared} | ratio |",
+            $"| clip | frames | faces (full{(separateReference is null ? "" : $", step {referenceOptions.ScaleFactor}, P-Net {referenceOptions.PNetThreshold}")}) | also found ({compared}) | tracks (full, ≥ 2 views) | also found | found late | latest (s) | full scans | pixels scanned | CPU ms/frame full | {compared} | ratio |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         };
         if (args.GetValue(Batched))

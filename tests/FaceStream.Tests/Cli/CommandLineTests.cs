@@ -110,6 +110,17 @@ public class CommandLineTests
         Assert.Contains("--not-an-option.mp4", dashed.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("pipeline", "--batches-in-flight", "9", "--batches-in-flight must be an integer between 1 and 8 (got '9')")]
+    [InlineData("pipeline", "--warm-up", "-1", "--warm-up must be an integer between 0 and 600 (got '-1')")]
+    [InlineData("adaptive", "--reference-pnet-threshold", "1", "--reference-pnet-threshold must be a number between 0.05 and 0.99 (got '1')")]
+    public void The_benches_refuse_settings_out_of_range_before_anything_runs(string bench, string option, string value, string message)
+    {
+        var r = CliRunner.Run("bench", bench, option, value);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(message, r.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_command_given_without_its_subcommand_exits_2_and_prints_its_help()
     {
