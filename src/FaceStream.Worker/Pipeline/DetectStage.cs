@@ -50,16 +50,18 @@ internal sealed class DetectStage(PipelineOptions options, CameraScans scans, Ca
         {
             while (!cancel.IsCancellationRequested)
             {
-                if (options.StopWhenSourcesEnd && cameras.AllFinished)
-                {
-                    log.SourcesEnded();
-                    return;
-                }
-
                 // A batch that failed stops the stage, as it did with one batch at a time.
                 foreach (var done in running.Where(t => t is { IsCompleted: true }))
                 {
                     await done!;
+                }
+
+                if (options.StopWhenSourcesEnd && cameras.AllFinished)
+                {
+                    log.SourcesEnded();
+                    // The last batches' failures are this stage's too, not swallowed on the way out.
+                    await Task.WhenAll(running.Where(t => t is not null)!);
+                    return;
                 }
 
                 int free = Array.FindIndex(running, t => t is null || t.IsCompleted);

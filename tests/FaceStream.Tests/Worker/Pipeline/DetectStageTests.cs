@@ -52,6 +52,24 @@ public class DetectStageTests(WorkerEngineFixture fixture) : IClassFixture<Worke
         Assert.Equal(0, h.Pipeline.FramePool.Outstanding);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task A_detector_failure_in_the_last_batch_ends_the_run_with_that_failure(int inFlight)
+    {
+        var settings = new WorkerSettings();
+        settings.Pipeline.StopWhenSourcesEnd = true;
+        settings.Pipeline.DetectBatchesInFlight = inFlight;
+        // A frame every 2 s of a 2 s clip: one analysed frame, and the file has ended before its batch fails.
+        settings.Cameras.Add(new CameraOptions { Id = "a", Url = VideoClips.Instance.H264_1080, AnalysisFps = 0.5 });
+        await using var h = new Harness(settings, fixture.Engine, detector: new FailingDetector(TimeSpan.FromSeconds(1)));
+        await h.Pipeline.SyncCamerasAsync(settings.Cameras);
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => h.Pipeline.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Equal(FailingDetector.Message, e.Message);
+        Assert.Equal(0, h.Pipeline.FramePool.Outstanding);
+    }
+
     [Fact]
     public void Batches_in_flight_are_validated()
     {
@@ -62,6 +80,31 @@ public class DetectStageTests(WorkerEngineFixture fixture) : IClassFixture<Worke
         Assert.Contains(settings.Validate(), p => p.Contains("Pipeline:DetectBatchesInFlight = 9", StringComparison.Ordinal));
         settings.Pipeline.DetectBatchesInFlight = 8;
         Assert.DoesNotContain(settings.Validate(), p => p.Contains("DetectBatchesInFlight", StringComparison.Ordinal));
+    }
+
+    /// <summary>A detector that fails every call, after a while.</summary>
+    private sealed class FailingDetector(TimeSpan after) : IFaceDetector
+    {
+        public const string Message = "the detector failed (test)";
+
+        public string Name => "failing";
+
+        public IReadOnlyList<DetectedFace> Detect(ImageFrame frame) => Fail<IReadOnlyList<DetectedFace>>();
+
+        public IReadOnlyList<IReadOnlyList<DetectedFace>> DetectBatch(IReadOnlyList<ImageFrame> frames) => Fail<IReadOnlyList<IReadOnlyList<DetectedFace>>>();
+
+        public IReadOnlyList<IReadOnlyList<DetectedFace>> DetectBatch(IReadOnlyList<ImageFrame> frames, IReadOnlyList<FaceSizeRange> sizes) =>
+            Fail<IReadOnlyList<IReadOnlyList<DetectedFace>>>();
+
+        public void Dispose()
+        {
+        }
+
+        private T Fail<T>()
+        {
+            Thread.Sleep(after);
+            throw new InvalidOperationException(Message);
+        }
     }
 
     /// <summary>The real detector, counting how many of its calls run at once (each held a little longer, so overlaps show).</summary>
