@@ -45,15 +45,31 @@ internal sealed class DetectStage(PipelineOptions options, CameraScans scans, Ca
         int slots = options.DetectBatchesInFlight;
         var threads = Enumerable.Range(1, slots).Select(i => new StageThread(slots == 1 ? "facestream-detect" : $"facestream-detect-{i}")).ToArray();
         var running = new Task?[slots];
+        // The batches being searched and the wait for a frame, for Task.WhenAny without a new array per loop turn.
+        var waits = new Task[slots + 1];
         var taken = new List<(CameraFeed Feed, VideoFrame Frame)>(options.DetectBatchSize);
         try
         {
             while (!cancel.IsCancellationRequested)
             {
-                // A batch that failed stops the stage, as it did with one batch at a time.
-                foreach (var done in running.Where(t => t is { IsCompleted: true }))
+                int free = -1, busy = 0;
+                for (int i = 0; i < slots; i++)
                 {
-                    await done!;
+                    if (running[i] is { IsCompleted: true } done)
+                    {
+                        running[i] = null;
+                        // A batch that failed stops the stage, as it did with one batch at a time.
+                        await done;
+                    }
+
+                    if (running[i] is { } searching)
+                    {
+                        waits[busy++] = searching;
+                    }
+                    else if (free < 0)
+                    {
+                        free = i;
+                    }
                 }
 
                 if (options.StopWhenSourcesEnd && cameras.AllFinished)
@@ -64,8 +80,6 @@ internal sealed class DetectStage(PipelineOptions options, CameraScans scans, Ca
                     return;
                 }
 
-                int free = Array.FindIndex(running, t => t is null || t.IsCompleted);
-                int busy = running.Count(t => t is { IsCompleted: false });
                 try
                 {
                     bool started = free >= 0 && (busy == 0 ? await TakeBatchAsync(taken, cancel) : TakeFullBatch(taken));
@@ -78,7 +92,8 @@ internal sealed class DetectStage(PipelineOptions options, CameraScans scans, Ca
                     else if (busy > 0)
                     {
                         // A batch is being searched: wait for it to end, or for frames enough to start another.
-                        await Task.WhenAny(running.Where(t => t is { IsCompleted: false }).Append(Arrival(cancel))!);
+                        waits[busy] = Arrival(cancel);
+                        await Task.WhenAny(waits.AsSpan(0, busy + 1));
                     }
                 }
                 catch (OperationCanceledException) when (cancel.IsCancellationRequested)
@@ -205,7 +220,7 @@ internal sealed class DetectStage(PipelineOptions options, CameraScans scans, Ca
                 for (int i = 0; i < feeds.Count && taken.Count < options.DetectBatchSize; i++)
                 {
                     var feed = feeds[(_roundRobin + i) % feeds.Count];
-                    if (_inFlight.Contains(feed) && !taken.Exists(t => t.Feed == feed))
+                    if (_inFlight.Contains(feed) && !Holds(taken, feed))
                     {
                         continue;
                     }
@@ -223,6 +238,19 @@ internal sealed class DetectStage(PipelineOptions options, CameraScans scans, Ca
 
             _queueDepth.Set(feeds.Sum(f => f.Frames.Count));
         }
+    }
+
+    private static bool Holds(List<(CameraFeed Feed, VideoFrame)> taken, CameraFeed feed)
+    {
+        foreach (var (held, _) in taken)
+        {
+            if (held == feed)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Returns the frames to the pool and their cameras to the take (waking the loop when one has frames waiting).</summary>

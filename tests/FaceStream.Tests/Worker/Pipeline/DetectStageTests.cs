@@ -15,10 +15,8 @@ public class DetectStageTests(WorkerEngineFixture fixture) : IClassFixture<Worke
     [InlineData(2)]
     public async Task Batches_overlap_up_to_the_setting_and_each_camera_is_searched_once_per_frame_in_order(int inFlight)
     {
-        var settings = new WorkerSettings();
-        settings.Pipeline.StopWhenSourcesEnd = true;
+        var settings = UntilTheFilesEnd(inFlight);
         settings.Pipeline.DetectBatchSize = 2;
-        settings.Pipeline.DetectBatchesInFlight = inFlight;
         string[] ids = ["a", "b", "c"];
         foreach (var id in ids)
         {
@@ -57,9 +55,7 @@ public class DetectStageTests(WorkerEngineFixture fixture) : IClassFixture<Worke
     [InlineData(2)]
     public async Task A_detector_failure_in_the_last_batch_ends_the_run_with_that_failure(int inFlight)
     {
-        var settings = new WorkerSettings();
-        settings.Pipeline.StopWhenSourcesEnd = true;
-        settings.Pipeline.DetectBatchesInFlight = inFlight;
+        var settings = UntilTheFilesEnd(inFlight);
         // A frame every 2 s of a 2 s clip: one analysed frame, and the file has ended before its batch fails.
         settings.Cameras.Add(new CameraOptions { Id = "a", Url = VideoClips.Instance.H264_1080, AnalysisFps = 0.5 });
         await using var h = new Harness(settings, fixture.Engine, detector: new FailingDetector(TimeSpan.FromSeconds(1)));
@@ -68,6 +64,14 @@ public class DetectStageTests(WorkerEngineFixture fixture) : IClassFixture<Worke
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => h.Pipeline.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1)));
         Assert.Equal(FailingDetector.Message, e.Message);
         Assert.Equal(0, h.Pipeline.FramePool.Outstanding);
+    }
+
+    private static WorkerSettings UntilTheFilesEnd(int inFlight)
+    {
+        var settings = new WorkerSettings();
+        settings.Pipeline.StopWhenSourcesEnd = true;
+        settings.Pipeline.DetectBatchesInFlight = inFlight;
+        return settings;
     }
 
     [Fact]
