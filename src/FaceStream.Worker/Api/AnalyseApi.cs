@@ -18,9 +18,8 @@ namespace FaceStream.Worker.Api;
 /// </summary>
 public static class AnalyseApi
 {
-    public static void Map(IEndpointRouteBuilder app, FaceEngine engine, ApiOptions options)
+    public static void Map(IEndpointRouteBuilder app, FaceEngine engine, ApiOptions options, UploadGate gate)
     {
-        var gate = new UploadGate(options.MaxConcurrentUploads, options.UploadQueueTimeout);
         var limits = ImageLimits.Default with { MaxPixels = options.MaxImagePixels };
         WatchlistApi.Group(app, options).ProducesAccessProblems().MapPost("/analyse", async Task<Results<ContentHttpResult, ApiProblem>> (HttpRequest request, CancellationToken cancel) =>
         {

@@ -26,8 +26,15 @@ public sealed class ApiOptions
     /// </summary>
     public long MaxImagePixels { get; set; } = 50_000_000;
 
-    /// <summary>Uploads decoded and analysed at the same time; the rest wait (see <see cref="UploadQueueTimeout"/>).</summary>
+    /// <summary>Uploads decoded and analysed at the same time, by enrollment, analyse and feedback together; the rest wait (see <see cref="UploadQueueTimeout"/>).</summary>
     public int MaxConcurrentUploads { get; set; } = 2;
+
+    /// <summary>
+    /// Decoded pixels of the uploads analysed at the same time, together: an upload's memory grows with its pixels
+    /// (≈ 1.25 GB for a 48 MP photo, docs/benchmarks.md), so two phone photos run side by side while one near
+    /// <see cref="MaxImagePixels"/> runs alone. An image larger than this budget runs alone.
+    /// </summary>
+    public long MaxUploadPixelsInFlight { get; set; } = 50_000_000;
 
     /// <summary>How long an upload waits for a free slot before it is answered 429 with Retry-After.</summary>
     public TimeSpan UploadQueueTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -65,6 +72,11 @@ public sealed class ApiOptions
         if (MaxConcurrentUploads is < 1 or > 64)
         {
             yield return $"{Section}:MaxConcurrentUploads = {MaxConcurrentUploads} must be between 1 and 64";
+        }
+
+        if (MaxUploadPixelsInFlight is < 1_000_000 or > 1_000_000_000)
+        {
+            yield return $"{Section}:MaxUploadPixelsInFlight = {MaxUploadPixelsInFlight} must be between 1000000 and 1000000000";
         }
 
         if (UploadQueueTimeout < TimeSpan.Zero || UploadQueueTimeout > TimeSpan.FromMinutes(5))

@@ -21,10 +21,9 @@ public static class FeedbackApi
 
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 
-    public static void Map(IEndpointRouteBuilder app, ReviewServices review, Enroller enroller, ApiOptions options)
+    public static void Map(IEndpointRouteBuilder app, ReviewServices review, Enroller enroller, ApiOptions options, UploadGate gate)
     {
         var api = WatchlistApi.Group(app, options).ProducesAccessProblems();
-        var gate = new UploadGate(options.MaxConcurrentUploads, options.UploadQueueTimeout);
         var limits = ImageLimits.Default with { MaxPixels = options.MaxImagePixels };
         api.MapPost("/events/{id}/feedback", async Task<Results<Ok<VerdictAnswer>, ApiProblem>> (string id, HttpContext http) =>
         {

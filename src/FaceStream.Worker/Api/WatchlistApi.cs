@@ -20,9 +20,8 @@ public static class WatchlistApi
 
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 
-    public static void Map(IEndpointRouteBuilder app, IWatchlistStore store, Enroller enroller, ApiOptions options)
+    public static void Map(IEndpointRouteBuilder app, IWatchlistStore store, Enroller enroller, ApiOptions options, UploadGate gate)
     {
-        var gate = new UploadGate(options.MaxConcurrentUploads, options.UploadQueueTimeout);
         var limits = ImageLimits.Default with { MaxPixels = options.MaxImagePixels };
         // Every successful change is written to the audit log (who, what, when).
         var api = Group(app, options).ProducesAccessProblems().AddEndpointFilter(Review.AuditLog.Filter);
@@ -159,7 +158,8 @@ public static class WatchlistApi
 
     /// <summary>
     /// Admits an uploaded image for analysis: refused at once when its header says it is over the pixel budget (no
-    /// queueing for that), else a slot of the gate, or a 429 when none frees up in time.
+    /// queueing for that), else a place in the worker's upload gate (by count and by pixels), or a 429 when none frees
+    /// up in time.
     /// </summary>
     internal static async Task<(ApiProblem? Refusal, IDisposable? Slot)> Admit(byte[] image, ApiOptions options, UploadGate gate, CancellationToken cancel)
     {
@@ -169,18 +169,10 @@ public static class WatchlistApi
             return (ApiProblems.Of(422, $"image has {pixels / 1_000_000.0:F0} MP, over the {options.MaxImagePixels / 1_000_000.0:F0} MP limit (Api:MaxImagePixels)"), null);
         }
 
-        var slot = await gate.EnterAsync(cancel);
-        if (slot is null)
-        {
-            return (ApiProblems.Of(429, $"{options.MaxConcurrentUploads} uploads are being analysed; try again later", gate.RetryAfterSeconds), null);
-        }
-
-        if (pixels is null or > UploadGate.LargeImagePixels)
-        {
-            gate.NoteLargeImage();
-        }
-
-        return (null, slot);
+        var slot = await gate.EnterAsync(pixels, cancel);
+        return slot is null
+            ? (ApiProblems.Of(429, $"other uploads are being analysed (at most {options.MaxConcurrentUploads} at once, {options.MaxUploadPixelsInFlight / 1_000_000.0:0.#} MP together: Api:MaxConcurrentUploads, Api:MaxUploadPixelsInFlight); try again later", gate.RetryAfterSeconds), null)
+            : (null, slot);
     }
 
     /// <summary>Seconds a client is asked to wait when the watchlist store is unreachable (its cache resyncs on this order).</summary>

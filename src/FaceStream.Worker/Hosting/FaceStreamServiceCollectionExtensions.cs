@@ -5,6 +5,7 @@ using FaceStream.Inference.Attributes;
 using FaceStream.Inference.Models;
 using FaceStream.Watchlist.Cache;
 using FaceStream.Watchlist.Store;
+using FaceStream.Worker.Api;
 using FaceStream.Worker.Cluster;
 using FaceStream.Worker.Configuration;
 using FaceStream.Worker.Events;
@@ -92,6 +93,12 @@ public static class FaceStreamServiceCollectionExtensions
         services.AddSingleton(sp => new ConsensusEyeState(sp.GetRequiredService<FaceEngine>().Models, sp.GetRequiredService<FaceEngine>().Sessions));
         services.AddSingleton(sp => new Enroller(sp.GetRequiredService<FaceEngine>(), sp.GetRequiredService<IWatchlistStore>(), sp.GetRequiredService<WorkerSettings>().Enrollment,
             sp.GetRequiredService<WorkerSettings>().Enrollment.RefuseClosedEyes ? sp.GetRequiredService<ConsensusEyeState>() : null));
+        // One gate for every endpoint that decodes an uploaded image, so the upload memory bound holds for the worker.
+        services.AddSingleton(sp =>
+        {
+            var api = sp.GetRequiredService<WorkerSettings>().Api;
+            return new UploadGate(api.MaxConcurrentUploads, api.MaxUploadPixelsInFlight, api.UploadQueueTimeout);
+        });
         services.AddSingleton(sp =>
         {
             var embedder = sp.GetRequiredService<FaceEngine>().Embedder;

@@ -35,8 +35,9 @@ public static class WorkerEndpoints
             return cluster.Ownership is { } o ? TypedResults.Ok(ClusterStatusAnswer.Of(o, cameras)) : TypedResults.Ok(cameras);
         });
 
-        WatchlistApi.Map(web, services.GetRequiredService<IWatchlistStore>(), services.GetRequiredService<Enroller>(), settings.Api);
-        AnalyseApi.Map(web, engine, settings.Api);
+        var uploads = services.GetRequiredService<UploadGate>();
+        WatchlistApi.Map(web, services.GetRequiredService<IWatchlistStore>(), services.GetRequiredService<Enroller>(), settings.Api, uploads);
+        AnalyseApi.Map(web, engine, settings.Api, uploads);
         ReviewConsole.Map(web, pipeline, services.GetRequiredService<PipelineMetrics>(), services.GetRequiredService<IWatchlistStore>(), settings.Api);
         if (cluster.Ownership is { } ownership)
         {

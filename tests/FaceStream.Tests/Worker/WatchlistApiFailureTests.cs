@@ -145,6 +145,17 @@ public class WatchlistApiFailureTests
             await AssertProblem(r, HttpStatusCode.TooManyRequests);
         }
 
+        // The slot is the worker's, not the endpoint's: while an enrollment holds it, an analyse upload is told to
+        // retry too (each endpoint had its own slots once, so the memory bound was three times the setting).
+        var holding = WatchlistApiTests.Upload(http, "busy", large);
+        await Task.Delay(300);
+        using (var analyse = await http.PostAsync("/api/analyse", new ByteArrayContent(face)))
+        {
+            var problem = await AssertProblem(analyse, HttpStatusCode.TooManyRequests);
+            Assert.Contains("Api:MaxConcurrentUploads", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.Created, (await holding).StatusCode);
         await app.StopAsync();
     });
 
