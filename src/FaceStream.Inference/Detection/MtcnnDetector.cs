@@ -25,7 +25,7 @@ public sealed class MtcnnDetector : IFaceDetector
     private readonly ParallelOptions _parallel;
     private readonly RunOptions _run = new();
 
-    /// <summary>For a P-Net run above <see cref="MtcnnOptions.PNetArenaPixels"/> (one image's level alone is larger): hand the arena's free memory back at the end.</summary>
+    /// <summary>For a P-Net run above <see cref="MtcnnOptions.PNetArenaPixels"/> (a strip of the fewest rows of a level wider than the budget allows): hand the arena's free memory back at the end.</summary>
     private readonly RunOptions _runAndShrink = new();
 
     public string Name => "mtcnn";
@@ -85,28 +85,7 @@ public sealed class MtcnnDetector : IFaceDetector
             }
         }
 
-        var levels = new List<PNetLevel>();
-        foreach (var group in Enumerable.Range(0, n).GroupBy(i => (frames[i].Width, frames[i].Height, sizes[i])))
-        {
-            var (w, h, size) = group.Key;
-            var scales = _o.Scales(Math.Min(w, h), MathF.Max(_o.EffectiveMinFace(w, h), size.Min));
-            if (size.Max < float.MaxValue)
-            {
-                // P-Net at scale s finds faces of about 12 / s px; box regression stretches that by up to ~30 %.
-                scales = [.. scales.Where(s => MtcnnOptions.PNetWindow / s <= size.Max * 1.3f)];
-            }
-
-            int[] images = [.. group];
-            foreach (float s in scales)
-            {
-                // Same-size images share a run up to the arena's budget, so the memory a run keeps is bounded.
-                var level = new PNetLevel(images, w, h, s);
-                long perImage = (long)level.LevelWidth * level.LevelHeight;
-                int perRun = _o.PNetArenaPixels > 0 ? (int)Math.Clamp(_o.PNetArenaPixels / perImage, 1, images.Length) : images.Length;
-                levels.AddRange(images.Chunk(perRun).Select(chunk => level with { Images = chunk }));
-            }
-        }
-
+        var levels = PlanLevels(frames, sizes);
         var empty = Enumerable.Range(0, n).Select(_ => (IReadOnlyList<DetectedFace>)Array.Empty<DetectedFace>()).ToArray();
         if (levels.Count == 0)
         {
@@ -211,6 +190,41 @@ public sealed class MtcnnDetector : IFaceDetector
         }
     }
 
+    /// <summary>P-Net's runs: each pyramid level of each group of same-size images with the same size range, split so a run keeps at most the arena's budget.</summary>
+    private List<PNetLevel> PlanLevels(IReadOnlyList<ImageFrame> frames, IReadOnlyList<FaceSizeRange> sizes)
+    {
+        var levels = new List<PNetLevel>();
+        foreach (var group in Enumerable.Range(0, frames.Count).GroupBy(i => (frames[i].Width, frames[i].Height, sizes[i])))
+        {
+            var (w, h, size) = group.Key;
+            var scales = _o.Scales(Math.Min(w, h), MathF.Max(_o.EffectiveMinFace(w, h), size.Min));
+            if (size.Max < float.MaxValue)
+            {
+                // P-Net at scale s finds faces of about 12 / s px; box regression stretches that by up to ~30 %.
+                scales = [.. scales.Where(s => MtcnnOptions.PNetWindow / s <= size.Max * 1.3f)];
+            }
+
+            int[] images = [.. group];
+            foreach (float s in scales)
+            {
+                // Same-size images share a run up to the arena's budget, so the memory a run keeps is bounded.
+                var level = new PNetLevel(images, w, h, s);
+                long perImage = (long)level.LevelWidth * level.LevelHeight;
+                int perRun = _o.PNetArenaPixels > 0 ? (int)Math.Clamp(_o.PNetArenaPixels / perImage, 1, images.Length) : images.Length;
+                levels.AddRange(images.Chunk(perRun).Select(chunk => level with { Images = chunk }));
+            }
+        }
+
+        return levels;
+    }
+
+    /// <summary>P-Net's windows of one packed BGRA image (after NMS within each level, before NMS across levels): how levels are run is tested on these.</summary>
+    internal List<Candidate> PNetWindows(ImageFrame frame)
+    {
+        using var pyramid = new SkiaPyramid(frame.Pixels, frame.Width, frame.Height, frame.Stride, MtcnnOptions.PNetWindow);
+        return RunPNet([pyramid], PlanLevels([frame], [FaceSizeRange.Any]));
+    }
+
     /// <summary>
     /// A second O-Net pass on each final box, squared: O-Net placed the landmarks relative to the R-Net box it was
     /// given, which is often off-centre and of the wrong size; on the final box the face sits where O-Net was trained
@@ -263,10 +277,31 @@ public sealed class MtcnnDetector : IFaceDetector
                     pyramids[level.Images[k]].DrawScaled(buffer.AsSpan(k * levelBytes, levelBytes), ws, hs);
                 }
 
-                using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffer.AsMemory(0, n * levelBytes), [n, hs, ws, 4]);
-                var run = _o.PNetArenaPixels > 0 && (long)n * hs * ws > _o.PNetArenaPixels ? _runAndShrink : _run;
-                using var outs = _pnet.Run(run, [OnnxImagePrefix.ImageInput], [input], [_pProb, _pReg]);
-                perLevel[l] = Windows(outs[0], outs[1], level.Images, level.Scale);
+                // A level of one image over the arena's budget (a large photo; 1080p at 20 px) runs in horizontal strips
+                // of at most the budget: P-Net is fully convolutional without padding, so output row i sees input rows
+                // 2i … 2i + 11 only, and strips that start on even rows and overlap by 10 give exactly the rows of one
+                // run, while the activations (tens of bytes per input pixel) stay within the budget.
+                var found = new List<Candidate>();
+                int stripRows = StripRows(n, ws, hs);
+                for (int top = 0; top + MtcnnOptions.PNetWindow <= hs;)
+                {
+                    int rows = Math.Min(stripRows, hs - top);
+                    var pixels = buffer.AsMemory(top * ws * 4, n * rows * ws * 4);
+                    using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, pixels, [n, rows, ws, 4]);
+                    var run = _o.PNetArenaPixels > 0 && (long)n * rows * ws > _o.PNetArenaPixels ? _runAndShrink : _run;
+                    using var outs = _pnet.Run(run, [OnnxImagePrefix.ImageInput], [input], [_pProb, _pReg]);
+                    int outRows = Windows(outs[0], outs[1], level.Images, level.Scale, top / MtcnnOptions.PNetStride, found);
+                    if (top + rows >= hs || outRows == 0)
+                    {
+                        break;
+                    }
+
+                    top += outRows * MtcnnOptions.PNetStride;
+                }
+
+                int kept = NonMaxSuppression.Apply(CollectionsMarshal.AsSpan(found), _o.NmsWithinScale, NmsMode.Union);
+                found.RemoveRange(kept, found.Count - kept);
+                perLevel[l] = found;
             }
             finally
             {
@@ -283,14 +318,17 @@ public sealed class MtcnnDetector : IFaceDetector
         return all;
     }
 
-    /// <summary>Windows whose face probability passes the P-Net threshold, mapped back to frame pixels.</summary>
-    private List<Candidate> Windows(OrtValue probValue, OrtValue regValue, int[] images, float scale)
+    /// <summary>
+    /// Adds the windows whose face probability passes the P-Net threshold, mapped back to frame pixels, to
+    /// <paramref name="list"/>; <paramref name="firstRow"/> is the run's first output row within the level (its strip's
+    /// top ÷ stride). Returns the run's output rows.
+    /// </summary>
+    private int Windows(OrtValue probValue, OrtValue regValue, int[] images, float scale, int firstRow, List<Candidate> list)
     {
         var shape = probValue.GetTensorTypeAndShape().Shape;
         int mh = (int)shape[2], mw = (int)shape[3];
         var prob = probValue.GetTensorDataAsSpan<float>();
         var reg = regValue.GetTensorDataAsSpan<float>();
-        var list = new List<Candidate>();
         int plane = mh * mw;
         for (int f = 0; f < images.Length; f++)
         {
@@ -304,7 +342,7 @@ public sealed class MtcnnDetector : IFaceDetector
                     continue;
                 }
 
-                int y = i / mw, x = i - (y * mw);
+                int row = i / mw, x = i - (row * mw), y = firstRow + row;
                 // P-Net's window on the scaled image, mapped back (reference: fix((stride·x + 1) / scale)).
                 const int stride = MtcnnOptions.PNetStride, window = MtcnnOptions.PNetWindow;
                 list.Add(new Candidate(
@@ -320,9 +358,23 @@ public sealed class MtcnnDetector : IFaceDetector
             }
         }
 
-        int kept = NonMaxSuppression.Apply(CollectionsMarshal.AsSpan(list), _o.NmsWithinScale, NmsMode.Union);
-        list.RemoveRange(kept, list.Count - kept);
-        return list;
+        return mh;
+    }
+
+    /// <summary>
+    /// Input rows per P-Net run of a level: all of them, unless a single image's level is over the arena's budget; then
+    /// as many as the budget holds (even, so every strip starts on P-Net's stride, and at least two output rows).
+    /// </summary>
+    private int StripRows(int images, int width, int height)
+    {
+        if (_o.PNetArenaPixels <= 0 || images > 1 || (long)width * height <= _o.PNetArenaPixels)
+        {
+            return height;
+        }
+
+        int rows = (int)Math.Min(height, _o.PNetArenaPixels / width);
+        rows -= rows % MtcnnOptions.PNetStride;
+        return Math.Max(rows, MtcnnOptions.PNetWindow + MtcnnOptions.PNetStride);
     }
 
     /// <summary>Keeps the first <paramref name="max"/> windows of each frame (the span is sorted by score).</summary>

@@ -60,14 +60,16 @@ public sealed class MtcnnOptions
 
     /// <summary>
     /// Pixels of P-Net input (images × level width × level height) one run may take while ONNX Runtime keeps the run's
-    /// working memory (≈ 60 bytes per pixel) in its arena for the next run. Same-size images of a batch are split into
-    /// runs of at most this many pixels; a level of one image that is larger on its own (a huge photo) hands its
-    /// memory back when the run ends, so nothing pins more than about this budget × 60 bytes per detector thread.
-    /// 0 = no arena for P-Net (the behaviour before 2026-12-02): every run then maps and faults in fresh pages, which
-    /// cost 10–45 % of the detector's CPU at 1080p / 40 px and about three quarters at 20 px on the loaded 2-core VM
-    /// (docs/benchmarks.md, issue 12).
+    /// working memory in its arena for the next run: about 350 bytes per input pixel of the runs in flight (measured on
+    /// a 48 MP photo, 2026-12-02: 0.77 GB peak at 250 000, 1.31 GB at 1 000 000). Same-size images of a batch are split
+    /// into runs of at most this many pixels, and a level of one image that is larger (a large photo; 1080p at 20 px)
+    /// runs in horizontal strips of this size, which find exactly the windows of one run (P-Net has no padding). So
+    /// what the arena pins stays near budget × 350 bytes per detector thread. 250 000 costs no measurable CPU against
+    /// 1 000 000 and holds 0.4–0.5 GB less at eight 1080p cameras (docs/benchmarks.md, issue 12). 0 = no arena and
+    /// whole levels (the behaviour before 2026-12-02): every run then maps and faults in fresh pages, which cost 10–45 %
+    /// of the detector's CPU at 1080p / 40 px and about three quarters at 20 px on the loaded 2-core VM.
     /// </summary>
-    public long PNetArenaPixels { get; set; } = 1_000_000;
+    public long PNetArenaPixels { get; set; } = 250_000;
 
     /// <summary>Run O-Net once more on each final box to place the five landmarks (better alignment; one O-Net crop per face).</summary>
     public bool RefineLandmarks { get; set; } = true;

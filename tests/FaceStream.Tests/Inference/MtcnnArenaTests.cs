@@ -1,3 +1,4 @@
+using FaceStream.Core.Detection;
 using FaceStream.Core.Faces;
 using FaceStream.Inference;
 using FaceStream.Inference.Detection;
@@ -56,6 +57,38 @@ public class MtcnnArenaTests
                     Assert.Equal(none[k][i].Box, found[k][i].Box);
                     Assert.Equal(none[k][i].Score, found[k][i].Score, 5);
                 }
+            }
+        }
+    }
+    /// <summary>
+    /// A level of one image over the budget runs in horizontal strips (a large photo; 1080p at 20 px): P-Net's windows,
+    /// score and regression included, are exactly those of one run over the whole level, every row once. Compared
+    /// before any suppression across levels, where a gap at a seam would show (a row run twice gives windows the NMS within
+    /// the level removes).
+    /// </summary>
+    [Fact]
+    [Trait("Category", "Live")]
+    public void Strips_of_a_large_level_give_the_windows_of_one_run()
+    {
+        var photo = StillImageDecoder.DecodeFile(TestAssets.Sample(5));
+        List<Candidate> Windows(long budget)
+        {
+            using var engine = new FaceEngine(new InferenceOptions { ModelsDirectory = TestAssets.Store.Directory }, new MtcnnOptions { MinFaceSize = 20, PNetArenaPixels = budget });
+            return [.. ((MtcnnDetector)engine.Detector).PNetWindows(photo).OrderBy(c => c.Y1).ThenBy(c => c.X1).ThenBy(c => c.X2)];
+        }
+
+        var whole = Windows(0);
+        Assert.True(whole.Count > 100, $"{whole.Count} windows");
+        // 20 000 pixels: strips of a few dozen rows on the first levels, so there are many seams.
+        foreach (long budget in new[] { 20_000L, 333_333L })
+        {
+            var strips = Windows(budget);
+            Assert.Equal(whole.Count, strips.Count);
+            for (int i = 0; i < whole.Count; i++)
+            {
+                Assert.Equal((whole[i].X1, whole[i].Y1, whole[i].X2, whole[i].Y2), (strips[i].X1, strips[i].Y1, strips[i].X2, strips[i].Y2));
+                Assert.Equal(whole[i].Score, strips[i].Score, 5);
+                Assert.Equal(whole[i].Dy2, strips[i].Dy2, 5);
             }
         }
     }
