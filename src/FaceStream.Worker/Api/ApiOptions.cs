@@ -31,7 +31,7 @@ public sealed class ApiOptions
 
     /// <summary>
     /// Decoded pixels of the uploads analysed at the same time, together: an upload's memory grows with its pixels
-    /// (≈ 1.25 GB for a 48 MP photo, docs/benchmarks.md), so two phone photos run side by side while one near
+    /// (≈ 0.55 GB for a 48 MP photo, docs/benchmarks.md), so two phone photos run side by side while one near
     /// <see cref="MaxImagePixels"/> runs alone. An image larger than this budget runs alone.
     /// </summary>
     public long MaxUploadPixelsInFlight { get; set; } = 50_000_000;

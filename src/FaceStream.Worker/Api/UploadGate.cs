@@ -7,7 +7,7 @@ namespace FaceStream.Worker.Api;
 /// <summary>
 /// Bounds the memory of image uploads, one gate for the whole worker (enrollment, analyse and feedback share it): at
 /// most N images decoded and analysed at once, and at most a budget of decoded pixels between them, because an
-/// upload's memory grows with its pixels (≈ 26 bytes per pixel measured: 1.25 GB for one 48 MP photo,
+/// upload's memory grows with its pixels (≈ 11 bytes per pixel measured: 0.55 GB for one 48 MP photo,
 /// docs/benchmarks.md). So two phone photos run side by side while a 48 MP one runs alone. The rest wait in arrival
 /// order (a large photo is not overtaken for ever by small ones) or are told to come back. After a large image, when
 /// no other upload is running, the large-object heap is compacted once so the worker returns the decoded frame's
