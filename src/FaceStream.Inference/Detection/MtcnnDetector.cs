@@ -280,7 +280,7 @@ public sealed class MtcnnDetector : IFaceDetector
                 // A level of one image over the arena's budget (a large photo; 1080p at 20 px) runs in horizontal strips
                 // of at most the budget: P-Net is fully convolutional without padding, so output row i sees input rows
                 // 2i … 2i + 11 only, and strips that start on even rows and overlap by 10 give exactly the rows of one
-                // run, while the activations (tens of bytes per input pixel) stay within the budget.
+                // run, while the activations (≈ 350 bytes per input pixel) stay within the budget.
                 var found = new List<Candidate>();
                 int stripRows = StripRows(n, ws, hs);
                 for (int top = 0; top + MtcnnOptions.PNetWindow <= hs;)
