@@ -57,14 +57,12 @@ public sealed class UploadGate : IDisposable
     {
         int permits = pixels is { } p ? (int)Math.Clamp((p + PixelsPerPermit - 1) / PixelsPerPermit, 1, _pixelPermits) : _pixelPermits;
         long start = Stopwatch.GetTimestamp();
-        var count = await AcquireAsync(_count, 1, _queueTimeout, cancel);
-        if (!count.IsAcquired)
+        if (await AcquireAsync(_count, 1, _queueTimeout, cancel) is not { } count)
         {
-            count.Dispose();
             return null;
         }
 
-        RateLimitLease budget;
+        RateLimitLease? budget;
         try
         {
             budget = await AcquireAsync(_pixels, permits, _queueTimeout - Stopwatch.GetElapsedTime(start), cancel);
@@ -75,9 +73,8 @@ public sealed class UploadGate : IDisposable
             throw;
         }
 
-        if (!budget.IsAcquired)
+        if (budget is null)
         {
-            budget.Dispose();
             count.Dispose();
             return null;
         }
@@ -91,27 +88,40 @@ public sealed class UploadGate : IDisposable
         return new Place(this, count, budget);
     }
 
-    /// <summary>At once when the permits are free and nobody queues before us; else waiting up to <paramref name="wait"/> (then a lease that is not acquired).</summary>
-    private static async ValueTask<RateLimitLease> AcquireAsync(ConcurrencyLimiter limiter, int permits, TimeSpan wait, CancellationToken cancel)
+    /// <summary>An acquired lease, at once when the permits are free and nobody queues before us, else after waiting up to <paramref name="wait"/>; null when none came in time.</summary>
+    private static async ValueTask<RateLimitLease?> AcquireAsync(ConcurrencyLimiter limiter, int permits, TimeSpan wait, CancellationToken cancel)
     {
         var lease = limiter.AttemptAcquire(permits);
-        if (lease.IsAcquired || wait <= TimeSpan.Zero)
+        if (lease.IsAcquired)
         {
             return lease;
         }
 
         lease.Dispose();
+        if (wait <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         timeout.CancelAfter(wait);
         try
         {
-            return await limiter.AcquireAsync(permits, timeout.Token);
+            lease = await limiter.AcquireAsync(permits, timeout.Token);
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
         {
             // The queue timeout, not the client: the caller answers 429 with Retry-After.
-            return NotAcquired.Instance;
+            return null;
         }
+
+        if (lease.IsAcquired)
+        {
+            return lease;
+        }
+
+        lease.Dispose();
+        return null;
     }
 
     private void Leave(RateLimitLease count, RateLimitLease budget)
@@ -133,21 +143,6 @@ public sealed class UploadGate : IDisposable
     {
         _pixels.Dispose();
         _count.Dispose();
-    }
-
-    private sealed class NotAcquired : RateLimitLease
-    {
-        public static readonly NotAcquired Instance = new();
-
-        public override bool IsAcquired => false;
-
-        public override IEnumerable<string> MetadataNames => [];
-
-        public override bool TryGetMetadata(string metadataName, out object? metadata)
-        {
-            metadata = null;
-            return false;
-        }
     }
 
     private sealed class Place(UploadGate gate, RateLimitLease count, RateLimitLease budget) : IDisposable
