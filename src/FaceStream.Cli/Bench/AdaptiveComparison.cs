@@ -55,7 +55,7 @@ public static class AdaptiveComparison
     private static readonly ScanPlan WholeFrame = new(true, [], ScanReason.Periodic);
 
     public static async Task<AdaptiveComparisonResult> RunAsync(ComparedDetectors detectors, string clip, double fps, int loops,
-        MotionOptions motion, ScanOptions scan, float minFace, TrackerOptions tracking, TextWriter? trace, CancellationToken cancel)
+        MotionOptions motion, ScanOptions scan, float minFace, float countFrom, TrackerOptions tracking, TextWriter? trace, CancellationToken cancel)
     {
         // Decoded before anything is timed: the process's CPU time would otherwise charge the decoding of the next
         // frames (its own thread) to whichever side ran first; a full pass against itself then cost 68 % of itself.
@@ -115,6 +115,12 @@ public static class AdaptiveComparison
                 var update = fullTracker.Update(full, at);
                 foreach (var (face, track, _) in update.Assigned)
                 {
+                    // Faces the quality gate would refuse (--count-from) are tracked but neither counted nor awaited.
+                    if (Math.Min(face.Box.Width, face.Box.Height) < countFrom)
+                    {
+                        continue;
+                    }
+
                     bool found = compared.Any(a => a.Box.IoU(face.Box) >= 0.5f);
                     fullFaces++;
                     alsoFound += found ? 1 : 0;

@@ -38,11 +38,17 @@ public static class AdaptiveBenchCommand
     private static readonly Option<float?> ReferencePNetThreshold = CliOptions.OptionalFloat("--reference-pnet-threshold", 0.05f, 0.99f, "T",
         "The reference full pass's P-Net threshold (default: Detector:Mtcnn:PNetThreshold, as the compared side); the other settings stay the configured ones");
 
+    private static readonly Option<int?> ReferenceMinFace = CliOptions.OptionalInt("--reference-min-face", 12, 4096, "PX",
+        "The reference full pass's smallest face (default: Detector:Mtcnn:MinFaceSize, as the compared side); the other settings stay the configured ones");
+
+    private static readonly Option<float> CountFrom = CliOptions.Float("--count-from", 0, 4096, 0, "PX",
+        "Count only the reference's faces whose shorter box side is at least PX (e.g. Quality:MinFaceSize: the faces a camera can embed), and tracks with 2 such views");
+
     public static Command Create()
     {
         var command = new Command("adaptive", "Full-frame against scene-adaptive detection on the same frames: faces and tracks also found, how late, pixels scanned, CPU")
         {
-            Clips, Fps, Loops, Trace, Batched, Mode, ReferenceScaleFactor, ReferencePNetThreshold, CliOptions.Markdown,
+            Clips, Fps, Loops, Trace, Batched, Mode, ReferenceScaleFactor, ReferencePNetThreshold, ReferenceMinFace, CountFrom, CliOptions.Markdown,
         };
         command.SetAction(RunAsync);
         return command;
@@ -57,7 +63,7 @@ public static class AdaptiveBenchCommand
         var settings = CliContext.LoadWorkerSettings(args);
         var adaptive = settings.Detector.Adaptive;
         bool adaptiveMode = args.GetValue(Mode) == DetectorOptions.AdaptiveMode;
-        if (args.GetValue(Batched) && (!adaptiveMode || args.GetValue(ReferenceScaleFactor) is not null || args.GetValue(ReferencePNetThreshold) is not null))
+        if (args.GetValue(Batched) && (!adaptiveMode || args.GetValue(ReferenceScaleFactor) is not null || args.GetValue(ReferencePNetThreshold) is not null || args.GetValue(ReferenceMinFace) is not null))
         {
             throw new UsageException("--batched times the adaptive mode against the full mode with one detector: leave out --mode full and the --reference-… options");
         }
@@ -66,12 +72,15 @@ public static class AdaptiveBenchCommand
         var referenceOptions = settings.Mtcnn;
         referenceOptions.ScaleFactor = args.GetValue(ReferenceScaleFactor) ?? ctx.Mtcnn.ScaleFactor;
         referenceOptions.PNetThreshold = args.GetValue(ReferencePNetThreshold) ?? ctx.Mtcnn.PNetThreshold;
+        referenceOptions.MinFaceSize = args.GetValue(ReferenceMinFace) ?? ctx.Mtcnn.MinFaceSize;
         if (referenceOptions.Validate().FirstOrDefault() is { } invalid)
         {
             throw new UsageException($"--reference-…: {invalid}");
         }
 
-        bool sameReference = referenceOptions.ScaleFactor == ctx.Mtcnn.ScaleFactor && referenceOptions.PNetThreshold == ctx.Mtcnn.PNetThreshold;
+        bool sameReference = referenceOptions.ScaleFactor == ctx.Mtcnn.ScaleFactor && referenceOptions.PNetThreshold == ctx.Mtcnn.PNetThreshold
+            && referenceOptions.MinFaceSize == ctx.Mtcnn.MinFaceSize;
+        float countFrom = args.GetValue(CountFrom);
 
         using var engine = ctx.Engine();
         using var separateReference = sameReference ? null : new MtcnnDetector(engine.Models, engine.Sessions, referenceOptions);
@@ -79,16 +88,17 @@ public static class AdaptiveBenchCommand
         string compared = adaptiveMode ? "adaptive" : "full";
         if (separateReference is not null)
         {
-            compared += $", step {ctx.Mtcnn.ScaleFactor}, P-Net {ctx.Mtcnn.PNetThreshold}";
+            compared += $", step {ctx.Mtcnn.ScaleFactor}, P-Net {ctx.Mtcnn.PNetThreshold}, min face {ctx.Mtcnn.MinFaceSize}";
         }
 
         var lines = new List<string>
         {
             $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; detector threads {ctx.Mtcnn.EffectiveParallelism}, min face {ctx.Mtcnn.MinFaceSize} px, pyramid step {ctx.Mtcnn.ScaleFactor}",
             $"Command: facestream bench adaptive {string.Join(' ', clips.Select(Path.GetFileName))} --fps {fps} --loops {loops}" +
-                (adaptiveMode ? "" : " --mode full") + (separateReference is null ? "" : $" --reference-scale-factor {referenceOptions.ScaleFactor} --reference-pnet-threshold {referenceOptions.PNetThreshold}"),
+                (adaptiveMode ? "" : " --mode full") + (separateReference is null ? "" : $" --reference-scale-factor {referenceOptions.ScaleFactor} --reference-pnet-threshold {referenceOptions.PNetThreshold} --reference-min-face {referenceOptions.MinFaceSize}")
+                + (countFrom > 0 ? $" --count-from {countFrom}" : ""),
             "",
-            $"| clip | frames | faces (full{(separateReference is null ? "" : $", step {referenceOptions.ScaleFactor}, P-Net {referenceOptions.PNetThreshold}")}) | also found ({compared}) | tracks (full, ≥ 2 views) | also found | found late | latest (s) | full scans | pixels scanned | CPU ms/frame full | {compared} | ratio |",
+            $"| clip | frames | faces (full{(separateReference is null ? "" : $", step {referenceOptions.ScaleFactor}, P-Net {referenceOptions.PNetThreshold}, min face {referenceOptions.MinFaceSize}")}{(countFrom > 0 ? $", ≥ {countFrom} px" : "")}) | also found ({compared}) | tracks (full, ≥ 2 views{(countFrom > 0 ? $" of ≥ {countFrom} px" : "")}) | also found | found late | latest (s) | full scans | pixels scanned | CPU ms/frame full | {compared} | ratio |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         };
         if (args.GetValue(Batched))
@@ -105,7 +115,7 @@ public static class AdaptiveBenchCommand
         foreach (var clip in clips)
         {
             var r = await AdaptiveComparison.RunAsync(detectors, clip, fps, loops, adaptive.ToMotion(), adaptive.ToScan(),
-                ctx.Mtcnn.MinFaceSize, new TrackerOptions(), args.GetValue(Trace) ? Console.Error : null, cancel);
+                ctx.Mtcnn.MinFaceSize, countFrom, new TrackerOptions(), args.GetValue(Trace) ? Console.Error : null, cancel);
             lines.Add(string.Create(CultureInfo.InvariantCulture,
                 $"| {r.Clip} ({r.Width}x{r.Height}) | {r.Frames} | {r.ReferenceFaces} | {r.FaceAgreement:P1} | {r.ReferenceTracks} | {r.TrackAgreement:P1} | {r.TracksFoundLate} | {r.MaxTrackDelaySeconds:0.0} | {r.FullScans} | {r.MeanScannedShare:P0} | {r.ReferenceCpuMsPerFrame:0} | {r.ComparedCpuMsPerFrame:0} | {r.CpuRatio:P0} |"));
             Console.Error.WriteLine(lines[^1]);

@@ -18,9 +18,9 @@ public class AdaptiveComparisonTests : IClassFixture<EngineFixture>
 
     public AdaptiveComparisonTests(EngineFixture fixture) => _fixture = fixture;
 
-    private Task<AdaptiveComparisonResult> Compare(IFaceDetector reference, IFaceDetector compared) =>
+    private Task<AdaptiveComparisonResult> Compare(IFaceDetector reference, IFaceDetector compared, float countFrom = 0) =>
         AdaptiveComparison.RunAsync(new ComparedDetectors(reference, compared, Adaptive: false), VideoClips.Instance.Faces, fps: 1, loops: 1,
-            new MotionOptions(), new ScanOptions(), minFace: 40, new TrackerOptions(), trace: null, CancellationToken.None);
+            new MotionOptions(), new ScanOptions(), minFace: 40, countFrom, new TrackerOptions(), trace: null, CancellationToken.None);
 
     private MtcnnDetector Detector(int minFace) =>
         new(TestAssets.Store, _fixture.Engine.Sessions, new MtcnnOptions { MinFaceSize = minFace });
@@ -55,5 +55,18 @@ public class AdaptiveComparisonTests : IClassFixture<EngineFixture>
         var swapped = await Compare(blind, reference);
         Assert.Equal(0, swapped.ReferenceFaces);
         Assert.Equal(1, swapped.FaceAgreement);
+    }
+
+    [Fact]
+    public async Task Faces_smaller_than_count_from_are_neither_counted_nor_awaited()
+    {
+        // --count-from: only faces the size gate would pass count (and tracks with two of them); none is 4000 px.
+        using var detector = Detector(40);
+        var all = await Compare(detector, detector);
+        var none = await Compare(detector, detector, countFrom: 4000);
+        Assert.True(all.ReferenceFaces > 0 && all.ReferenceTracks > 0);
+        Assert.Equal(0, none.ReferenceFaces);
+        Assert.Equal(0, none.ReferenceTracks);
+        Assert.Equal(all.Frames, none.Frames);
     }
 }
