@@ -83,7 +83,7 @@ public static class PipelineBenchCommand
 
     public static Command Create()
     {
-        var command = new Command("pipeline", "The whole pipeline on N live cameras (1080p RTSP of the sample photos, or --clip files): fps, latency, pixels searched, CPU, RSS (min face 40 unless --min-face)")
+        var command = new Command("pipeline", "The whole pipeline on N live cameras (1080p RTSP of the sample photos, or --clip files): fps, latency, pixels searched, CPU, RSS (cameras search faces from the larger of --min-face and Quality:MinFaceSize, 40, as the worker's)")
         {
             Cameras, Seconds, WarmUpSeconds, Fps, MaxWidth, Clips, Mode, NoAttributes, NoPreviews, WatchPreviews, AllViews, NoPreScreen, BatchesInFlight, GalleryDir, CliOptions.Markdown,
         };
@@ -122,10 +122,10 @@ public static class PipelineBenchCommand
         {
             throw new UsageException($"--gallery {galleryDir}: directory not found");
         }
-        if (args.GetValue(CliOptions.MinFace) is null)
-        {
-            ctx.Mtcnn.MinFaceSize = 40;
-        }
+        // The worker's rule (the bench's host has default settings with this detector size).
+        var defaults = new WorkerSettings();
+        defaults.Mtcnn.MinFaceSize = ctx.Mtcnn.MinFaceSize;
+        float cameraMinFace = defaults.CameraMinFaceSize;
 
         var store = ctx.Store();
         using var engine = ctx.Engine();
@@ -152,7 +152,7 @@ public static class PipelineBenchCommand
             var lines = new List<string>
             {
                 $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; provider {engine.ExecutionProvider}, " +
-                $"detector min face {ctx.Mtcnn.MinFaceSize} px, embedder {engine.Embedder.ModelId}, event attributes {(attributes ? "on" : "off")}, console previews {previewing}",
+                $"cameras search faces from {cameraMinFace} px, embedder {engine.Embedder.ModelId}, event attributes {(attributes ? "on" : "off")}, console previews {previewing}",
                 $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --warm-up {warmUp.TotalSeconds:0} --fps {fps} --max-width {maxWidth} --mode {mode} " +
                 string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId}{(attributes ? "" : " --no-attributes")}{(previews ? "" : " --no-previews")}{(watched ? " --watch-previews" : "")}{(allViews ? " --all-views" : "")}{(preScreen ? "" : " --no-pre-screen")} --batches-in-flight {batchesInFlight}{(galleryDir is null ? "" : $" --gallery {galleryDir}")} ({sources}; watchlist: {gallery.Identities} people, {gallery.Templates} templates; {warmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
                 "",

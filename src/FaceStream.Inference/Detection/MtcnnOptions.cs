@@ -11,7 +11,11 @@ public sealed class MtcnnOptions
     /// <summary>P-Net's output stride (one 2×2 max-pool).</summary>
     public const int PNetStride = 2;
 
-    /// <summary>Smallest face (px) the image pyramid is built for. 20 finds small faces; 40 is typical for surveillance and ~3× faster.</summary>
+    /// <summary>
+    /// Smallest face (px) the image pyramid is built for: photos (detect, enroll, uploads) are searched from here, cameras
+    /// from the larger of this and Quality:MinFaceSize (40), the smallest face they embed. 20 finds small faces; 40 is
+    /// about 2–3× faster.
+    /// </summary>
     public int MinFaceSize { get; set; } = 20;
 
     /// <summary>Ratio between pyramid scales.</summary>
@@ -52,9 +56,9 @@ public sealed class MtcnnOptions
     public int MaxImageSide { get; set; } = 8192;
 
     /// <summary>
-    /// Most pixels of P-Net's largest pyramid level (the first, at scale 12 / min face). P-Net's activations cost
-    /// about 60 bytes per pixel of that level, so without a cap an 8000×8000 photo at min face 20 took 5.6 GB and 45 s.
-    /// Larger images have their smallest face raised to 12·√(pixels / this) px (see <see cref="EffectiveMinFace"/>).
+    /// Most pixels of P-Net's largest pyramid level (the first, at scale 12 / min face): bounds a very large photo's
+    /// detection time (uncapped, an 8000×8000 photo at min face 20 took 45 s, and 5.6 GB before P-Net ran in strips of
+    /// <see cref="PNetArenaPixels"/>). Larger images have their smallest face raised to 12·√(pixels / this) px (see <see cref="EffectiveMinFace"/>).
     /// </summary>
     public long MaxPyramidPixels { get; set; } = 4_000_000;
 

@@ -11,7 +11,9 @@ namespace FaceStream.Inference.Detection;
 /// </summary>
 public static class WindowedDetection
 {
-    public static IReadOnlyList<IReadOnlyList<DetectedFace>> Detect(IFaceDetector detector, IReadOnlyList<ImageFrame> frames, IReadOnlyList<ScanPlan> plans)
+    /// <param name="wholeFrame">The face sizes a whole-frame pass looks for (default: every size the detector's settings allow).</param>
+    public static IReadOnlyList<IReadOnlyList<DetectedFace>> Detect(IFaceDetector detector, IReadOnlyList<ImageFrame> frames, IReadOnlyList<ScanPlan> plans,
+        FaceSizeRange? wholeFrame = null)
     {
         var images = new List<ImageFrame>();
         var sizes = new List<FaceSizeRange>();
@@ -22,7 +24,7 @@ public static class WindowedDetection
             if (plan.Full)
             {
                 images.Add(frames[i]);
-                sizes.Add(FaceSizeRange.Any);
+                sizes.Add(wholeFrame ?? FaceSizeRange.Any);
                 owner.Add((i, null));
                 continue;
             }

@@ -34,6 +34,14 @@ public sealed class WorkerSettings
 
     public QualityOptions Quality { get; } = new();
 
+    /// <summary>
+    /// The smallest face cameras search for: the larger of <c>Detector:Mtcnn:MinFaceSize</c> and <c>Quality:MinFaceSize</c>.
+    /// A face the quality gate refuses is never embedded, and searching below it doubled the detector's CPU at the default
+    /// 20 px against 40 while finding as many faces the gate passes (docs/benchmarks.md, "Cameras search from the quality
+    /// gate's face size"). Uploads (enrollment, analysis) still search from <c>Detector:Mtcnn:MinFaceSize</c>.
+    /// </summary>
+    public float CameraMinFaceSize => Math.Max(Mtcnn.MinFaceSize, Quality.MinFaceSize);
+
     public DecisionOptions Decision { get; } = new();
 
     public MetricsOptions Metrics { get; } = new();

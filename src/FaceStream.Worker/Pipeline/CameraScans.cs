@@ -23,9 +23,10 @@ public sealed record ScannedFrame(string CameraId, DateTimeOffset Timestamp, Ima
 /// docs/adaptive-detection.md). Owns each camera's <see cref="CameraScan"/>; the live tracks come from the gate as an
 /// immutable copy with each released batch. The detect stage's batches in flight call it at once: planning and
 /// recording take turns under a lock, the detector runs outside it. Each camera's state still sees its frames in order, because the
-/// detect stage puts a camera in one batch at a time.
+/// detect stage puts a camera in one batch at a time. Every search, whole frame or window, looks for faces of at least
+/// <paramref name="minFaceSize"/> px (<see cref="WorkerSettings.CameraMinFaceSize"/>).
 /// </summary>
-internal sealed class CameraScans(DetectorOptions options, IFaceDetector detector)
+internal sealed class CameraScans(DetectorOptions options, IFaceDetector detector, float minFaceSize)
 {
     /// <summary>Cameras started one after another get full-pass phases 0, 0.618, 0.236, 0.854, …: evenly spread, whatever their number.</summary>
     private const double PhaseStep = 0.6180339887498949;
@@ -35,6 +36,7 @@ internal sealed class CameraScans(DetectorOptions options, IFaceDetector detecto
     private readonly MotionOptions _motion = options.Adaptive.ToMotion();
     private readonly ScanOptions _scan = options.Adaptive.ToScan();
     private LiveTracks _live = LiveTracks.None;
+    private readonly FaceSizeRange _wholeFrame = new(minFaceSize, float.MaxValue);
 
     // Reused for every frame: the planner reads the predictions during its call and keeps none of them.
     private readonly List<BoxF> _predicted = [];
@@ -70,7 +72,8 @@ internal sealed class CameraScans(DetectorOptions options, IFaceDetector detecto
         }
 
         var images = frames.Select(f => f.Image).ToList();
-        var found = options.IsAdaptive ? WindowedDetection.Detect(detector, images, plans) : detector.DetectBatch(images);
+        var found = options.IsAdaptive ? WindowedDetection.Detect(detector, images, plans, _wholeFrame)
+            : detector.DetectBatch(images, [.. Enumerable.Repeat(_wholeFrame, images.Count)]);
         // In turn, so the overlay sees one frame at a time, as it did with one batch in flight.
         lock (_state)
         {
@@ -94,7 +97,7 @@ internal sealed class CameraScans(DetectorOptions options, IFaceDetector detecto
         {
             // A new camera, or a new start of one (its settings changed): fresh state, whose first frame is scanned whole.
             double phase = _started++ * PhaseStep % 1;
-            state = new CameraState(frame.Camera, new CameraScan(_motion, _scan, options.Mtcnn.MinFaceSize, phase), frame.Reconnects);
+            state = new CameraState(frame.Camera, new CameraScan(_motion, _scan, minFaceSize, phase), frame.Reconnects);
             _cameras[frame.Camera.Id] = state;
         }
 

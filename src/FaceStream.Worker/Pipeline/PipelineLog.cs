@@ -37,4 +37,7 @@ internal static partial class PipelineLog
 
     [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "pre-screen on: {Member} alone looks at each view first; views scoring below {Cut:F3} against every watchlist template skip the full {Embedder}")]
     public static partial void PreScreenOn(this ILogger log, string member, float cut, string embedder);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Information, Message = "cameras search faces from {MinFace} px (the larger of Detector:Mtcnn:MinFaceSize {Detector} and Quality:MinFaceSize {Quality}: smaller faces are never embedded); uploads from {Detector} px")]
+    public static partial void CamerasSearchFrom(this ILogger log, float minFace, int detector, float quality);
 }

@@ -87,7 +87,7 @@ public class CameraScansTests(WorkerEngineFixture fixture) : IClassFixture<Worke
 
     private (CameraScans, TrackGateStage) Stages()
     {
-        var scans = new CameraScans(_settings.Detector, fixture.Engine.Detector) { Scanned = _scanned.Add };
+        var scans = new CameraScans(_settings.Detector, fixture.Engine.Detector, _settings.CameraMinFaceSize) { Scanned = _scanned.Add };
         var gate = new TrackGateStage(_settings, frameSnapshots: false, _ => true, Channel.CreateUnbounded<TrackNews>().Reader, _metrics, NullLogger.Instance);
         return (scans, gate);
     }
@@ -183,6 +183,42 @@ public class CameraScansTests(WorkerEngineFixture fixture) : IClassFixture<Worke
         Assert.Equal(ScanReason.Windows, _scanned[1].Plan.Reason);
         Assert.Single(_scanned[1].Plan.Windows);
         Assert.Single(_scanned[1].Faces);
+    }
+
+    [Theory]
+    [InlineData(DetectorOptions.FullMode)]
+    [InlineData(DetectorOptions.AdaptiveMode)]
+    public async Task Cameras_do_not_search_for_faces_smaller_than_the_quality_gate_passes(string mode)
+    {
+        // The patch's face is about 100 × 130 px: found with the gate at 40 px, not searched for with the gate at 300 px, whole
+        // frame or window, moving or not.
+        _settings.Detector.Mode = mode;
+        var patch = FacePatch();
+        var camera = Camera(_metrics);
+        var (scans, gate) = Stages();
+        Assert.Equal(40, _settings.CameraMinFaceSize);
+        Assert.Single(await Analyse(scans, gate, camera, Scene(patch, 300, 100), 0));
+
+        _settings.Quality.MinFaceSize = 300;
+        Assert.Equal(300, _settings.CameraMinFaceSize);
+        (scans, gate) = Stages();
+        var other = Camera(_metrics, "gate");
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Empty(await Analyse(scans, gate, other, Scene(patch, 100 + (40 * i), 100), i));
+        }
+
+        Assert.True(_scanned[1].Plan.Full);
+        if (mode == DetectorOptions.AdaptiveMode)
+        {
+            // The moving patch was searched in motion windows, for faces of 300 px and more only.
+            Assert.Contains(_scanned.Skip(2), s => s.Plan.Windows.Count > 0);
+            Assert.All(_scanned.Skip(2).SelectMany(s => s.Plan.Windows), w => Assert.True(w.MinFace >= 300, $"window {w}"));
+        }
+        else
+        {
+            Assert.All(_scanned, s => Assert.True(s.Plan.Full));
+        }
     }
 
     [Fact]
