@@ -28,7 +28,9 @@ trx="$results/results.trx"
 if [ -f "$trx" ]; then
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
   get() { echo "$counters" | grep -o "$1=\"[0-9]*\"" | grep -o '[0-9]*'; }
-  passed=$(get passed); failed=$(get failed); skipped=$(get notExecuted); total=$(get total)
+  # Skipped tests (a tool that is not installed) are results with outcome NotExecuted; the Counters' notExecuted stays 0.
+  passed=$(get passed); failed=$(get failed); total=$(get total)
+  skipped=$(grep -o '<UnitTestResult [^>]*outcome="NotExecuted"' "$trx" | wc -l)
   # An aborted run (a crashed or hung test host) leaves tests that never reported: count them as failed.
   missing=$(( ${total:-0} - ${passed:-0} - ${failed:-0} - ${skipped:-0} ))
   if [ "$status" -ne 0 ] && [ "${failed:-0}" -eq 0 ]; then missing=$(( missing > 0 ? missing : 1 )); fi
