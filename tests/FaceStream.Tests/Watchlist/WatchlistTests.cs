@@ -28,8 +28,8 @@ public class WatchlistTests(WorkerEngineFixture fixture) : IClassFixture<WorkerE
     private static Task<RedisWatchlistStore> Redis(string? uri = null, string? prefix = null) =>
         RedisWatchlistStore.ConnectAsync(WatchlistUri.Parse(uri ?? RedisServer.SharedUri), prefix ?? $"test:{Guid.NewGuid():N}");
 
-    private WatchlistCache Cache(IWatchlistStore store) =>
-        new(store, fixture.Engine.Embedder.ModelId, fixture.Engine.Embedder.Dimension, TimeSpan.FromSeconds(30), NullLogger.Instance);
+    private WatchlistCache Cache(IWatchlistStore store, TimeSpan? resync = null) =>
+        new(store, fixture.Engine.Embedder.ModelId, fixture.Engine.Embedder.Dimension, resync ?? TimeSpan.FromSeconds(30), NullLogger.Instance);
 
     [Fact]
     public async Task An_enrolled_person_is_identified_in_another_photo_and_strangers_are_unknown()
@@ -65,23 +65,25 @@ public class WatchlistTests(WorkerEngineFixture fixture) : IClassFixture<WorkerE
     }
 
     [Fact]
-    public async Task A_second_worker_sees_an_enrollment_within_a_second()
+    public async Task A_second_worker_sees_an_enrollment_by_its_change_message_not_its_resync()
     {
         var prefix = $"test:{Guid.NewGuid():N}";
         await using var storeA = await Redis(prefix: prefix);
         await using var storeB = await Redis(prefix: prefix);
-        await using var cacheB = Cache(storeB);
+        // No resync during the test: only the pub/sub message can bring the change. How fast it comes is a benchmark
+        // (docs/benchmarks.md, "Watchlist change-to-searchable latency"), not this test's business: a 1 s deadline here
+        // failed once on a loaded CI machine.
+        await using var cacheB = Cache(storeB, resync: TimeSpan.FromHours(1));
         await cacheB.StartAsync();
         Assert.Equal(0, cacheB.Index.Identities);
 
         var enroller = new Enroller(fixture.Engine, storeA, new EnrollmentOptions());
         var person = await storeA.CreateIdentityAsync("Blonde Woman");
         Assert.True((await enroller.EnrollAsync(person.Id, BlondeWoman, "crop")).Accepted);
-        // The resync interval is 30 s here, so only the pub/sub message can make this in time.
-        await Wait.Until(() => cacheB.Index.Templates == 1, "worker B's cache has the new template", TimeSpan.FromSeconds(1));
+        await Wait.Until(() => cacheB.Index.Templates == 1, "worker B's cache has the new template", TimeSpan.FromSeconds(30));
 
         Assert.True(await storeA.DeleteIdentityAsync(person.Id));
-        await Wait.Until(() => cacheB.Index.Identities == 0, "worker B's cache dropped the deleted identity", TimeSpan.FromSeconds(1));
+        await Wait.Until(() => cacheB.Index.Identities == 0, "worker B's cache dropped the deleted identity", TimeSpan.FromSeconds(30));
     }
 
     [Fact]
