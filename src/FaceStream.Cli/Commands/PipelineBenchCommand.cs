@@ -125,7 +125,7 @@ public static class PipelineBenchCommand
         // The worker's rule (the bench's host has default settings with this detector size).
         var defaults = new WorkerSettings();
         defaults.Mtcnn.MinFaceSize = ctx.Mtcnn.MinFaceSize;
-        float cameraMinFace = defaults.CameraMinFaceSize;
+        float cameraMinFace = defaults.CameraMinFaceSize();
 
         var store = ctx.Store();
         using var engine = ctx.Engine();

@@ -40,7 +40,7 @@ public sealed class WorkerSettings
     /// 20 px against 40 while finding as many faces the gate passes (docs/benchmarks.md, "Cameras search from the quality
     /// gate's face size"). Uploads (enrollment, analysis) still search from <c>Detector:Mtcnn:MinFaceSize</c>.
     /// </summary>
-    public float CameraMinFaceSize => Math.Max(Mtcnn.MinFaceSize, Quality.MinFaceSize);
+    public float CameraMinFaceSize() => Math.Max(Mtcnn.MinFaceSize, Quality.MinFaceSize);
 
     public DecisionOptions Decision { get; } = new();
 

@@ -24,7 +24,7 @@ public sealed record ScannedFrame(string CameraId, DateTimeOffset Timestamp, Ima
 /// immutable copy with each released batch. The detect stage's batches in flight call it at once: planning and
 /// recording take turns under a lock, the detector runs outside it. Each camera's state still sees its frames in order, because the
 /// detect stage puts a camera in one batch at a time. Every search, whole frame or window, looks for faces of at least
-/// <paramref name="minFaceSize"/> px (<see cref="WorkerSettings.CameraMinFaceSize"/>).
+/// <paramref name="minFaceSize"/> px (<see cref="WorkerSettings.CameraMinFaceSize()"/>).
 /// </summary>
 internal sealed class CameraScans(DetectorOptions options, IFaceDetector detector, float minFaceSize)
 {

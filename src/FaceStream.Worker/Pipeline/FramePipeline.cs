@@ -75,7 +75,7 @@ public sealed class FramePipeline : IAsyncDisposable
         // The one feedback edge: decide tells the gate which tracks need no more views, or fewer (a few bytes per recognised track or clear stranger).
         var news = Channel.CreateUnbounded<TrackNews>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         _cameras = new CameraSupervisor(settings, _pool, metrics, frameArrived, _events, logs);
-        _detect = new DetectStage(settings.Pipeline, Scans = new CameraScans(settings.Detector, detector, settings.CameraMinFaceSize), _cameras, frameArrived, metrics, _log);
+        _detect = new DetectStage(settings.Pipeline, Scans = new CameraScans(settings.Detector, detector, settings.CameraMinFaceSize()), _cameras, frameArrived, metrics, _log);
         Previews = new CameraPreviews(settings.Console, metrics, _log);
         _gate = new TrackGateStage(settings, snapshots is not null && settings.Events.Snapshots.Frame, camera => _cameras.Feeds.Any(f => f.Ref == camera), news.Reader, metrics, _log,
             Previews);
@@ -86,7 +86,7 @@ public sealed class FramePipeline : IAsyncDisposable
             preScreen = null;
         }
 
-        _log.CamerasSearchFrom(settings.CameraMinFaceSize, settings.Mtcnn.MinFaceSize, settings.Quality.MinFaceSize);
+        _log.CamerasSearchFrom(settings.CameraMinFaceSize(), settings.Mtcnn.MinFaceSize, settings.Quality.MinFaceSize);
         _preScreen = preScreen;
         if (preScreen is not null)
         {

@@ -87,7 +87,7 @@ public class CameraScansTests(WorkerEngineFixture fixture) : IClassFixture<Worke
 
     private (CameraScans, TrackGateStage) Stages()
     {
-        var scans = new CameraScans(_settings.Detector, fixture.Engine.Detector, _settings.CameraMinFaceSize) { Scanned = _scanned.Add };
+        var scans = new CameraScans(_settings.Detector, fixture.Engine.Detector, _settings.CameraMinFaceSize()) { Scanned = _scanned.Add };
         var gate = new TrackGateStage(_settings, frameSnapshots: false, _ => true, Channel.CreateUnbounded<TrackNews>().Reader, _metrics, NullLogger.Instance);
         return (scans, gate);
     }
@@ -196,11 +196,11 @@ public class CameraScansTests(WorkerEngineFixture fixture) : IClassFixture<Worke
         var patch = FacePatch();
         var camera = Camera(_metrics);
         var (scans, gate) = Stages();
-        Assert.Equal(40, _settings.CameraMinFaceSize);
+        Assert.Equal(40, _settings.CameraMinFaceSize());
         Assert.Single(await Analyse(scans, gate, camera, Scene(patch, 300, 100), 0));
 
         _settings.Quality.MinFaceSize = 300;
-        Assert.Equal(300, _settings.CameraMinFaceSize);
+        Assert.Equal(300, _settings.CameraMinFaceSize());
         (scans, gate) = Stages();
         var other = Camera(_metrics, "gate");
         for (int i = 0; i < 4; i++)
