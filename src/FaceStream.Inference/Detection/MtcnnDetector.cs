@@ -264,7 +264,7 @@ public sealed class MtcnnDetector : IFaceDetector
         var perLevel = new List<Candidate>[levels.Count];
         var largestFirst = Enumerable.Range(0, levels.Count).OrderByDescending(i => (long)levels[i].LevelWidth * levels[i].LevelHeight * levels[i].Images.Length);
         var order = Partitioner.Create(largestFirst, EnumerablePartitionerOptions.NoBuffering);
-        Parallel.ForEach(order, _parallel, l =>
+        Parallel.ForEach(order, Parallelism(), l =>
         {
             var level = levels[l];
             int n = level.Images.Length, hs = level.LevelHeight, ws = level.LevelWidth;
@@ -377,6 +377,14 @@ public sealed class MtcnnDetector : IFaceDetector
         return Math.Max(rows, MtcnnOptions.PNetWindow + MtcnnOptions.PNetStride);
     }
 
+    /// <summary>
+    /// The parallel loops' options: on the caller's task scheduler, so a photo analysed on the worker's upload threads
+    /// (Api:UploadNice, below the cameras' priority) keeps all of its detection there instead of spreading onto the
+    /// thread pool at the cameras' priority (ParallelOptions default to <see cref="TaskScheduler.Default"/>).
+    /// </summary>
+    private ParallelOptions Parallelism() => TaskScheduler.Current == TaskScheduler.Default ? _parallel
+        : new ParallelOptions { MaxDegreeOfParallelism = _parallel.MaxDegreeOfParallelism, TaskScheduler = TaskScheduler.Current };
+
     /// <summary>Keeps the first <paramref name="max"/> windows of each frame (the span is sorted by score).</summary>
     private static int CapPerFrame(Span<Candidate> sorted, int max)
     {
@@ -413,7 +421,7 @@ public sealed class MtcnnDetector : IFaceDetector
         // configured batch size to bound memory.
         batch = Math.Clamp((count + _parallel.MaxDegreeOfParallelism - 1) / _parallel.MaxDegreeOfParallelism, 1, batch);
         int chunks = (count + batch - 1) / batch;
-        Parallel.For(0, chunks, _parallel, chunk =>
+        Parallel.For(0, chunks, Parallelism(), chunk =>
         {
             int start = chunk * batch, len = Math.Min(batch, count - start);
             byte[] pixels = ArrayPool<byte>.Shared.Rent(len * tile);

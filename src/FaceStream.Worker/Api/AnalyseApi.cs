@@ -18,7 +18,7 @@ namespace FaceStream.Worker.Api;
 /// </summary>
 public static class AnalyseApi
 {
-    public static void Map(IEndpointRouteBuilder app, FaceEngine engine, ApiOptions options, UploadGate gate)
+    public static void Map(IEndpointRouteBuilder app, FaceEngine engine, ApiOptions options, UploadGate gate, UploadScheduler cpu)
     {
         var limits = ImageLimits.Default with { MaxPixels = options.MaxImagePixels };
         WatchlistApi.Group(app, options).ProducesAccessProblems().MapPost("/analyse", async Task<Results<ContentHttpResult, ApiProblem>> (HttpRequest request, CancellationToken cancel) =>
@@ -43,8 +43,8 @@ public static class AnalyseApi
 
             try
             {
-                // CPU-bound: off the request thread.
-                string json = await Task.Run(() => Analyse(engine, StillImageDecoder.Decode(image, "upload", limits)), cancel);
+                // CPU-bound: on the upload threads, below the cameras' priority.
+                string json = await cpu.Run(() => Analyse(engine, StillImageDecoder.Decode(image, "upload", limits)), cancel);
                 return TypedResults.Text(json, "application/json", Encoding.UTF8);
             }
             catch (ImageDecodeException e)

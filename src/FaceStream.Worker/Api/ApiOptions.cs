@@ -36,6 +36,14 @@ public sealed class ApiOptions
     /// </summary>
     public long MaxUploadPixelsInFlight { get; set; } = 50_000_000;
 
+    /// <summary>
+    /// CPU priority (Linux nice, 0–19) of the threads that analyse uploads, against the cameras' 0: at 10 a node at its
+    /// cameras' capacity gives an upload what the cameras leave (about a tenth of the cores when they want them all),
+    /// so an enrollment at a busy moment takes longer instead of making the cameras shed frames (docs/benchmarks.md).
+    /// 0 = the same priority as the cameras.
+    /// </summary>
+    public int UploadNice { get; set; } = 10;
+
     /// <summary>How long an upload waits for a free slot before it is answered 429 with Retry-After.</summary>
     public TimeSpan UploadQueueTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -67,6 +75,11 @@ public sealed class ApiOptions
         if (MaxImagePixels is < 10_000 or > 64_000_000)
         {
             yield return $"{Section}:MaxImagePixels = {MaxImagePixels} must be between 10000 and 64000000 (the decoder's own limit)";
+        }
+
+        if (UploadNice is < 0 or > 19)
+        {
+            yield return $"{Section}:UploadNice = {UploadNice} must be between 0 (the cameras' priority) and 19 (the lowest)";
         }
 
         if (MaxConcurrentUploads is < 1 or > 64)

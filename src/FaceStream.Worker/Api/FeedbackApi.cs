@@ -21,7 +21,7 @@ public static class FeedbackApi
 
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 
-    public static void Map(IEndpointRouteBuilder app, ReviewServices review, Enroller enroller, ApiOptions options, UploadGate gate)
+    public static void Map(IEndpointRouteBuilder app, ReviewServices review, Enroller enroller, ApiOptions options, UploadGate gate, UploadScheduler cpu)
     {
         var api = WatchlistApi.Group(app, options).ProducesAccessProblems();
         var limits = ImageLimits.Default with { MaxPixels = options.MaxImagePixels };
@@ -94,7 +94,7 @@ public static class FeedbackApi
                 return refusal;
             }
 
-            var result = await Task.Run(() => enroller.EnrollAsync(identity, jpeg, $"alert {e.Id}", FacePick.Dominant, cancel, limits, allowClosedEyes), cancel);
+            var result = await cpu.Run(() => enroller.EnrollAsync(identity, jpeg, $"alert {e.Id}", FacePick.Dominant, cancel, limits, allowClosedEyes), cancel);
             if (!result.Accepted)
             {
                 return ApiProblems.Of(422, result.Reason ?? "snapshot refused");

@@ -20,7 +20,7 @@ public static class WatchlistApi
 
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 
-    public static void Map(IEndpointRouteBuilder app, IWatchlistStore store, Enroller enroller, ApiOptions options, UploadGate gate)
+    public static void Map(IEndpointRouteBuilder app, IWatchlistStore store, Enroller enroller, ApiOptions options, UploadGate gate, UploadScheduler cpu)
     {
         var limits = ImageLimits.Default with { MaxPixels = options.MaxImagePixels };
         // Every successful change is written to the audit log (who, what, when).
@@ -128,8 +128,8 @@ public static class WatchlistApi
                 return refusal;
             }
 
-            // Detection is CPU-bound: off the request thread, so Kestrel keeps answering the other calls meanwhile.
-            var result = await Task.Run(() => enroller.EnrollAsync(id, image, "upload", pick, cancel, limits, allowClosedEyes), cancel);
+            // Detection is CPU-bound: on the upload threads (below the cameras' priority), so Kestrel keeps answering meanwhile.
+            var result = await cpu.Run(() => enroller.EnrollAsync(id, image, "upload", pick, cancel, limits, allowClosedEyes), cancel);
             var faces = result.Faces.Select(FaceSeenAnswer.Of).ToList();
             return result.Accepted
                 ? TypedResults.Created((string?)null, new EnrolledAnswer(result.TemplateId, Math.Round(result.Quality, 3), result.Face, result.Note, faces))

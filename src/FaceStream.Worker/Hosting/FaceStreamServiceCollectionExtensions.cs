@@ -99,6 +99,9 @@ public static class FaceStreamServiceCollectionExtensions
             var api = sp.GetRequiredService<WorkerSettings>().Api;
             return new UploadGate(api.MaxConcurrentUploads, api.MaxUploadPixelsInFlight, api.UploadQueueTimeout);
         });
+        // ... and one set of lower-priority threads that analyse them, so they take the CPU the cameras leave.
+        services.AddSingleton(sp => new UploadScheduler(sp.GetRequiredService<WorkerSettings>().Api.UploadNice, Environment.ProcessorCount,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("FaceStream.Api")));
         services.AddSingleton(sp =>
         {
             var embedder = sp.GetRequiredService<FaceEngine>().Embedder;

@@ -36,8 +36,9 @@ public static class WorkerEndpoints
         });
 
         var uploads = services.GetRequiredService<UploadGate>();
-        WatchlistApi.Map(web, services.GetRequiredService<IWatchlistStore>(), services.GetRequiredService<Enroller>(), settings.Api, uploads);
-        AnalyseApi.Map(web, engine, settings.Api, uploads);
+        var cpu = services.GetRequiredService<UploadScheduler>();
+        WatchlistApi.Map(web, services.GetRequiredService<IWatchlistStore>(), services.GetRequiredService<Enroller>(), settings.Api, uploads, cpu);
+        AnalyseApi.Map(web, engine, settings.Api, uploads, cpu);
         ReviewConsole.Map(web, pipeline, services.GetRequiredService<PipelineMetrics>(), services.GetRequiredService<IWatchlistStore>(), settings.Api);
         if (cluster.Ownership is { } ownership)
         {

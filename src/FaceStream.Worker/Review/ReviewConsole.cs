@@ -38,7 +38,8 @@ public static class ReviewConsole
     {
         var review = web.Services.GetRequiredService<ReviewServices>();
         EventsApi.Map(web, review, options);
-        FeedbackApi.Map(web, review, web.Services.GetRequiredService<FaceStream.Application.Enrollment.Enroller>(), options, web.Services.GetRequiredService<UploadGate>());
+        FeedbackApi.Map(web, review, web.Services.GetRequiredService<FaceStream.Application.Enrollment.Enroller>(), options, web.Services.GetRequiredService<UploadGate>(),
+            web.Services.GetRequiredService<UploadScheduler>());
         ConsoleApi.Map(web, pipeline, metrics, store, options);
         ConsolePages.Map(web, options);
         web.MapOpenApi(OpenApiPath);
