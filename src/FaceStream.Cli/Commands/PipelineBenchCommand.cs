@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -81,11 +82,20 @@ public static class PipelineBenchCommand
         HelpName = "DIR",
     };
 
+    private static readonly Option<string?> Uploads = new("--uploads")
+    {
+        Description = "While measuring, analyse this photo again and again as uploads are (detection and attributes on the worker's upload threads, Api:MaxConcurrentUploads at a time): what uploads cost the cameras",
+        HelpName = "IMAGE",
+    };
+
+    private static readonly Option<int> UploadNice = CliOptions.Int("--upload-nice", 0, 19, new Worker.Api.ApiOptions().UploadNice, "N",
+        "Api:UploadNice: the upload threads' CPU priority (Linux nice; 0 = the cameras')");
+
     public static Command Create()
     {
         var command = new Command("pipeline", "The whole pipeline on N live cameras (1080p RTSP of the sample photos, or --clip files): fps, latency, pixels searched, CPU, RSS (cameras search faces from the larger of --min-face and Quality:MinFaceSize, 40, as the worker's)")
         {
-            Cameras, Seconds, WarmUpSeconds, Fps, MaxWidth, Clips, Mode, NoAttributes, NoPreviews, WatchPreviews, AllViews, NoPreScreen, BatchesInFlight, GalleryDir, CliOptions.Markdown,
+            Cameras, Seconds, WarmUpSeconds, Fps, MaxWidth, Clips, Mode, NoAttributes, NoPreviews, WatchPreviews, AllViews, NoPreScreen, BatchesInFlight, GalleryDir, Uploads, UploadNice, CliOptions.Markdown,
         };
         command.SetAction(RunAsync);
         return command;
@@ -122,6 +132,12 @@ public static class PipelineBenchCommand
         {
             throw new UsageException($"--gallery {galleryDir}: directory not found");
         }
+
+        var uploads = new UploadLoad(args.GetValue(Uploads), args.GetValue(UploadNice));
+        if (uploads.Image is { } photo && !File.Exists(photo))
+        {
+            throw new UsageException($"--uploads {photo}: file not found");
+        }
         // The worker's rule (the bench's host has default settings with this detector size).
         var defaults = new WorkerSettings();
         defaults.Mtcnn.MinFaceSize = ctx.Mtcnn.MinFaceSize;
@@ -154,7 +170,7 @@ public static class PipelineBenchCommand
                 $"Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}; provider {engine.ExecutionProvider}, " +
                 $"cameras search faces from {cameraMinFace} px, embedder {engine.Embedder.ModelId}, event attributes {(attributes ? "on" : "off")}, console previews {previewing}",
                 $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --warm-up {warmUp.TotalSeconds:0} --fps {fps} --max-width {maxWidth} --mode {mode} " +
-                string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId}{(attributes ? "" : " --no-attributes")}{(previews ? "" : " --no-previews")}{(watched ? " --watch-previews" : "")}{(allViews ? " --all-views" : "")}{(preScreen ? "" : " --no-pre-screen")} --batches-in-flight {batchesInFlight}{(galleryDir is null ? "" : $" --gallery {galleryDir}")} ({sources}; watchlist: {gallery.Identities} people, {gallery.Templates} templates; {warmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
+                string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId}{(attributes ? "" : " --no-attributes")}{(previews ? "" : " --no-previews")}{(watched ? " --watch-previews" : "")}{(allViews ? " --all-views" : "")}{(preScreen ? "" : " --no-pre-screen")} --batches-in-flight {batchesInFlight}{(galleryDir is null ? "" : $" --gallery {galleryDir}")}{(uploads.Image is null ? "" : $" --uploads {uploads.Image} --upload-nice {uploads.Nice}")} ({sources}; watchlist: {gallery.Identities} people, {gallery.Templates} templates; {warmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
                 "",
                 "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | pixels searched | full passes | detect ms per batch (frames per batch) | embed ms per batch | embed ms per view (views) | attributes ms per event (events) | CPU (of all cores) | CPU ms per analysed frame | RSS |",
                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -163,17 +179,27 @@ public static class PipelineBenchCommand
             var viewNotes = new List<string>();
             foreach (var n in counts)
             {
-                var (line, note, views) = await MeasureAsync(ctx, engine, gallery, urls.Take(n).ToList(), mode, fps, maxWidth, attributes, previews, watched, allViews, preScreen, batchesInFlight, warmUp, TimeSpan.FromSeconds(seconds), cancel);
+                var (line, note, views, uploadNote) = await MeasureAsync(ctx, engine, gallery, urls.Take(n).ToList(), mode, fps, maxWidth, attributes, previews, watched, allViews, preScreen, batchesInFlight, uploads, warmUp, TimeSpan.FromSeconds(seconds), cancel);
                 lines.Add(line);
-                notes.Add(note);
+                if (previews)
+                {
+                    notes.Add(note);
+                }
+
                 viewNotes.Add(views);
                 Console.Error.WriteLine(views);
+                if (uploads.Image is not null)
+                {
+                    notes.Add(uploadNote);
+                    Console.Error.WriteLine(uploadNote);
+                }
+
                 Console.Error.WriteLine(line);
             }
 
             lines.Add("");
             lines.AddRange(viewNotes);
-            if (previews)
+            if (notes.Count > 0)
             {
                 lines.Add("");
                 lines.AddRange(notes);
@@ -200,9 +226,12 @@ public static class PipelineBenchCommand
         return 0;
     }
 
-    /// <summary>The session's table row, a line on the console previews encoded meanwhile and one on where the embedded views went.</summary>
-    private static async Task<(string Row, string Previews, string Views)> MeasureAsync(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, string mode, double fps,
-        int maxWidth, bool attributes, bool previews, bool watched, bool allViews, bool preScreen, int batchesInFlight, TimeSpan warmUp, TimeSpan duration, CancellationToken cancel)
+    /// <summary>The photo analysed as uploads during the measurement (none when null), and the upload threads' nice value.</summary>
+    private sealed record UploadLoad(string? Image, int Nice);
+
+    /// <summary>The session's table row, a line on the console previews encoded meanwhile, one on where the embedded views went and one on the uploads.</summary>
+    private static async Task<(string Row, string Previews, string Views, string Uploads)> MeasureAsync(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, string mode, double fps,
+        int maxWidth, bool attributes, bool previews, bool watched, bool allViews, bool preScreen, int batchesInFlight, UploadLoad uploads, TimeSpan warmUp, TimeSpan duration, CancellationToken cancel)
     {
         // The worker's composition root with this bench's cameras, engine, gallery, sink and registry.
         var cameras = urls.Select((url, i) => new CameraOptions { Id = $"cam{i + 1}", Url = url, AnalysisFps = fps, MaxWidth = maxWidth }).ToList();
@@ -230,6 +259,7 @@ public static class PipelineBenchCommand
 
                 s.Pipeline.PreScreen = preScreen;
                 s.Pipeline.DetectBatchesInFlight = batchesInFlight;
+                s.Api.UploadNice = uploads.Nice;
                 s.Detector.Mtcnn.MinFaceSize = ctx.Mtcnn.MinFaceSize;
                 s.Cameras.AddRange(cameras);
             },
@@ -244,6 +274,12 @@ public static class PipelineBenchCommand
         var process = Process.GetCurrentProcess();
         var cpu0 = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
+        using var uploading = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var uploadSeconds = new ConcurrentQueue<double>();
+        int slots = host.Services.GetRequiredService<WorkerSettings>().Api.MaxConcurrentUploads;
+        var uploaders = uploads.Image is { } photo
+            ? Enumerable.Range(0, slots).Select(_ => UploadLoopAsync(host.Services.GetRequiredService<Worker.Api.UploadScheduler>(), engine, photo, uploadSeconds, uploading.Token)).ToList()
+            : [];
         long rss = 0;
         while (clock.Elapsed < duration)
         {
@@ -252,6 +288,8 @@ public static class PipelineBenchCommand
             rss = Math.Max(rss, process.WorkingSet64);
         }
 
+        await uploading.CancelAsync();
+        await Task.WhenAll(uploaders);
         var after = await SnapshotAsync(metrics);
         process.Refresh();
         double cpuSeconds = (process.TotalProcessorTime - cpu0).TotalSeconds;
@@ -282,8 +320,35 @@ public static class PipelineBenchCommand
         var viewsNote = string.Create(CultureInfo.InvariantCulture,
             $"{urls.Count} camera(s): {views:0} views to the embed stage ({views / analysed:0.00} per analysed frame; {views - screened:0} embedded in full, {screened:0} pre-screened out; embed batches took {after.EmbedSum - before.EmbedSum:0.0} s of wall time, the process used {cpuSeconds:0} CPU-seconds); " +
             $"tracks ended with views {tracks:0}, views per track p50 / p95 ≤ {perTrack.UpperBound(0.5):0} / ≤ {perTrack.UpperBound(0.95):0}");
+        var done = uploadSeconds.Order().ToList();
+        var uploadNote = done.Count == 0 ? $"{urls.Count} camera(s): no upload finished" : string.Create(CultureInfo.InvariantCulture,
+            $"{urls.Count} camera(s): {done.Count} uploads of {Path.GetFileName(uploads.Image)} analysed in {wall:0} s, {slots} at a time at nice {uploads.Nice}, seconds each p50 {done[done.Count / 2]:0.0}, max {done[^1]:0.0}");
         return (string.Create(CultureInfo.InvariantCulture,
-            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {viewMs:0} ({views:0}) | {describeMs:0} ({described:0}) | {cpu * 100:0} % | {1000 * cpuSeconds / analysed:0} | {rss / (1 << 20)} MiB |"), note, viewsNote);
+            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {viewMs:0} ({views:0}) | {describeMs:0} ({described:0}) | {cpu * 100:0} % | {1000 * cpuSeconds / analysed:0} | {rss / (1 << 20)} MiB |"), note, viewsNote, uploadNote);
+    }
+
+    /// <summary>Analyses the photo as /api/analyse does (decode, detect, attributes on the upload threads), one after another, until cancelled.</summary>
+    private static async Task UploadLoopAsync(Worker.Api.UploadScheduler cpu, FaceEngine engine, string photo, ConcurrentQueue<double> seconds, CancellationToken cancel)
+    {
+        var bytes = await File.ReadAllBytesAsync(photo, cancel);
+        while (!cancel.IsCancellationRequested)
+        {
+            long start = Stopwatch.GetTimestamp();
+            try
+            {
+                await cpu.Run(() =>
+                {
+                    var image = Media.Images.StillImageDecoder.Decode(bytes, photo, Media.Images.ImageLimits.Default);
+                    return engine.Attributes.Analyze(image, engine.Detector.Detect(image)).Count;
+                }, cancel);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            seconds.Enqueue(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
     }
 
     /// <summary>The console's Cameras page, open on every camera: asks for each camera's frame every <see cref="WatcherPoll"/>.</summary>
