@@ -11,9 +11,9 @@ namespace FaceStream.Inference.Detection;
 /// </summary>
 public static class WindowedDetection
 {
-    /// <param name="wholeFrame">The face sizes a whole-frame pass looks for (default: every size the detector's settings allow).</param>
+    /// <param name="wholeFrames">Per frame, the face sizes a whole-frame pass looks for (default: every size the detector's settings allow).</param>
     public static IReadOnlyList<IReadOnlyList<DetectedFace>> Detect(IFaceDetector detector, IReadOnlyList<ImageFrame> frames, IReadOnlyList<ScanPlan> plans,
-        FaceSizeRange? wholeFrame = null)
+        IReadOnlyList<FaceSizeRange>? wholeFrames = null)
     {
         var images = new List<ImageFrame>();
         var sizes = new List<FaceSizeRange>();
@@ -24,7 +24,7 @@ public static class WindowedDetection
             if (plan.Full)
             {
                 images.Add(frames[i]);
-                sizes.Add(wholeFrame ?? FaceSizeRange.Any);
+                sizes.Add(wholeFrames?[i] ?? FaceSizeRange.Any);
                 owner.Add((i, null));
                 continue;
             }

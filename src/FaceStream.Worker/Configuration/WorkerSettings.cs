@@ -138,6 +138,11 @@ public sealed class WorkerSettings
                 problems.Add($"{prefix}Id = '{c.Id}' is used by another camera");
             }
 
+            if (c.MinFaceSize is not 0 and (< 12 or > 4096))
+            {
+                problems.Add($"{prefix}MinFaceSize = {c.MinFaceSize} must be 0 (the worker's, {CameraMinFaceSize()} px) or between 12 and 4096");
+            }
+
             problems.AddRange(c.Validate(prefix));
         }
 

@@ -15,7 +15,7 @@ internal sealed class CameraFeed
     public CameraFeed(CameraOptions options, long generation, int queueCapacity, VideoFramePool pool, PipelineMetrics metrics, Action frameArrived, ILogger logger)
     {
         Options = options;
-        Ref = new CameraRef(options.Id, generation, new CameraMetrics(metrics, options.Id));
+        Ref = new CameraRef(options.Id, generation, new CameraMetrics(metrics, options.Id), options.MinFaceSize);
         Fingerprint = WorkerSettings.Fingerprint(options);
         Source = new VideoSource(options, pool, logger);
         // Live: keep the newest frames, return the dropped ones' buffers and count them. Files: wait (deterministic, complete).

@@ -24,7 +24,8 @@ public sealed record ScannedFrame(string CameraId, DateTimeOffset Timestamp, Ima
 /// immutable copy with each released batch. The detect stage's batches in flight call it at once: planning and
 /// recording take turns under a lock, the detector runs outside it. Each camera's state still sees its frames in order, because the
 /// detect stage puts a camera in one batch at a time. Every search, whole frame or window, looks for faces of at least
-/// <paramref name="minFaceSize"/> px (<see cref="WorkerSettings.CameraMinFaceSize()"/>).
+/// <paramref name="minFaceSize"/> px (<see cref="WorkerSettings.CameraMinFaceSize()"/>), or the camera's own larger
+/// size (<see cref="CameraOptions.MinFaceSize"/>).
 /// </summary>
 internal sealed class CameraScans(DetectorOptions options, IFaceDetector detector, float minFaceSize)
 {
@@ -36,7 +37,6 @@ internal sealed class CameraScans(DetectorOptions options, IFaceDetector detecto
     private readonly MotionOptions _motion = options.Adaptive.ToMotion();
     private readonly ScanOptions _scan = options.Adaptive.ToScan();
     private LiveTracks _live = LiveTracks.None;
-    private readonly FaceSizeRange _wholeFrame = new(minFaceSize, float.MaxValue);
 
     // Reused for every frame: the planner reads the predictions during its call and keeps none of them.
     private readonly List<BoxF> _predicted = [];
@@ -72,8 +72,8 @@ internal sealed class CameraScans(DetectorOptions options, IFaceDetector detecto
         }
 
         var images = frames.Select(f => f.Image).ToList();
-        var found = options.IsAdaptive ? WindowedDetection.Detect(detector, images, plans, _wholeFrame)
-            : detector.DetectBatch(images, [.. Enumerable.Repeat(_wholeFrame, images.Count)]);
+        var wholeFrames = frames.Select(f => new FaceSizeRange(MinFace(f.Camera), float.MaxValue)).ToList();
+        var found = options.IsAdaptive ? WindowedDetection.Detect(detector, images, plans, wholeFrames) : detector.DetectBatch(images, wholeFrames);
         // In turn, so the overlay sees one frame at a time, as it did with one batch in flight.
         lock (_state)
         {
@@ -91,13 +91,16 @@ internal sealed class CameraScans(DetectorOptions options, IFaceDetector detecto
 
     private static readonly ScanPlan FullPass = new(true, [], ScanReason.Periodic);
 
+    /// <summary>The smallest face a camera is searched for: the worker's, or the camera's own when larger.</summary>
+    private float MinFace(CameraRef camera) => Math.Max(minFaceSize, camera.MinFaceSize);
+
     private (ScanPlan, MotionResult) Plan(FrameToScan frame, out bool reconnected)
     {
         if (!_cameras.TryGetValue(frame.Camera.Id, out var state) || state.Camera != frame.Camera)
         {
             // A new camera, or a new start of one (its settings changed): fresh state, whose first frame is scanned whole.
             double phase = _started++ * PhaseStep % 1;
-            state = new CameraState(frame.Camera, new CameraScan(_motion, _scan, minFaceSize, phase), frame.Reconnects);
+            state = new CameraState(frame.Camera, new CameraScan(_motion, _scan, MinFace(frame.Camera), phase), frame.Reconnects);
             _cameras[frame.Camera.Id] = state;
         }
 

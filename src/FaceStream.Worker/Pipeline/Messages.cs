@@ -10,7 +10,8 @@ namespace FaceStream.Worker.Pipeline;
 // that carries a pooled buffer (a frame, a face crop) hands it on, and the doc comment says who returns it.
 
 /// <summary>A camera as the stages after detection know it: its id, which start of it (a restarted camera's track ids begin again) and its metric series.</summary>
-internal sealed record CameraRef(string Id, long Generation, CameraMetrics Metrics);
+/// <param name="MinFaceSize">The camera's own smallest face (Cameras[].MinFaceSize; 0 = the worker's).</param>
+internal sealed record CameraRef(string Id, long Generation, CameraMetrics Metrics, int MinFaceSize = 0);
 
 /// <summary>One track of one start of one camera: the key of every piece of per-track state.</summary>
 internal readonly record struct TrackKey(string Camera, long Generation, long Track);

@@ -180,7 +180,7 @@ public class ConfigHardeningTests
             """u8.ToArray())).Build()));
         Assert.Contains("'Event' is not a section (allowed: Inference, Detector, Cameras, Pipeline", e.Message, StringComparison.Ordinal);
         Assert.Contains("Detector:Mtcn is not a setting (allowed: Mode, Adaptive, Mtcnn)", e.Message, StringComparison.Ordinal);
-        Assert.Contains("Cameras:1:Urll is not a setting (allowed: Enabled, Id, Url,", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Cameras:1:Urll is not a setting (allowed: Enabled, MinFaceSize, Id, Url,", e.Message, StringComparison.Ordinal);
         Assert.Contains("Events:Mqtt:Hots is not a setting (allowed: Host, Port,", e.Message, StringComparison.Ordinal);
     }
 

@@ -28,12 +28,13 @@ public class WorkerHostTests
     public void Invalid_values_are_rejected_naming_the_key_and_the_allowed_values()
     {
         var e = Assert.Throws<WorkerConfigurationException>(() => Load("""
-            { "Cameras": [ { "Id": "door", "Url": "rtsp://10.0.0.5/s", "Transport": "quic" }, { "Id": "door", "Url": "gopher://x/y" } ],
+            { "Cameras": [ { "Id": "door", "Url": "rtsp://10.0.0.5/s", "Transport": "quic", "MinFaceSize": 8 }, { "Id": "door", "Url": "gopher://x/y" } ],
               "Pipeline": { "DetectBatchSize": 0 }, "Metrics": { "Port": 70000 }, "Decision": { "VotesNeeded": 5, "VoteWindow": 3 },
               "Enrollment": { "DominantAreaRatio": 0.5 } }
             """));
         Assert.Contains("Enrollment:DominantAreaRatio = 0.5 must be between 1 and 100", e.Message, StringComparison.Ordinal);
         Assert.Contains("Cameras:0:Transport = 'quic' is not one of: tcp, udp", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Cameras:0:MinFaceSize = 8 must be 0 (the worker's, 40 px) or between 12 and 4096", e.Message, StringComparison.Ordinal);
         Assert.Contains("Cameras:1:Id = 'door' is used by another camera", e.Message, StringComparison.Ordinal);
         Assert.Contains("Cameras:1:Url: unsupported URL scheme 'gopher'", e.Message, StringComparison.Ordinal);
         Assert.Contains("Pipeline:DetectBatchSize", e.Message, StringComparison.Ordinal);

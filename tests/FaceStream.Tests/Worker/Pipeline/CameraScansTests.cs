@@ -221,6 +221,28 @@ public class CameraScansTests(WorkerEngineFixture fixture) : IClassFixture<Worke
         }
     }
 
+    [Theory]
+    [InlineData(DetectorOptions.FullMode)]
+    [InlineData(DetectorOptions.AdaptiveMode)]
+    public async Task A_camera_with_a_larger_face_size_of_its_own_is_not_searched_for_smaller_faces(string mode)
+    {
+        // Cameras[].MinFaceSize: the hall camera looks for faces of 300 px and more, the door camera as the worker does.
+        _settings.Detector.Mode = mode;
+        var patch = FacePatch();
+        var (scans, gate) = Stages();
+        var door = Camera(_metrics);
+        var hall = Camera(_metrics, "hall") with { MinFaceSize = 300 };
+        for (int i = 0; i < 4; i++)
+        {
+            var scene = Scene(patch, 100 + (40 * i), 100);
+            Assert.Single(await Analyse(scans, gate, door, scene, i));
+            Assert.Empty(await Analyse(scans, gate, hall, scene, i));
+        }
+
+        var hallWindows = _scanned.Where(s => s.CameraId == "hall").SelectMany(s => s.Plan.Windows).ToList();
+        Assert.All(hallWindows, w => Assert.True(w.MinFace >= 300, $"window {w}"));
+    }
+
     [Fact]
     public async Task Full_mode_scans_every_frame_whole()
     {
