@@ -22,6 +22,7 @@ public sealed class UploadScheduler : TaskScheduler, IDisposable
     private readonly Thread[] _threads;
     private readonly ILogger _log;
     private int _lowered;
+    private int _warned;
     private long _queued;
 
     [ThreadStatic]
@@ -35,6 +36,7 @@ public sealed class UploadScheduler : TaskScheduler, IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         Nice = nice;
         _log = log;
+        UploadLog.Started(log, threads, nice);
         _threads = new Thread[threads];
         for (int i = 0; i < threads; i++)
         {
@@ -103,18 +105,27 @@ public sealed class UploadScheduler : TaskScheduler, IDisposable
 
         if (!OperatingSystem.IsLinux())
         {
-            UploadLog.NotLowered(_log, Nice, "not Linux");
+            WarnOnce("not Linux");
             return;
         }
 
         // setpriority(PRIO_PROCESS, tid) sets one thread's nice value on Linux; raising it needs no privilege.
         if (SetPriority(0, GetTid(), Nice) != 0)
         {
-            UploadLog.NotLowered(_log, Nice, $"setpriority failed (errno {Marshal.GetLastPInvokeError()})");
+            WarnOnce($"setpriority failed (errno {Marshal.GetLastPInvokeError()})");
             return;
         }
 
         Interlocked.Increment(ref _lowered);
+    }
+
+    // Every thread would fail the same way: one line for the operator, not one per core.
+    private void WarnOnce(string reason)
+    {
+        if (Interlocked.Exchange(ref _warned, 1) == 0)
+        {
+            UploadLog.NotLowered(_log, Nice, reason);
+        }
     }
 
     [DllImport("libc", EntryPoint = "setpriority", SetLastError = true)]
@@ -137,6 +148,9 @@ public sealed class UploadScheduler : TaskScheduler, IDisposable
 
 internal static partial class UploadLog
 {
+    [LoggerMessage(EventId = 41, Level = LogLevel.Information, Message = "uploads are analysed on {Threads} threads of their own at nice {Nice} (Api:UploadNice; the cameras run at 0)")]
+    public static partial void Started(ILogger log, int threads, int nice);
+
     [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "uploads run at the cameras' CPU priority, not at nice {Nice} (Api:UploadNice): {Reason}")]
     public static partial void NotLowered(ILogger log, int nice, string reason);
 }
