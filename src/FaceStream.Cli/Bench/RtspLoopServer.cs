@@ -26,6 +26,31 @@ public sealed class RtspLoopServer : IDisposable
 
     public bool Running => _process is { HasExited: false };
 
+    /// <summary>
+    /// CPU time the server has used so far (zero when it is not running). The benches run the servers on the machine
+    /// they measure, where real cameras would not be, so they report this share apart from the pipeline's.
+    /// </summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            try
+            {
+                if (_process is not { HasExited: false } p)
+                {
+                    return TimeSpan.Zero;
+                }
+
+                p.Refresh();
+                return p.TotalProcessorTime;
+            }
+            catch (InvalidOperationException)
+            {
+                return TimeSpan.Zero;   // exited between the check and the read
+            }
+        }
+    }
+
     /// <summary>Starts the server and waits until it listens (it prints its URL then).</summary>
     public void Start()
     {

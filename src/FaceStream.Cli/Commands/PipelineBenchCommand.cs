@@ -172,14 +172,14 @@ public static class PipelineBenchCommand
                 $"Command: facestream bench pipeline --cameras {string.Join(",", counts)} --seconds {seconds} --warm-up {warmUp.TotalSeconds:0} --fps {fps} --max-width {maxWidth} --mode {mode} " +
                 string.Concat(clips.Select(c => $"--clip {c} ")) + $"--embedder {engine.Embedder.ModelId}{(attributes ? "" : " --no-attributes")}{(previews ? "" : " --no-previews")}{(watched ? " --watch-previews" : "")}{(allViews ? " --all-views" : "")}{(preScreen ? "" : " --no-pre-screen")} --batches-in-flight {batchesInFlight}{(galleryDir is null ? "" : $" --gallery {galleryDir}")}{(uploads.Image is null ? "" : $" --uploads {uploads.Image} --upload-nice {uploads.Nice}")} ({sources}; watchlist: {gallery.Identities} people, {gallery.Templates} templates; {warmUp.TotalSeconds:0} s warm-up, then {seconds} s measured)",
                 "",
-                "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | pixels searched | full passes | detect ms per batch (frames per batch) | embed ms per batch | embed ms per view (views) | attributes ms per event (events) | CPU (of all cores) | CPU ms per analysed frame | RSS |",
-                "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+                "| cameras | analysed fps per camera (target) | frames dropped | frame latency p50 / p95 | pixels searched | full passes | detect ms per batch (frames per batch) | embed ms per batch | embed ms per view (views) | attributes ms per event (events) | CPU (of all cores) | RTSP servers' CPU | machine busy / stolen | CPU ms per analysed frame | RSS |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
             };
             var notes = new List<string>();
             var viewNotes = new List<string>();
             foreach (var n in counts)
             {
-                var (line, note, views, uploadNote) = await MeasureAsync(ctx, engine, gallery, urls.Take(n).ToList(), mode, fps, maxWidth, attributes, previews, watched, allViews, preScreen, batchesInFlight, uploads, warmUp, TimeSpan.FromSeconds(seconds), cancel);
+                var (line, note, views, uploadNote) = await MeasureAsync(ctx, engine, gallery, servers.Take(n).ToList(), mode, fps, maxWidth, attributes, previews, watched, allViews, preScreen, batchesInFlight, uploads, warmUp, TimeSpan.FromSeconds(seconds), cancel);
                 lines.Add(line);
                 if (previews)
                 {
@@ -230,9 +230,10 @@ public static class PipelineBenchCommand
     private sealed record UploadLoad(string? Image, int Nice);
 
     /// <summary>The session's table row, a line on the console previews encoded meanwhile, one on where the embedded views went and one on the uploads.</summary>
-    private static async Task<(string Row, string Previews, string Views, string Uploads)> MeasureAsync(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<string> urls, string mode, double fps,
+    private static async Task<(string Row, string Previews, string Views, string Uploads)> MeasureAsync(CliContext ctx, FaceEngine engine, Core.Matching.GalleryIndex gallery, List<RtspLoopServer> servers, string mode, double fps,
         int maxWidth, bool attributes, bool previews, bool watched, bool allViews, bool preScreen, int batchesInFlight, UploadLoad uploads, TimeSpan warmUp, TimeSpan duration, CancellationToken cancel)
     {
+        var urls = servers.Select(s => s.Url).ToList();
         // The worker's composition root with this bench's cameras, engine, gallery, sink and registry.
         var cameras = urls.Select((url, i) => new CameraOptions { Id = $"cam{i + 1}", Url = url, AnalysisFps = fps, MaxWidth = maxWidth }).ToList();
         var host = PipelineHost.Build(new ConfigurationBuilder().Build(), new FaceStreamOverrides
@@ -273,6 +274,8 @@ public static class PipelineBenchCommand
         var before = await SnapshotAsync(metrics);
         var process = Process.GetCurrentProcess();
         var cpu0 = process.TotalProcessorTime;
+        var serversCpu0 = ServersCpu(servers);
+        var machine0 = MachineCpu.Read();
         var clock = Stopwatch.StartNew();
         using var uploading = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var uploadSeconds = new ConcurrentQueue<double>();
@@ -294,6 +297,10 @@ public static class PipelineBenchCommand
         process.Refresh();
         double cpuSeconds = (process.TotalProcessorTime - cpu0).TotalSeconds;
         double cpu = cpuSeconds / clock.Elapsed.TotalSeconds / Environment.ProcessorCount;
+        double serversCpu = (ServersCpu(servers) - serversCpu0).TotalSeconds / clock.Elapsed.TotalSeconds / Environment.ProcessorCount;
+        string machine = machine0 is not null && MachineCpu.Read() is { } machine1
+            ? string.Create(CultureInfo.InvariantCulture, $"{machine1.Since(machine0).Busy * 100:0} / {machine1.Since(machine0).Steal * 100:0} %")
+            : "n/a";
         await watching.CancelAsync();
         await watcher;
         await host.StopAsync(CancellationToken.None);
@@ -324,8 +331,10 @@ public static class PipelineBenchCommand
         var uploadNote = done.Count == 0 ? $"{urls.Count} camera(s): no upload finished" : string.Create(CultureInfo.InvariantCulture,
             $"{urls.Count} camera(s): {done.Count} uploads of {Path.GetFileName(uploads.Image)} analysed in {wall:0} s, {slots} at a time at nice {uploads.Nice}, seconds each p50 {done[done.Count / 2]:0.0}, max {done[^1]:0.0}");
         return (string.Create(CultureInfo.InvariantCulture,
-            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {viewMs:0} ({views:0}) | {describeMs:0} ({described:0}) | {cpu * 100:0} % | {1000 * cpuSeconds / analysed:0} | {rss / (1 << 20)} MiB |"), note, viewsNote, uploadNote);
+            $"| {urls.Count} | {analysedFps:0.0} ({fps:0.#}) | {after.Dropped - before.Dropped:0} | {latency.Quantile(0.5) * 1000:0} / {latency.Quantile(0.95) * 1000:0} ms | {scanned:P0} | {fullPasses:P0} | {detectMs:0} ({framesPerBatch:0.0}) | {embedMs:0} | {viewMs:0} ({views:0}) | {describeMs:0} ({described:0}) | {cpu * 100:0} % | {serversCpu * 100:0} % | {machine} | {1000 * cpuSeconds / analysed:0} | {rss / (1 << 20)} MiB |"), note, viewsNote, uploadNote);
     }
+
+    private static TimeSpan ServersCpu(List<RtspLoopServer> servers) => servers.Aggregate(TimeSpan.Zero, (sum, s) => sum + s.CpuTime);
 
     /// <summary>Analyses the photo as /api/analyse does (decode, detect, attributes on the upload threads), one after another, until cancelled.</summary>
     private static async Task UploadLoopAsync(Worker.Api.UploadScheduler cpu, FaceEngine engine, string photo, ConcurrentQueue<double> seconds, CancellationToken cancel)
