@@ -39,7 +39,7 @@ public class VideoSourceOptions
     /// <summary>Decoder threads (frame threading delays output by threads−1 frames).</summary>
     public int DecoderThreads { get; set; } = 1;
 
-    /// <summary>Skip H.264/HEVC deblocking: about a fifth less decode CPU for slightly blockier frames (fine for faces of 40 px and up).</summary>
+    /// <summary>Skip H.264/HEVC deblocking on every frame: a fifth to a third less decode CPU, but the blockiness drifts into later frames until the next key frame, and the detector then found only 77–97 % of the same faces on 1080p crowd clips (docs/benchmarks.md). Off unless decoding is the bottleneck.</summary>
     public bool SkipLoopFilter { get; set; }
 
     /// <summary>
