@@ -42,6 +42,12 @@ internal sealed class CameraScans(DetectorOptions options, IFaceDetector detecto
     private readonly List<BoxF> _predicted = [];
     private int _started;
 
+    /// <summary>
+    /// True in <c>adaptive</c> mode: a frame is planned from the tracks of its camera's previous frame, so the detect stage
+    /// must not put two frames of one camera in the same batch (the second would be planned before the first was tracked).
+    /// </summary>
+    public bool PlansFromTracks => options.IsAdaptive;
+
     /// <summary>Called after each frame is scanned (the <c>watch --annotate</c> overlay); null when nobody looks.</summary>
     public Action<ScannedFrame>? Scanned { get; set; }
 

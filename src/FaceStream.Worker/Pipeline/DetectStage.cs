@@ -15,7 +15,9 @@ namespace FaceStream.Worker.Pipeline;
 /// waiting (up to Pipeline:DetectBatchesInFlight at once): a node behind its cameras then fills the cores that one
 /// batch's serial parts leave idle, and a node that keeps up keeps one batch's latency.
 /// A camera is in one batch at a time, from the take until the gate releases the batch, so its frames are tracked in
-/// order and planned with the tracks of its previous frame. Owns the frames taken until their release, the cameras in
+/// order; in adaptive mode it gives a batch one frame, so each frame is planned with the tracks of its previous frame
+/// (with several frames of a camera in one batch, the later ones were planned before the first was tracked, and a face
+/// found by a whole pass was not looked for in the frames batched with it). Owns the frames taken until their release, the cameras in
 /// flight and each camera's scan state (<see cref="CameraScans"/>: whole frames, or motion and track windows); the
 /// release brings the gate's live tracks back.
 /// </summary>
@@ -160,7 +162,7 @@ internal sealed class DetectStage(PipelineOptions options, CameraScans scans, Ca
         }
 
         long deadline = Stopwatch.GetTimestamp() + (long)(options.DetectBatchTimeout.TotalSeconds * Stopwatch.Frequency);
-        while (taken.Count < options.DetectBatchSize)
+        while (taken.Count < options.DetectBatchSize && !EveryCameraTaken())
         {
             var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
             if (left <= TimeSpan.Zero)
@@ -190,7 +192,7 @@ internal sealed class DetectStage(PipelineOptions options, CameraScans scans, Ca
             {
                 if (!_inFlight.Contains(feed))
                 {
-                    waiting += feed.Frames.Count;
+                    waiting += scans.PlansFromTracks ? Math.Min(1, feed.Frames.Count) : feed.Frames.Count;
                 }
             }
 
@@ -206,7 +208,7 @@ internal sealed class DetectStage(PipelineOptions options, CameraScans scans, Ca
 
     /// <summary>
     /// Round-robin over the cameras not in a batch in flight, one frame each per pass, so a busy camera cannot starve the
-    /// others. The cameras taken stay in flight until <see cref="Release"/>.
+    /// others; in adaptive mode one pass only (see the class). The cameras taken stay in flight until <see cref="Release"/>.
     /// </summary>
     private void TakeFrames(List<(CameraFeed Feed, VideoFrame)> taken)
     {
@@ -220,7 +222,7 @@ internal sealed class DetectStage(PipelineOptions options, CameraScans scans, Ca
                 for (int i = 0; i < feeds.Count && taken.Count < options.DetectBatchSize; i++)
                 {
                     var feed = feeds[(_roundRobin + i) % feeds.Count];
-                    if (_inFlight.Contains(feed) && !Holds(taken, feed))
+                    if (_inFlight.Contains(feed) && (scans.PlansFromTracks || !Holds(taken, feed)))
                     {
                         continue;
                     }
@@ -237,6 +239,28 @@ internal sealed class DetectStage(PipelineOptions options, CameraScans scans, Ca
             }
 
             _queueDepth.Set(feeds.Sum(f => f.Frames.Count));
+        }
+    }
+
+    /// <summary>In adaptive mode, when every camera is in flight no frame can join the batch: waiting for one only adds latency.</summary>
+    private bool EveryCameraTaken()
+    {
+        if (!scans.PlansFromTracks)
+        {
+            return false;
+        }
+
+        lock (_flight)
+        {
+            foreach (var feed in cameras.Feeds)
+            {
+                if (!_inFlight.Contains(feed))
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
     }
 

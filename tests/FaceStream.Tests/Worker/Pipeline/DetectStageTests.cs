@@ -1,4 +1,6 @@
+using FaceStream.Core.Detection.Adaptive;
 using FaceStream.Core.Faces;
+using FaceStream.Core.Geometry;
 using FaceStream.Core.Imaging;
 using FaceStream.Inference.Detection;
 using FaceStream.Tests.Support;
@@ -64,6 +66,54 @@ public class DetectStageTests(WorkerEngineFixture fixture) : IClassFixture<Worke
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => h.Pipeline.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1)));
         Assert.Equal(FailingDetector.Message, e.Message);
         Assert.Equal(0, h.Pipeline.FramePool.Outstanding);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task In_adaptive_mode_every_face_found_in_a_frame_is_looked_for_in_its_cameras_next_frame(int inFlight)
+    {
+        var settings = UntilTheFilesEnd(inFlight);
+        settings.Detector.Mode = DetectorOptions.AdaptiveMode;
+        settings.Detector.Adaptive.FullScanInterval = TimeSpan.FromMinutes(1); // one whole pass, at the start
+        // A still photo: nothing moves, so after the first frame's whole pass only the track windows find its faces.
+        // One camera reading a file, which waits for the detect stage: its frames are always queued, so a batch could
+        // hold four of them, the last three planned before the first had been tracked (the faces the first frame's
+        // whole pass found were then not looked for in the next three).
+        var still = Path.Combine(TestAssets.TempDirectory(), "still.mp4");
+        VideoClips.Ffmpeg($"-loop 1 -i \"{TestAssets.Sample(1)}\" -t 4 -vf scale=1280:-2 -r 25 -c:v libx264 -preset veryfast -g 25 -bf 0 -pix_fmt yuv420p \"{still}\"");
+        settings.Cameras.Add(new CameraOptions { Id = "a", Url = still, AnalysisFps = 5 });
+        // A batch waits up to a second to fill: the first would take the camera's first frames together.
+        settings.Pipeline.DetectBatchTimeout = TimeSpan.FromSeconds(1);
+        await using var h = new Harness(settings, fixture.Engine);
+        var scanned = new List<(ScanPlan Plan, List<BoxF> Faces)>();
+        h.Pipeline.FrameScanned = s =>
+        {
+            lock (scanned)
+            {
+                scanned.Add((s.Plan, s.Faces.Select(f => f.Box).ToList()));
+            }
+        };
+        await h.Pipeline.SyncCamerasAsync(settings.Cameras);
+        await h.Pipeline.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(3));
+
+        Assert.Equal(20, scanned.Count); // 4 s at 5 fps
+        Assert.True(scanned[0].Plan.Full && scanned[0].Faces.Count > 0, $"first frame: {scanned[0].Plan}, {scanned[0].Faces.Count} faces");
+        Assert.All(scanned.Skip(1), s => Assert.False(s.Plan.Full));
+        for (int i = 1; i < scanned.Count; i++)
+        {
+            var (plan, _) = scanned[i];
+            if (plan.Full)
+            {
+                continue;
+            }
+
+            foreach (var face in scanned[i - 1].Faces)
+            {
+                Assert.True(plan.Windows.Any(w => w.Box.Contains(face.Center)),
+                    $"frame {i}: the face at {face} of frame {i - 1} is in none of its windows ({string.Join(", ", plan.Windows.Select(w => w.Box))})");
+            }
+        }
     }
 
     private static WorkerSettings UntilTheFilesEnd(int inFlight)
