@@ -19,7 +19,9 @@ public class DetectStageTests(WorkerEngineFixture fixture) : IClassFixture<Worke
     {
         var settings = UntilTheFilesEnd(inFlight);
         settings.Pipeline.DetectBatchSize = 2;
-        string[] ids = ["a", "b", "c"];
+        // Four cameras for batches of two: in adaptive mode a camera gives a batch one frame, so while two cameras are
+        // searched the other two make the full batch that may start alongside.
+        string[] ids = ["a", "b", "c", "d"];
         foreach (var id in ids)
         {
             // Files wait for the detect stage, so frames are always queued: a full batch waits whenever one is searched.
